@@ -1,0 +1,19 @@
+/** What one benchmark module reports: a titled table plus notes, printed as Markdown. */
+export interface BenchSection {
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  notes?: string[];
+}
+
+/** A benchmark module's default export. `log` prints progress to stderr so tables stay clean. */
+export type BenchModule = (log: (line: string) => void) => Promise<BenchSection[]>;
+
+/** Renders one section as a Markdown table. */
+export function renderSection(section: BenchSection): string {
+  const lines = [`### ${section.title}`, "", `| ${section.columns.join(" | ")} |`];
+  lines.push(`| ${section.columns.map(() => "---").join(" | ")} |`);
+  for (const row of section.rows) lines.push(`| ${row.map(String).join(" | ")} |`);
+  for (const note of section.notes ?? []) lines.push("", note);
+  return lines.join("\n");
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// `npm test` must need nothing outside the repository: the conformance suite (which reads
+// ../shared/reference) has its own config and script.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/conformance/**", "**/node_modules/**", "**/dist/**"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 10_000,
+    reporters: ["default"],
+  },
+});
