@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { functionNames, readManifests, readStack, repoRoot, substitute } from "./support/repo.js";
+import { validate } from "./support/schema.js";
+import { stackSchema } from "./support/stack-schema.js";
+
+const TOKEN_LABEL = "openfaas-iam/token";
+const SA_ANNOTATION = "com.openfaas.serviceaccount";
+
+interface StackFunction {
+  lang: string;
+  handler: string;
+  image: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  environment?: Record<string, string>;
+}
+
+describe("stack.yml", () => {
+  const { stack, versionSource } = readStack();
+  const functions = stack["functions"] as Record<string, StackFunction>;
+
+  it("is valid against faas-cli's stack schema, with version 1.0", () => {
+    expect(validate(stackSchema, { ...stack, version: versionSource })).toEqual([]);
+    expect(versionSource).toBe("1.0");
+  });
+
+  it("takes the gateway from OPENFAAS_URL, defaulting to the local sandbox", () => {
+    expect((stack["provider"] as { gateway: string }).gateway).toBe("http://127.0.0.1:8080");
+    const custom = readStack({ OPENFAAS_URL: "https://gw.example.com" }).stack;
+    expect((custom["provider"] as { gateway: string }).gateway).toBe("https://gw.example.com");
+    expect(readFileSync(join(repoRoot, "stack.yml"), "utf8")).toContain("gateway: ${OPENFAAS_URL:-http://127.0.0.1:8080}");
+  });
+
+  it("lets faas-cli pull the node-ts-iam template from git", () => {
+    const templates = (stack["configuration"] as { templates: { name: string; source: string }[] }).templates;
+    expect(templates.map((t) => t.name)).toEqual(["node-ts-iam"]);
+    expect(existsSync(join(repoRoot, "template", "node-ts-iam"))).toBe(true);
+  });
+
+  it("deploys every sample function with its handler, identity and token label", () => {
+    expect(Object.keys(functions).sort()).toEqual(functionNames());
+    for (const [name, fn] of Object.entries(functions)) {
+      expect(fn.lang, name).toBe("node-ts-iam");
+      expect(fn.handler, name).toBe(`./functions/${name}`);
+      expect(existsSync(join(repoRoot, fn.handler, "handler.ts")), name).toBe(true);
+      expect(fn.labels?.[TOKEN_LABEL], name).toBe("true");
+      const serviceAccount = fn.annotations?.[SA_ANNOTATION];
+      expect(serviceAccount, name).toBeTruthy();
+      const accounts = readManifests(join(repoRoot, "functions", name, "iam")).filter((m) => m.kind === "ServiceAccount");
+      expect(accounts.map((a) => `${a.metadata.namespace}/${a.metadata.name}`), name).toEqual([`${fn.namespace}/${serviceAccount}`]);
+    }
+  });
+
+  it("schedules the janitor through the cron-connector", () => {
+    const janitor = functions["preview-janitor"]!;
+    expect(janitor.annotations?.["topic"]).toBe("cron-function");
+    expect(janitor.annotations?.["schedule"]).toMatch(/^(\S+\s+){4}\S+$/);
+  });
+
+  it("is caught by the schema when a key is misspelt or the provider is wrong", () => {
+    const broken = structuredClone(stack) as { provider: { name: string }; functions: Record<string, Record<string, unknown>> };
+    broken.provider.name = "faasd";
+    broken.functions["ns-admin"]!["enviroment"] = {};
+    const errors = validate(stackSchema, { ...broken, version: "1.1" });
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("$.provider.name"),
+        expect.stringContaining("enviroment: unknown field"),
+        expect.stringContaining("$.version"),
+      ]),
+    );
+  });
+
+  it("substitutes ${VAR:-default} like faas-cli", () => {
+    expect(substitute("${A:-x}/${B}/${C:-y}", { A: "a", C: "" })).toBe("a//y");
+  });
+});
