@@ -1,0 +1,25 @@
+/** `GET /system/info`. */
+import type { CallOptions, Pipeline } from "./request.js";
+import type { GatewayInfo } from "./types.js";
+import { expectObject, optional, parseJsonBody, str, type Where } from "./validate.js";
+
+function checkVersion(value: unknown, where: Where, what: string): void {
+  if (value === null || value === undefined) return;
+  const obj = expectObject(value, where, what);
+  optional(obj, { sha: "string", release: "string", commit_message: "string" }, where, what);
+}
+
+/** @internal */
+export async function getInfo(p: Pipeline, options?: CallOptions): Promise<GatewayInfo> {
+  const res = await p.call({ method: "GET", path: "/system/info", auth: "client" }, options);
+  const where = { site: res.site, status: res.status };
+  const obj = expectObject(parseJsonBody(res.body.toString("utf8"), where), where, "info");
+  str(obj, "arch", where, "info");
+  checkVersion(obj.version, where, "info.version");
+  if (obj.provider !== null && obj.provider !== undefined) {
+    const provider = expectObject(obj.provider, where, "info.provider");
+    optional(provider, { provider: "string", orchestration: "string" }, where, "info.provider");
+    checkVersion(provider.version, where, "info.provider.version");
+  }
+  return { ...obj, provider: (obj.provider ?? null) as GatewayInfo["provider"], version: (obj.version ?? null) as GatewayInfo["version"] } as GatewayInfo;
+}

@@ -1,0 +1,29 @@
+/** Unverified JWT inspection: only to learn a token's shape and `exp`; the gateway verifies. */
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Decodes the payload of a compact JWS without verifying it; `undefined` if it is not one. */
+export function decodeJwtPayload(token: string): Record<string, unknown> | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  const [header, payload] = parts as [string, string, string];
+  if (!B64URL.test(header) || !B64URL.test(payload)) return undefined;
+  try {
+    const head: unknown = JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
+    const body: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    if (!isPlainObject(head) || !isPlainObject(body)) return undefined;
+    return body;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `exp` claim in milliseconds since the epoch, if present and numeric. */
+export function jwtExpiresAt(token: string): number | undefined {
+  const exp = decodeJwtPayload(token)?.exp;
+  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
