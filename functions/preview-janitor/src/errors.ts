@@ -74,6 +74,11 @@ export function fromGatewayError(error: unknown): ApiError {
       return new ApiError(504, "GATEWAY_TIMEOUT", "the gateway did not answer in time");
     case "ERR_NETWORK":
       return new ApiError(502, "GATEWAY_UNAVAILABLE", "the gateway could not be reached");
+    case "ERR_INVALID_RESPONSE":
+      return new ApiError(502, "GATEWAY_UNAVAILABLE", "the gateway sent a malformed answer");
+    case "ERR_INVALID_ARGUMENT":
+      // The SDK's own argument check: our validation should have caught it first.
+      return new ApiError(400, "GATEWAY_REJECTED", "the request has an argument the gateway would reject");
     case "ERR_UNEXPECTED_STATUS": {
       const status = error.status ?? 502;
       if (status === 400 || status === 422) return new ApiError(status, "GATEWAY_REJECTED", reason ?? "the gateway rejected the request");
@@ -85,7 +90,19 @@ export function fromGatewayError(error: unknown): ApiError {
   }
 }
 
+/** The gateway's reason: its body text, or the `message`/`error` field when the body is JSON. */
 function cleanReason(message: string | undefined): string | undefined {
   const trimmed = message?.trim();
-  return trimmed ? trimmed.slice(0, 500) : undefined;
+  if (!trimmed) return undefined;
+  try {
+    const parsed = JSON.parse(trimmed) as unknown;
+    if (typeof parsed === "object" && parsed !== null) {
+      const { message: text, error } = parsed as { message?: unknown; error?: unknown };
+      const reason = typeof text === "string" ? text : typeof error === "string" ? error : undefined;
+      if (reason) return reason.slice(0, 500);
+    }
+  } catch {
+    // not JSON: the text itself is the reason
+  }
+  return trimmed.slice(0, 500);
 }
