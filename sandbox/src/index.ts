@@ -1,1 +1,14 @@
-export {};
+/**
+ * `@node-ts-iam/sandbox`: a local OpenFaaS-with-IAM (service account issuer, kubelet-style token
+ * projection, IAM gateway, function runner) for tests and demos.
+ */
+export { startSandbox } from "./sandbox.js";
+export type { MintRequest, Sandbox, SandboxFunction, SandboxOptions } from "./types.js";
+export { ManifestError, loadManifests, parseDuration } from "./iam/manifest-loader.js";
+export type { IamManifests, JwtIssuerObject, PolicyObject, RoleObject, Condition, PolicyStatement } from "./iam/types.js";
+export { IAM_CRD_SCHEMAS } from "./iam/crd-schemas.js";
+export { validateStructure } from "./schema/structural-schema.js";
+export type { StructuralSchema, SchemaViolation } from "./schema/structural-schema.js";
+export * as apiSchemas from "./schema/api-schemas.js";
+export { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS } from "./issuer/service-account-issuer.js";
+export { TOKEN_FILE_NAME } from "./projection/token-projector.js";

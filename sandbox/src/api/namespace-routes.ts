@@ -1,0 +1,87 @@
+import { readJsonObject } from "../http/body.js";
+import { httpError } from "../http/errors.js";
+import { sendJson } from "../http/respond.js";
+import type { Router } from "../http/router.js";
+import { NamespaceInfoSchema } from "../schema/api-schemas.js";
+import { authenticate, isAllowed, requireAllowed } from "./authorization.js";
+import type { GatewayContext } from "./context.js";
+import { checkBody, requireName } from "./request-checks.js";
+
+const MANAGED = { openfaas: "1" };
+
+/** Namespace resources are `<ns>:*` (inferred), so `tenant-*:*` can manage every `tenant-` namespace. */
+export const namespaceResource = (name: string): string => `${name}:*`;
+
+/** `GET /system/namespaces`, `GET|PUT|DELETE /system/namespace/{n}`, `POST /system/namespace/` (facts §4). */
+export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): void {
+  router.on("GET", "/system/namespaces", async (req, res) => {
+    const caller = await authenticate(req, ctx);
+    // Only the namespaces the caller may list are shown (one audited decision each).
+    const visible = ctx.store.namespaces.map((n) => n.name).filter((n) => isAllowed(ctx, caller, "Namespace:List", namespaceResource(n)));
+    sendJson(res, 200, visible.sort());
+  });
+
+  router.on("GET", "/system/namespace/:name", async (req, res, params) => {
+    const caller = await authenticate(req, ctx);
+    const name = requireName(params["name"], "namespace name");
+    requireAllowed(ctx, caller, "Namespace:Get", namespaceResource(name));
+    const ns = ctx.store.namespace(name);
+    if (!ns) throw httpError(404, `namespace ${name} not found`);
+    sendJson(res, 200, { name: ns.name, labels: ns.labels, annotations: ns.annotations });
+  });
+
+  router.on("POST", "/system/namespace/", async (req, res) => {
+    const caller = await authenticate(req, ctx);
+    const body = await readJsonObject(req);
+    checkBody(body, NamespaceInfoSchema, "namespace");
+    const name = requireName(body["name"], "name");
+    requireAllowed(ctx, caller, "Namespace:Create", namespaceResource(name));
+    if (ctx.store.namespace(name)) throw httpError(409, `namespace ${name} already exists`);
+    const labels = { ...((body["labels"] as Record<string, string> | null) ?? {}), ...MANAGED };
+    const annotations = { ...((body["annotations"] as Record<string, string> | null) ?? {}), ...MANAGED };
+    await ctx.store.mutate((s) => void s.namespaces.push({ name, labels, annotations }));
+    sendJson(res, 201, { name, labels, annotations });
+  });
+
+  router.on("POST", "/system/namespace", () => {
+    throw httpError(404, "create a namespace with POST /system/namespace/ (the trailing slash is required)");
+  });
+
+  router.on("PUT", "/system/namespace/:name", async (req, res, params) => {
+    const caller = await authenticate(req, ctx);
+    const name = requireName(params["name"], "namespace name");
+    const body = await readJsonObject(req);
+    checkBody(body, NamespaceInfoSchema, "namespace");
+    if (body["name"] !== name) throw httpError(400, `body name "${String(body["name"]).slice(0, 63)}" does not match the path (${name})`, { field: "name" });
+    requireAllowed(ctx, caller, "Namespace:Update", namespaceResource(name));
+    if (!ctx.store.namespace(name)) throw httpError(404, `namespace ${name} not found`);
+    const labels = { ...((body["labels"] as Record<string, string> | null) ?? {}), ...MANAGED };
+    const annotations = { ...((body["annotations"] as Record<string, string> | null) ?? {}), ...MANAGED };
+    await ctx.store.mutate((s) => {
+      const ns = s.namespaces.find((n) => n.name === name)!;
+      ns.labels = labels;
+      ns.annotations = annotations;
+    });
+    sendJson(res, 202, { name, labels, annotations });
+  });
+
+  router.on("DELETE", "/system/namespace/:name", async (req, res, params) => {
+    const caller = await authenticate(req, ctx);
+    const name = requireName(params["name"], "namespace name");
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > 0 || req.headers["transfer-encoding"]) {
+      const body = await readJsonObject(req);
+      if (body["name"] !== undefined && body["name"] !== name) throw httpError(400, `body name does not match the path (${name})`, { field: "name" });
+    }
+    requireAllowed(ctx, caller, "Namespace:Delete", namespaceResource(name));
+    if (!ctx.store.namespace(name)) throw httpError(404, `namespace ${name} not found`);
+    // Like Kubernetes, deleting a namespace deletes what is in it.
+    for (const f of ctx.store.functions.filter((f) => f.deployment.namespace === name)) await ctx.runner.stop(name, f.deployment.service);
+    await ctx.store.mutate((s) => {
+      s.namespaces = s.namespaces.filter((n) => n.name !== name);
+      s.functions = s.functions.filter((f) => f.deployment.namespace !== name);
+      s.secrets = s.secrets.filter((x) => x.namespace !== name);
+    });
+    sendJson(res, 202, { name });
+  });
+}

@@ -1,0 +1,65 @@
+import { readJsonObject } from "../http/body.js";
+import { httpError } from "../http/errors.js";
+import { sendJson } from "../http/respond.js";
+import type { Router } from "../http/router.js";
+import { SecretDescriptionSchema, SecretSchema } from "../schema/api-schemas.js";
+import { authenticate, requireAllowed } from "./authorization.js";
+import type { GatewayContext } from "./context.js";
+import { checkBody, existingNamespace, requireName } from "./request-checks.js";
+
+/** Secret resources are `<ns>:*` (inferred): secrets belong to a namespace, not to one function. */
+const secretResource = (namespace: string): string => `${namespace}:*`;
+
+/** The value of a `Secret` body as bytes: exactly one of `value` or `rawValue` (base64). */
+function secretBytes(body: Record<string, unknown>): Buffer {
+  const hasValue = body["value"] !== undefined;
+  const hasRaw = body["rawValue"] !== undefined;
+  if (hasValue === hasRaw) throw httpError(400, "give exactly one of value or rawValue (base64)", { field: hasValue ? "rawValue" : "value" });
+  return hasValue ? Buffer.from(String(body["value"]), "utf8") : Buffer.from(String(body["rawValue"]), "base64");
+}
+
+/** `GET|POST|PUT|DELETE /system/secrets`; values are stored, never returned. */
+export function registerSecretRoutes(router: Router, ctx: GatewayContext): void {
+  router.on("GET", "/system/secrets", async (req, res, _p, url) => {
+    const caller = await authenticate(req, ctx);
+    const namespace = existingNamespace(ctx.store, url.searchParams.get("namespace") ?? undefined);
+    requireAllowed(ctx, caller, "Secret:List", secretResource(namespace));
+    sendJson(res, 200, ctx.store.secrets.filter((s) => s.namespace === namespace).map((s) => ({ name: s.name, namespace: s.namespace })));
+  });
+
+  for (const method of ["POST", "PUT"] as const) {
+    router.on(method, "/system/secrets", async (req, res) => {
+      const caller = await authenticate(req, ctx);
+      const body = await readJsonObject(req);
+      checkBody(body, SecretSchema, "secret");
+      const name = requireName(body["name"], "name");
+      const namespace = existingNamespace(ctx.store, body["namespace"]);
+      requireAllowed(ctx, caller, method === "POST" ? "Secret:Create" : "Secret:Update", secretResource(namespace));
+      const bytes = secretBytes(body);
+      const exists = ctx.store.secret(name, namespace) !== undefined;
+      if (method === "POST" && exists) throw httpError(409, `secret ${name} already exists in namespace ${namespace}`);
+      if (method === "PUT" && !exists) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
+      await ctx.store.mutate((s) => {
+        s.secrets = s.secrets.filter((x) => !(x.name === name && x.namespace === namespace));
+        s.secrets.push({ name, namespace, valueBase64: bytes.toString("base64") });
+      });
+      await ctx.runner.refreshSecret(namespace, name);
+      sendJson(res, 202, { name, namespace });
+    });
+  }
+
+  router.on("DELETE", "/system/secrets", async (req, res) => {
+    const caller = await authenticate(req, ctx);
+    const body = await readJsonObject(req);
+    checkBody(body, SecretDescriptionSchema, "secret");
+    const name = requireName(body["name"], "name");
+    const namespace = existingNamespace(ctx.store, body["namespace"]);
+    requireAllowed(ctx, caller, "Secret:Delete", secretResource(namespace));
+    if (!ctx.store.secret(name, namespace)) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
+    await ctx.store.mutate((s) => {
+      s.secrets = s.secrets.filter((x) => !(x.name === name && x.namespace === namespace));
+    });
+    await ctx.runner.refreshSecret(namespace, name);
+    sendJson(res, 202, { name, namespace });
+  });
+}

@@ -1,0 +1,166 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { validateStructure } from "../schema/structural-schema.js";
+import { IAM_CRD_SCHEMAS, serviceAccountSchema } from "./crd-schemas.js";
+import { CONDITION_OPERATORS, KNOWN_ACTIONS, type Condition, type IamManifests } from "./types.js";
+
+/** The namespace the IAM objects live in (facts §2). */
+export const IAM_NAMESPACE = "openfaas";
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A manifest that must stop start-up: names the file, the object and the field. */
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly object: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${object}: ${field}: ${problem}`);
+    this.name = "ManifestError";
+  }
+}
+
+/** Expands files and directories (non-recursive, `.yaml`/`.yml`, sorted) into a list of files. */
+export async function expandManifestPaths(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new ManifestError(path, "-", "-", "file or directory does not exist");
+    if (info.isDirectory()) {
+      const names = (await readdir(path)).filter((n) => /\.ya?ml$/.test(n)).sort();
+      files.push(...names.map((n) => join(path, n)));
+    } else files.push(path);
+  }
+  return files;
+}
+
+/**
+ * Loads JwtIssuer, Policy and Role objects (and core v1 ServiceAccounts) from multi-document YAML,
+ * each validated against the CRD schema plus the semantic rules of facts §2. Other kinds (Kyverno
+ * policies, Deployments, ...) are skipped with a warning through `warn`.
+ */
+export async function loadManifests(paths: string[], warn: (line: string) => void = () => {}): Promise<IamManifests> {
+  const out: IamManifests = { issuers: [], policies: [], roles: [], serviceAccounts: [] };
+  const seen = new Map<string, string>();
+  for (const file of await expandManifestPaths(paths)) {
+    const text = await readFile(file, "utf8");
+    const docs = parseAllDocuments(text, { prettyErrors: true });
+    if (!Array.isArray(docs)) continue; // an empty file
+    docs.forEach((doc, index) => {
+      const where = `document ${index + 1}`;
+      if (doc.errors.length > 0) throw new ManifestError(file, where, "-", `invalid YAML: ${doc.errors[0]!.message}`);
+      const value: unknown = doc.toJS();
+      if (value === null || value === undefined) return;
+      if (typeof value !== "object" || Array.isArray(value)) throw new ManifestError(file, where, "(root)", "must be a mapping with apiVersion and kind");
+      const obj = value as Record<string, unknown>;
+      const kind = obj["kind"];
+      const apiVersion = obj["apiVersion"];
+      if (typeof kind !== "string" || typeof apiVersion !== "string") throw new ManifestError(file, where, typeof kind !== "string" ? "kind" : "apiVersion", "is required and must be a string");
+      const metadata = (obj["metadata"] ?? {}) as Record<string, unknown>;
+      const name = typeof metadata["name"] === "string" ? metadata["name"] : "";
+      const objectName = `${kind}/${name || "(unnamed)"} (${where})`;
+      const source = `${file}#${index + 1}`;
+      const isIam = apiVersion === "iam.openfaas.com/v1" && kind in IAM_CRD_SCHEMAS;
+      const isServiceAccount = apiVersion === "v1" && kind === "ServiceAccount";
+      if (!isIam && !isServiceAccount) {
+        if (apiVersion.startsWith("iam.openfaas.com/")) throw new ManifestError(file, objectName, "apiVersion/kind", `unknown IAM kind ${apiVersion} ${kind}; expected iam.openfaas.com/v1 JwtIssuer, Policy or Role`);
+        warn(`manifests: ignoring ${apiVersion} ${kind} "${name}" in ${file} (not an IAM object)`);
+        return;
+      }
+      if (typeof metadata !== "object" || Array.isArray(metadata)) throw new ManifestError(file, objectName, "metadata", "must be an object");
+      if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) throw new ManifestError(file, objectName, "metadata.name", "is required and must be a DNS-1123 subdomain");
+      const schema = isIam ? IAM_CRD_SCHEMAS[kind as keyof typeof IAM_CRD_SCHEMAS] : serviceAccountSchema;
+      const violations = validateStructure(obj, schema);
+      if (violations.length > 0) throw new ManifestError(file, objectName, violations[0]!.path, violations[0]!.message);
+      const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : isIam ? IAM_NAMESPACE : "default";
+      const key = `${kind}/${namespace}/${name}`;
+      if (seen.has(key)) throw new ManifestError(file, objectName, "metadata.name", `duplicate ${kind} "${name}" (first defined in ${seen.get(key)})`);
+      seen.set(key, source);
+      if (isServiceAccount) {
+        out.serviceAccounts.push({ name, namespace, source });
+        return;
+      }
+      if (namespace !== IAM_NAMESPACE) warn(`manifests: ${kind} "${name}" is in namespace "${namespace}"; OpenFaaS reads IAM objects from "${IAM_NAMESPACE}" (loaded anyway)`);
+      const spec = obj["spec"] as Record<string, unknown>;
+      checkSemantics(kind, spec, (field, problem) => new ManifestError(file, objectName, field, problem), warn, objectName);
+      if (kind === "JwtIssuer") out.issuers.push({ kind, name, namespace, source, spec: spec as never });
+      else if (kind === "Policy") out.policies.push({ kind, name, namespace, source, spec: spec as never });
+      else out.roles.push({ kind: "Role", name, namespace, source, spec: spec as never });
+    });
+  }
+  return out;
+}
+
+type Fail = (field: string, problem: string) => ManifestError;
+
+/** Rules the structural schema cannot express but the gateway relies on (facts §2). */
+function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail, warn: (line: string) => void, objectName: string): void {
+  if (kind === "JwtIssuer") {
+    const s = spec as { iss: string; aud: string[]; issInternal?: string; tokenExpiry?: string };
+    if (s.iss.trim() === "") throw fail("spec.iss", "must not be empty");
+    if (s.aud.length === 0) throw fail("spec.aud", "must list at least one audience");
+    if (s.issInternal !== undefined && !isHttpUrl(s.issInternal)) throw fail("spec.issInternal", "must be an http(s) URL");
+    if (s.tokenExpiry !== undefined && parseDuration(s.tokenExpiry) === undefined) throw fail("spec.tokenExpiry", `"${s.tokenExpiry}" is not a duration such as 2h, 30m or 1h30m`);
+  } else if (kind === "Policy") {
+    const statements = (spec as { statement: { effect: string; action: string[]; resource: string[]; condition?: Condition }[] }).statement;
+    statements.forEach((st, i) => {
+      if (st.effect !== "Allow") throw fail(`spec.statement[${i}].effect`, `only "Allow" is supported, got "${st.effect}"`);
+      if (st.action.length === 0) throw fail(`spec.statement[${i}].action`, "must list at least one action");
+      if (st.resource.length === 0) throw fail(`spec.statement[${i}].resource`, "must list at least one resource");
+      st.action.forEach((a, j) => {
+        if (!isKnownActionPattern(a)) warn(`manifests: ${objectName}: spec.statement[${i}].action[${j}] "${a}" matches no action the gateway checks`);
+      });
+      if (st.condition) checkCondition(st.condition, `spec.statement[${i}].condition`, fail);
+    });
+  } else {
+    const s = spec as { principal?: Record<string, string[]>; condition?: Condition; policy?: string[] };
+    for (const key of Object.keys(s.principal ?? {})) {
+      if (key !== "jwt:sub") throw fail(`spec.principal["${key}"]`, 'only "jwt:sub" is supported as a principal');
+    }
+    if (!s.principal && !s.condition) throw fail("spec", "a Role needs a principal or a condition, or it matches nobody");
+    if (s.condition) checkCondition(s.condition, "spec.condition", fail);
+  }
+}
+
+function checkCondition(condition: Condition, field: string, fail: Fail): void {
+  for (const [operator, keys] of Object.entries(condition)) {
+    if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) throw fail(`${field}["${operator}"]`, `unknown operator; expected one of ${CONDITION_OPERATORS.join(", ")}`);
+    for (const key of Object.keys(keys)) {
+      if (!key.startsWith("jwt:") || key.length === 4) throw fail(`${field}["${operator}"]["${key}"]`, 'condition keys name a claim as "jwt:<claim>"');
+    }
+  }
+}
+
+function isKnownActionPattern(action: string): boolean {
+  if (action === "*" || (KNOWN_ACTIONS as readonly string[]).includes(action)) return true;
+  const m = /^([A-Za-z]+):\*$/.exec(action);
+  return m !== null && KNOWN_ACTIONS.some((a) => a.startsWith(`${m[1]}:`));
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a Go-style duration (`2h`, `1h30m`, `90s`, `500ms`) into seconds; undefined if invalid or ≤ 0. */
+export function parseDuration(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
+  let total = 0;
+  let index = 0;
+  if (text.length === 0) return undefined;
+  while (index < text.length) {
+    re.lastIndex = index;
+    const m = re.exec(text);
+    if (!m) return undefined;
+    const n = Number(m[1]);
+    total += m[2] === "h" ? n * 3600 : m[2] === "m" ? n * 60 : m[2] === "s" ? n : n / 1000;
+    index = re.lastIndex;
+  }
+  return total > 0 ? total : undefined;
+}

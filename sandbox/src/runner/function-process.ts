@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** How to start one function instance. */
+export interface ProcessSpec {
+  /** Instance (pod) name, used in log lines. */
+  instance: string;
+  serverScript: string;
+  env: Record<string, string>;
+  port: number;
+  readyPath: string;
+  onLine: (stream: "stdout" | "stderr", text: string) => void;
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+const READY_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 5_000;
+
+/** One running function server (`node <template>/dist/index.js`), the sandbox's stand-in for a pod. */
+export class FunctionProcess {
+  private readonly child: ChildProcess;
+  private exited = false;
+  private readonly exitPromise: Promise<void>;
+
+  constructor(private readonly spec: ProcessSpec) {
+    this.child = spawn(process.execPath, [spec.serverScript], { env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    this.exitPromise = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        this.exited = true;
+        resolve();
+        spec.onExit(code, signal);
+      });
+      this.child.once("error", (err) => {
+        spec.onLine("stderr", `sandbox: could not start the function process: ${err.message}`);
+      });
+    });
+    for (const stream of ["stdout", "stderr"] as const) {
+      const source = this.child[stream];
+      if (source) createInterface({ input: source }).on("line", (line) => spec.onLine(stream, line));
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.spec.port}`;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Polls the readiness path until it answers 200; rejects if the process exits or the wait times out. */
+  async waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.exited) throw new Error(`${this.spec.instance} exited before it was ready`);
+      try {
+        const res = await fetch(`${this.url}${this.spec.readyPath}`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(40);
+    }
+    throw new Error(`${this.spec.instance} was not ready at ${this.spec.readyPath} within ${timeoutMs} ms`);
+  }
+
+  /** SIGTERM by pid, then SIGKILL after a grace period; resolves when the process has exited. */
+  async stop(): Promise<void> {
+    if (this.exited || this.child.pid === undefined) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => {
+      if (!this.exited) this.child.kill("SIGKILL");
+    }, STOP_GRACE_MS);
+    await this.exitPromise;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
+import type { LogStore } from "../logs/log-store.js";
+import { TokenProjector } from "../projection/token-projector.js";
+import type { FunctionRecord } from "../state/model.js";
+import { freePort } from "./free-port.js";
+import { FunctionProcess } from "./function-process.js";
+import { buildHandler, handlerEntry } from "./handler-build.js";
+import type { StackFunction } from "./stack.js";
+
+/** The annotation that picks a function's service account (facts §5). */
+export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
+const DEFAULT_READY_PATH = "/_/ready";
+/** Parent variables a function inherits; a pod does not see the host's environment. */
+const INHERITED_ENV = ["PATH", "HOME", "LANG", "TZ", "SYSTEMROOT", "TMPDIR"];
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/** A running function instance, as `Sandbox.functions` lists it. */
+export interface RunningFunction {
+  name: string;
+  namespace: string;
+  url: string;
+  pid: number;
+}
+
+export interface FunctionRunnerOptions {
+  root: string;
+  /** Where pods get their token and secret directories. */
+  runDir: string;
+  /** `template/node-ts-iam/dist/index.js` (or a stand-in in tests). */
+  serverScript: string;
+  /** Stack functions by the image they build. */
+  stackImages: Map<string, StackFunction>;
+  issuer: ServiceAccountIssuer;
+  gatewayUrl: () => string;
+  timeScale: number;
+  tokenExpirationSeconds: number;
+  logs: LogStore;
+  secretValue: (namespace: string, name: string) => Buffer | undefined;
+  log: (line: string) => void;
+}
+
+interface Instance {
+  key: string;
+  record: FunctionRecord;
+  pod: string;
+  dir: string;
+  process?: FunctionProcess;
+  projector?: TokenProjector;
+  ready: boolean;
+  stopping: boolean;
+  restarts: number;
+  restartTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Runs every deployed function whose image a stack function builds as its own process of the
+ * template server, with a kubelet-style projected token and secret files, like a pod.
+ */
+export class FunctionRunner {
+  private readonly instances = new Map<string, Instance>();
+  private readonly builds = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly options: FunctionRunnerOptions) {}
+
+  /** Whether a deployment of `image` can run here (a stack function of lang node-ts-iam builds it). */
+  isRunnable(image: string): boolean {
+    return this.options.stackImages.has(image);
+  }
+
+  /** Running instances. */
+  list(): RunningFunction[] {
+    const out: RunningFunction[] = [];
+    for (const i of this.instances.values()) {
+      if (i.ready && i.process?.pid !== undefined) {
+        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.process.url, pid: i.process.pid });
+      }
+    }
+    return out;
+  }
+
+  /** Where the instance is served, if it is ready. */
+  endpoint(namespace: string, name: string): string | undefined {
+    const i = this.instances.get(`${namespace}/${name}`);
+    return i?.ready && i.process?.running ? i.process.url : undefined;
+  }
+
+  /** The projected token directory of the function's current pod. */
+  tokenDir(namespace: string, name: string): string | undefined {
+    const i = this.instances.get(`${namespace}/${name}`);
+    return i?.projector ? join(i.dir, "tokens") : undefined;
+  }
+
+  /** The projector of the function's current pod (tests observe rotations through it). */
+  projector(namespace: string, name: string): TokenProjector | undefined {
+    return this.instances.get(`${namespace}/${name}`)?.projector;
+  }
+
+  /** Brings the function's process in line with its record: started (replaced) when runnable with replicas > 0, else stopped. */
+  async apply(record: FunctionRecord): Promise<void> {
+    const { service, namespace, image } = record.deployment;
+    await this.stop(namespace, service);
+    if (record.replicas <= 0 || !this.isRunnable(image)) return;
+    await this.start(record);
+  }
+
+  /** Stops the function's process and removes its pod directory. */
+  async stop(namespace: string, name: string): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const i = this.instances.get(key);
+    if (!i) return;
+    this.instances.delete(key);
+    i.stopping = true;
+    if (i.restartTimer) clearTimeout(i.restartTimer);
+    await i.process?.stop();
+    await i.projector?.stop(false);
+    await rm(i.dir, { recursive: true, force: true });
+  }
+
+  /** Rewrites the secret file in every running pod that mounts it (Kubernetes updates mounted secrets too). */
+  async refreshSecret(namespace: string, secret: string): Promise<void> {
+    for (const i of this.instances.values()) {
+      if (i.record.deployment.namespace !== namespace || !i.record.deployment.secrets.includes(secret)) continue;
+      const value = this.options.secretValue(namespace, secret);
+      const path = join(i.dir, "secrets", secret);
+      if (value) await writeFile(path, value, { mode: 0o600 });
+      else await rm(path, { force: true });
+    }
+  }
+
+  /** Stops every process. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.instances.values()].map((i) => this.stop(i.record.deployment.namespace, i.record.deployment.service)));
+  }
+
+  private async start(record: FunctionRecord, restarts = 0): Promise<void> {
+    const { service, namespace, image, secrets, annotations, envVars } = record.deployment;
+    const stack = this.options.stackImages.get(image)!;
+    const key = `${namespace}/${service}`;
+    const pod = `${service}-${randomBytes(4).toString("hex")}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+    const dir = join(this.options.runDir, "pods", namespace, pod);
+    const instance: Instance = { key, record, pod, dir, ready: false, stopping: false, restarts };
+    this.instances.set(key, instance);
+    try {
+      await this.ensureBuilt(stack.handler);
+      const secretDir = join(dir, "secrets");
+      await mkdir(secretDir, { recursive: true, mode: 0o700 });
+      for (const name of secrets) {
+        const value = this.options.secretValue(namespace, name);
+        if (value) await writeFile(join(secretDir, name), value, { mode: 0o600 });
+      }
+      const serviceAccount = annotations[SERVICE_ACCOUNT_ANNOTATION] || "default";
+      const expirationSeconds = this.options.tokenExpirationSeconds;
+      instance.projector = new TokenProjector({
+        dir: join(dir, "tokens"),
+        expirationSeconds,
+        timeScale: this.options.timeScale,
+        mint: () => this.options.issuer.mint({ namespace, serviceAccount, audience: [this.options.gatewayUrl()], expirationSeconds, podName: pod }),
+        onError: (err) => this.options.log(`function ${key}: token refresh failed, keeping the last token: ${err.message}`),
+      });
+      await instance.projector.start();
+      const port = await freePort();
+      const inherited = Object.fromEntries(INHERITED_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+      const readyPath = envVars["ready_path"] || DEFAULT_READY_PATH;
+      const proc = new FunctionProcess({
+        instance: pod,
+        serverScript: this.options.serverScript,
+        port,
+        readyPath,
+        env: {
+          ...inherited,
+          ...envVars,
+          HANDLER_PATH: handlerEntry(stack.handler),
+          http_port: String(port),
+          OPENFAAS_NAME: service,
+          OPENFAAS_NAMESPACE: namespace,
+          OPENFAAS_URL: this.options.gatewayUrl(),
+          token_mount_path: join(dir, "tokens"),
+          secret_mount_path: secretDir,
+        },
+        onLine: (_stream, text) => this.options.logs.append({ name: service, namespace, instance: pod, timestamp: new Date().toISOString(), text }),
+        onExit: (code, signal) => this.onExit(instance, code, signal),
+      });
+      instance.process = proc;
+      await proc.waitReady();
+      if (instance.stopping) return;
+      instance.ready = true;
+      instance.restarts = 0;
+    } catch (err) {
+      if (this.instances.get(key) === instance) {
+        this.instances.delete(key);
+        instance.stopping = true;
+        await instance.process?.stop();
+        await instance.projector?.stop(false);
+        await rm(dir, { recursive: true, force: true });
+      }
+      throw err;
+    }
+  }
+
+  private onExit(instance: Instance, code: number | null, signal: NodeJS.Signals | null): void {
+    const wasReady = instance.ready;
+    instance.ready = false;
+    // A process that dies before it is ready fails its start(); only a ready one is restarted here.
+    if (!wasReady || instance.stopping || this.instances.get(instance.key) !== instance) return;
+    // Like a pod's restartPolicy: Always, with exponential back-off.
+    const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** instance.restarts);
+    this.options.log(`function ${instance.key}: process exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+    instance.restartTimer = setTimeout(() => {
+      if (this.instances.get(instance.key) !== instance) return;
+      void (async () => {
+        await this.stop(instance.record.deployment.namespace, instance.record.deployment.service);
+        await this.start(instance.record, instance.restarts + 1).catch((err: Error) => this.options.log(`function ${instance.key}: restart failed: ${err.message}`));
+      })();
+    }, delay);
+    instance.restartTimer.unref();
+  }
+
+  private ensureBuilt(handlerDir: string): Promise<boolean> {
+    let pending = this.builds.get(handlerDir);
+    if (!pending) {
+      pending = buildHandler(this.options.root, handlerDir).finally(() => this.builds.delete(handlerDir));
+      this.builds.set(handlerDir, pending);
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,118 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parse } from "yaml";
+
+/** The language this sandbox can run. */
+export const RUNNABLE_LANG = "node-ts-iam";
+
+/** One function of a stack file, with paths resolved and `${VAR}` substituted. */
+export interface StackFunction {
+  name: string;
+  lang: string;
+  /** Absolute handler directory. */
+  handler: string;
+  image: string;
+  namespace?: string;
+  environment: Record<string, string>;
+  secrets: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** A parsed stack file. */
+export interface Stack {
+  file: string;
+  gateway?: string;
+  functions: StackFunction[];
+}
+
+/** A stack file faas-cli would refuse; names the file and the field. */
+export class StackError extends Error {
+  constructor(file: string, field: string, problem: string) {
+    super(`${file}: ${field}: ${problem}`);
+    this.name = "StackError";
+  }
+}
+
+/**
+ * Substitutes `${VAR}`, `${VAR:-default}` (default when unset or empty) and `${VAR-default}`
+ * (default when unset), as faas-cli does for stack files; an unset variable without default becomes "".
+ */
+export function substituteEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (_m, name: string, op: string | undefined, fallback: string | undefined) => {
+    const value = env[name];
+    if (op === ":-") return value === undefined || value === "" ? (fallback ?? "") : value;
+    if (op === "-") return value === undefined ? (fallback ?? "") : value;
+    return value ?? "";
+  });
+}
+
+/** Reads and validates a stack file (faas-cli's rules: provider openfaas, version 1.0). */
+export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Stack> {
+  const text = substituteEnv(await readFile(file, "utf8"), env);
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new StackError(file, "(yaml)", (err as Error).message);
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new StackError(file, "(root)", "must be a mapping");
+  const root = doc as Record<string, unknown>;
+  if (root["version"] !== undefined && String(root["version"]) !== "1" && String(root["version"]) !== "1.0") throw new StackError(file, "version", `must be 1.0, got ${String(root["version"])}`);
+  const provider = (root["provider"] ?? {}) as Record<string, unknown>;
+  if (provider["name"] !== undefined && provider["name"] !== "openfaas") throw new StackError(file, "provider.name", 'must be "openfaas"');
+  const fns = root["functions"];
+  if (fns === undefined || fns === null) return { file, functions: [], ...(typeof provider["gateway"] === "string" ? { gateway: provider["gateway"] } : {}) };
+  if (typeof fns !== "object" || Array.isArray(fns)) throw new StackError(file, "functions", "must be a mapping of name to function");
+  const base = dirname(file);
+  const functions: StackFunction[] = [];
+  for (const [name, raw] of Object.entries(fns as Record<string, unknown>)) {
+    const at = `functions.${name}`;
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new StackError(file, at, "must be a mapping");
+    const f = raw as Record<string, unknown>;
+    const lang = requireString(file, `${at}.lang`, f["lang"]);
+    const handler = requireString(file, `${at}.handler`, f["handler"]);
+    const image = requireString(file, `${at}.image`, f["image"]);
+    const environment: Record<string, string> = {};
+    for (const envFile of stringList(file, `${at}.environment_file`, f["environment_file"])) {
+      const content = parse(substituteEnv(await readFile(resolve(base, envFile), "utf8"), env)) as { environment?: Record<string, unknown> } | null;
+      Object.assign(environment, stringMap(file, `${at}.environment_file(${envFile}).environment`, content?.environment));
+    }
+    Object.assign(environment, stringMap(file, `${at}.environment`, f["environment"]));
+    functions.push({
+      name,
+      lang,
+      handler: resolve(base, handler),
+      image,
+      ...(typeof f["namespace"] === "string" && f["namespace"] !== "" ? { namespace: f["namespace"] } : {}),
+      environment,
+      secrets: stringList(file, `${at}.secrets`, f["secrets"]),
+      labels: stringMap(file, `${at}.labels`, f["labels"]),
+      annotations: stringMap(file, `${at}.annotations`, f["annotations"]),
+    });
+  }
+  return { file, functions, ...(typeof provider["gateway"] === "string" ? { gateway: provider["gateway"] } : {}) };
+}
+
+function requireString(file: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") throw new StackError(file, field, "is required and must be a string");
+  return value;
+}
+
+function stringList(file: string, field: string, value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new StackError(file, field, "must be a list of strings");
+  return value as string[];
+}
+
+/** Maps scalars to strings as faas-cli does for environment values (`true` → "true"). */
+function stringMap(file: string, field: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw new StackError(file, field, "must be a mapping");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v !== null && typeof v === "object") throw new StackError(file, `${field}.${k}`, "must be a scalar");
+    out[k] = v === null || v === undefined ? "" : String(v);
+  }
+  return out;
+}

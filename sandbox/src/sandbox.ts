@@ -1,0 +1,207 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAdminCredential } from "./admin-credential.js";
+import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
+import type { GatewayContext } from "./api/context.js";
+import { AuditLog } from "./audit-log.js";
+import { AccessTokenService } from "./iam/access-tokens.js";
+import { loadManifests } from "./iam/manifest-loader.js";
+import { PolicyEngine } from "./iam/policy-engine.js";
+import { SubjectVerifier } from "./iam/subject-verifier.js";
+import type { JwtIssuerObject } from "./iam/types.js";
+import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
+import { LogStore } from "./logs/log-store.js";
+import { FunctionRunner } from "./runner/function-runner.js";
+import { loadStack, RUNNABLE_LANG, type Stack, type StackFunction } from "./runner/stack.js";
+import type { FunctionRecord } from "./state/model.js";
+import { DEFAULT_FUNCTION_NAMESPACE, StateStore } from "./state/state-store.js";
+import type { Sandbox, SandboxOptions } from "./types.js";
+
+/** This checkout's root (sandbox/src or sandbox/dist → ../..). */
+const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The `functions/<name>/iam` directories under `root`. */
+async function functionIamDirs(root: string): Promise<string[]> {
+  const base = join(root, "functions");
+  const names = await readdir(base).catch(() => [] as string[]);
+  return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
+}
+
+/**
+ * Starts the sandbox: the service account issuer, the IAM gateway and, unless `runFunctions` is
+ * false, one process per `node-ts-iam` function of the stack with a projected token.
+ * Rejects (naming file, object and field) when a manifest is invalid.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const log = options.log ?? (() => {});
+  const root = resolve(options.root ?? DEFAULT_ROOT);
+  const host = options.host ?? "127.0.0.1";
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError(`timeScale must be a positive number (got ${timeScale})`);
+  const tokenExpirationSeconds = options.tokenExpirationSeconds ?? 3600;
+  if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
+
+  const manifestPaths = [...(await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
+  log(`loading IAM manifests from ${manifestPaths.length} path(s)`);
+  const manifests = await loadManifests(manifestPaths, log);
+  log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
+
+  const stackFile = options.stackFile ?? join(root, "stack.yml");
+  let stack: Stack = { file: stackFile, functions: [] };
+  if (existsSync(stackFile)) {
+    stack = await loadStack(stackFile);
+    log(`stack ${stackFile}: ${stack.functions.length} function(s)`);
+  } else log(`no stack file at ${stackFile}: starting the gateway without functions`);
+
+  const ephemeral = options.stateDir === undefined;
+  const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), "node-ts-iam-sandbox-")) : resolve(options.stateDir!);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const runDir = join(dataDir, "run");
+  await rm(runDir, { recursive: true, force: true });
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  const store = await StateStore.open(ephemeral ? undefined : dataDir);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    if (ephemeral) await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const issuer = await ServiceAccountIssuer.start({ host });
+    cleanups.push(() => issuer.stop());
+    log(`service account issuer (kube-apiserver stand-in) at ${issuer.url}`);
+    const accessTokens = await AccessTokenService.create();
+    const engine = new PolicyEngine(manifests.policies, manifests.roles);
+    const verifier = new SubjectVerifier([]);
+    const logs = new LogStore();
+    const audit = new AuditLog(join(dataDir, "audit.ndjson"));
+    cleanups.push(() => audit.close());
+    const { credential, file: adminCredentialFile } = await createAdminCredential(dataDir);
+
+    let gatewayUrl = "";
+    const stackImages = new Map<string, StackFunction>();
+    for (const f of stack.functions) if (f.lang === RUNNABLE_LANG) stackImages.set(f.image, f);
+    const runner = new FunctionRunner({
+      root,
+      runDir,
+      serverScript: options.templateServer ?? join(root, "template", "node-ts-iam", "dist", "index.js"),
+      stackImages,
+      issuer,
+      gatewayUrl: () => gatewayUrl,
+      timeScale,
+      tokenExpirationSeconds,
+      logs,
+      secretValue: (ns, name) => {
+        const s = store.secret(name, ns);
+        return s ? Buffer.from(s.valueBase64, "base64") : undefined;
+      },
+      log,
+    });
+    cleanups.push(() => runner.stopAll());
+
+    const ctx: GatewayContext = { store, runner, logs, engine, accessTokens, admin: credential, audit, log };
+    const server = createGatewayServer(buildRouter(ctx, { verifier, accessTokens, engine, timeScale }), log);
+    await listen(server, host, options.port ?? 0);
+    cleanups.push(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
+    gatewayUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    accessTokens.setGatewayUrl(gatewayUrl);
+
+    // The Helm chart's issuer, so shipped manifests work unchanged (facts §2).
+    const kubernetes: JwtIssuerObject = {
+      kind: "JwtIssuer",
+      name: "kubernetes",
+      namespace: "openfaas",
+      source: "(created by the sandbox)",
+      spec: { iss: KUBERNETES_ISSUER, aud: [gatewayUrl], issInternal: issuer.url, tokenExpiry: "2h" },
+    };
+    const shipped = manifests.issuers.filter((i) => i.name !== "kubernetes");
+    if (shipped.length !== manifests.issuers.length) log('manifests: JwtIssuer "kubernetes" is replaced by the sandbox\'s own (aud = the sandbox URL)');
+    verifier.setIssuers([kubernetes, ...shipped]);
+    log(`gateway listening at ${gatewayUrl}`);
+
+    await deployStack(stack, store, log);
+    if (options.runFunctions ?? true) {
+      for (const record of store.functions) {
+        const d = record.deployment;
+        if (record.replicas === 0 || !runner.isRunnable(d.image)) continue;
+        log(`starting function ${d.service}.${d.namespace} (building the handler if needed)`);
+        try {
+          await runner.apply(record);
+          log(`function ${d.service}.${d.namespace} is ready`);
+        } catch (err) {
+          log(`function ${d.service}.${d.namespace} did not start: ${(err as Error).message}`);
+        }
+      }
+    }
+
+    return {
+      url: gatewayUrl,
+      adminCredentialFile,
+      admin: { ...credential },
+      issuer: {
+        url: issuer.url,
+        mint: (r) =>
+          issuer.mint({
+            namespace: r.namespace,
+            serviceAccount: r.serviceAccount,
+            audience: r.audience ?? [gatewayUrl],
+            ...(r.expirationSeconds !== undefined ? { expirationSeconds: r.expirationSeconds } : {}),
+            ...(r.podName !== undefined ? { podName: r.podName } : {}),
+          }),
+      },
+      tokenDir: (ns, fn) => runner.tokenDir(ns, fn),
+      get functions() {
+        return runner.list();
+      },
+      auditLog: audit.path,
+      stop: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Creates the stack's namespaces (managed: label and annotation `openfaas: "1"`) and records its functions. */
+async function deployStack(stack: Stack, store: StateStore, log: (line: string) => void): Promise<void> {
+  for (const f of stack.functions) {
+    const namespace = f.namespace ?? DEFAULT_FUNCTION_NAMESPACE;
+    if (f.lang !== RUNNABLE_LANG) log(`stack function ${f.name} has lang ${f.lang}; it is recorded but only ${RUNNABLE_LANG} functions run here`);
+    if (!store.namespace(namespace)) {
+      log(`creating namespace ${namespace}`);
+      await store.mutate((s) => void s.namespaces.push({ name: namespace, labels: { openfaas: "1" }, annotations: { openfaas: "1" } }));
+    }
+    const missing = f.secrets.filter((s) => !store.secret(s, namespace));
+    if (missing.length > 0) log(`function ${f.name}: secret(s) ${missing.join(", ")} not found in ${namespace}; their files will be absent until created (POST /system/secrets)`);
+    const existing = store.function(f.name, namespace);
+    const record: FunctionRecord = {
+      deployment: { service: f.name, image: f.image, namespace, envVars: f.environment, constraints: [], secrets: f.secrets, labels: f.labels, annotations: f.annotations },
+      replicas: existing?.replicas ?? 1,
+      createdAt: existing?.createdAt ?? new Date().toISOString(),
+    };
+    await store.mutate((s) => {
+      s.functions = [...s.functions.filter((x) => !(x.deployment.service === f.name && x.deployment.namespace === namespace)), record];
+    });
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

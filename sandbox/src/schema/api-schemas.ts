@@ -1,0 +1,143 @@
+import type { StructuralSchema } from "./structural-schema.js";
+
+/**
+ * The gateway's request and response bodies, written from the OpenAPI spec and facts §4. The
+ * gateway validates requests with them; the tests validate every response with them.
+ */
+const stringMap: StructuralSchema = { type: "object", additionalProperties: { type: "string" } };
+const nullableStringMap: StructuralSchema = { ...stringMap, nullable: true };
+const resources: StructuralSchema = { type: "object", nullable: true, properties: { memory: { type: "string" }, cpu: { type: "string" } } };
+
+export const FunctionDeploymentSchema: StructuralSchema = {
+  type: "object",
+  required: ["service", "image"],
+  properties: {
+    service: { type: "string" },
+    image: { type: "string" },
+    namespace: { type: "string" },
+    envProcess: { type: "string" },
+    constraints: { type: "array", items: { type: "string" } },
+    envVars: stringMap,
+    secrets: { type: "array", items: { type: "string" } },
+    labels: nullableStringMap,
+    annotations: nullableStringMap,
+    limits: resources,
+    requests: resources,
+    readOnlyRootFilesystem: { type: "boolean" },
+    registryAuth: { type: "string" },
+    network: { type: "string" },
+  },
+};
+
+export const FunctionStatusSchema: StructuralSchema = {
+  type: "object",
+  required: ["name", "image"],
+  properties: {
+    name: { type: "string" },
+    image: { type: "string" },
+    namespace: { type: "string" },
+    envProcess: { type: "string" },
+    envVars: stringMap,
+    constraints: { type: "array", items: { type: "string" } },
+    secrets: { type: "array", items: { type: "string" } },
+    labels: nullableStringMap,
+    annotations: nullableStringMap,
+    limits: resources,
+    requests: resources,
+    readOnlyRootFilesystem: { type: "boolean" },
+    invocationCount: { type: "number" },
+    replicas: { type: "number" },
+    availableReplicas: { type: "number" },
+    createdAt: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T" },
+    usage: { type: "object", nullable: true, properties: { cpu: { type: "number" }, totalMemoryBytes: { type: "number" } } },
+  },
+};
+
+export const FunctionStatusListSchema: StructuralSchema = { type: "array", items: FunctionStatusSchema };
+
+/** Facts §4: the real gateway reads `namespace` from the delete body too. */
+export const DeleteFunctionRequestSchema: StructuralSchema = {
+  type: "object",
+  required: ["functionName"],
+  properties: { functionName: { type: "string" }, namespace: { type: "string" } },
+};
+
+export const ScaleServiceRequestSchema: StructuralSchema = {
+  type: "object",
+  required: ["serviceName", "namespace", "replicas"],
+  properties: { serviceName: { type: "string" }, namespace: { type: "string" }, replicas: { type: "integer", minimum: 0 } },
+};
+
+export const SecretDescriptionSchema: StructuralSchema = {
+  type: "object",
+  required: ["name"],
+  properties: { name: { type: "string" }, namespace: { type: "string" } },
+};
+
+/** Facts §4: secrets are listed as an array of descriptions (the spec's single object lags). */
+export const SecretDescriptionListSchema: StructuralSchema = { type: "array", items: SecretDescriptionSchema };
+
+export const SecretSchema: StructuralSchema = {
+  type: "object",
+  required: ["name"],
+  properties: { name: { type: "string" }, namespace: { type: "string" }, value: { type: "string" }, rawValue: { type: "string", pattern: "^[A-Za-z0-9+/]*={0,2}$" } },
+};
+
+export const LogEntrySchema: StructuralSchema = {
+  type: "object",
+  required: ["name", "namespace", "instance", "timestamp", "text"],
+  properties: {
+    name: { type: "string" },
+    namespace: { type: "string" },
+    instance: { type: "string" },
+    timestamp: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T" },
+    text: { type: "string" },
+  },
+};
+
+const VersionInfoSchema: StructuralSchema = {
+  type: "object",
+  required: ["sha", "release"],
+  properties: { commit_message: { type: "string" }, sha: { type: "string" }, release: { type: "string" } },
+};
+
+export const GatewayInfoSchema: StructuralSchema = {
+  type: "object",
+  required: ["provider", "version", "arch"],
+  properties: {
+    provider: {
+      type: "object",
+      nullable: true,
+      required: ["provider", "orchestration", "version"],
+      properties: { provider: { type: "string" }, orchestration: { type: "string" }, version: { ...VersionInfoSchema, nullable: true } },
+    },
+    version: { ...VersionInfoSchema, nullable: true },
+    arch: { type: "string" },
+  },
+};
+
+export const ListNamespaceResponseSchema: StructuralSchema = { type: "array", items: { type: "string" } };
+
+/** Facts §4 (commercial editions): `{name, labels, annotations}`. */
+export const NamespaceInfoSchema: StructuralSchema = {
+  type: "object",
+  required: ["name"],
+  properties: { name: { type: "string" }, labels: nullableStringMap, annotations: nullableStringMap },
+};
+
+/** Facts §1: the success body of `/oauth/token`. */
+export const TokenResponseSchema: StructuralSchema = {
+  type: "object",
+  required: ["access_token", "issued_token_type", "token_type", "expires_in"],
+  properties: { access_token: { type: "string" }, issued_token_type: { type: "string" }, token_type: { type: "string" }, expires_in: { type: "integer", minimum: 0 } },
+};
+
+/** An OAuth 2.0 error body. */
+export const OAuthErrorSchema: StructuralSchema = {
+  type: "object",
+  required: ["error", "error_description"],
+  properties: { error: { type: "string" }, error_description: { type: "string" } },
+};
+
+/** Every other error body of the gateway. */
+export const ErrorBodySchema: StructuralSchema = { type: "object", required: ["message"], properties: { message: { type: "string" } } };

@@ -1,0 +1,68 @@
+/** Options of {@link startSandbox}. Every field is optional. */
+export interface SandboxOptions {
+  /** Repository root: `stack.yml`, `functions/*\/iam/*.yaml` and the template server are found under it. Default: this checkout. */
+  root?: string;
+  /** Stack file; default `<root>/stack.yml` when it exists. */
+  stackFile?: string;
+  /** Extra manifest files or directories (multi-document YAML), loaded after `functions/*\/iam/`. */
+  manifestPaths?: string[];
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Gateway port; 0 (the default) picks a free one. The CLI uses 8080. */
+  port?: number;
+  /** Directory for state, audit log, admin credential and pods; undefined = ephemeral (a temp dir removed on stop). */
+  stateDir?: string | undefined;
+  /** Sandbox time runs this many times faster: token rotation timers and access-token lifetimes are divided by it. Default 1. */
+  timeScale?: number;
+  /** Start the stack's functions as processes (default true). */
+  runFunctions?: boolean;
+  /** Progress and warning lines; default: discarded. */
+  log?: (line: string) => void;
+  /** The function server script; default `<root>/template/node-ts-iam/dist/index.js`. */
+  templateServer?: string;
+  /** `expirationSeconds` of projected tokens (at least 600, Kubernetes' minimum); default 3600. */
+  tokenExpirationSeconds?: number;
+}
+
+/** What `Sandbox.issuer.mint` accepts: a TokenRequest for a service account. */
+export interface MintRequest {
+  namespace: string;
+  serviceAccount: string;
+  /** Default: the sandbox gateway URL (what the `kubernetes` JwtIssuer accepts). */
+  audience?: string[] | string;
+  /** At least 600 (Kubernetes' minimum); default 3600. */
+  expirationSeconds?: number;
+  podName?: string;
+}
+
+/** A function served by a process of the template server. */
+export interface SandboxFunction {
+  name: string;
+  namespace: string;
+  /** Direct URL of its process (the gateway proxies `/function/<name>.<namespace>` to it). */
+  url: string;
+  pid: number;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** Gateway URL (also the `aud` projected tokens carry and the `iss` of access tokens). */
+  url: string;
+  /** File (mode 0600) holding the admin password; the username is `admin`. */
+  adminCredentialFile: string;
+  admin: { username: string; password: string };
+  /** The Kubernetes-style service account token issuer. */
+  issuer: {
+    mint(request: MintRequest): Promise<string>;
+    /** Local URL serving `/.well-known/openid-configuration` and `/openid/v1/jwks` (the JwtIssuer's issInternal). */
+    url: string;
+  };
+  /** The projected token directory of a running function's pod (holds `openfaas-token`). */
+  tokenDir(namespace: string, functionName: string): string | undefined;
+  /** Functions currently served. */
+  readonly functions: SandboxFunction[];
+  /** NDJSON audit log: one line per authorisation or exchange decision. */
+  auditLog: string;
+  /** Stops every function process and server; removes the ephemeral directory. */
+  stop(): Promise<void>;
+}
