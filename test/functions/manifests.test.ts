@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { IAM_CRD_SCHEMAS, loadManifests, validateStructure } from "@node-ts-iam/sandbox";
 import { iamSchemas } from "./support/iam-schema.js";
 import { functionNames, readManifests, repoRoot, type Manifest } from "./support/repo.js";
 import { validate } from "./support/schema.js";
@@ -16,6 +17,17 @@ describe.each(functionNames())("IAM manifests of %s", (name) => {
     for (const m of manifests) {
       const { file: _file, ...object } = m;
       expect(validate(iamSchemas[m.kind]!, object), `${m.file}`).toEqual([]);
+    }
+  });
+
+  it("load in the sandbox (its CRD schemas and semantic checks), which reads exactly these files", async () => {
+    const warnings: string[] = [];
+    const loaded = await loadManifests([join(repoRoot, "functions", name, "iam")], (line) => warnings.push(line));
+    expect(warnings).toEqual([]);
+    expect([loaded.serviceAccounts.length, loaded.policies.length, loaded.roles.length, loaded.issuers.length]).toEqual([1, 1, 1, 0]);
+    for (const m of manifests.filter((x) => x.kind in IAM_CRD_SCHEMAS)) {
+      const { file: _file, ...object } = m;
+      expect(validateStructure(object, IAM_CRD_SCHEMAS[m.kind as keyof typeof IAM_CRD_SCHEMAS])).toEqual([]);
     }
   });
 
@@ -81,6 +93,13 @@ describe("real-cluster token routes (functions/cluster)", () => {
     expect(rule.mutate.patchStrategicMerge.spec.containers[0]!.volumeMounts).toEqual([
       { name: volume!.name, mountPath: "/var/secrets/tokens", readOnly: true },
     ]);
+  });
+
+  it("the JwtIssuer variant loads in the sandbox; the Kyverno policy is skipped there, as it is not IAM", async () => {
+    const warnings: string[] = [];
+    const loaded = await loadManifests([join(repoRoot, "functions", "cluster")], (line) => warnings.push(line));
+    expect(loaded.issuers.map((i) => i.name)).toEqual(["kubernetes"]);
+    expect(warnings.join("\n")).toMatch(/ClusterPolicy/);
   });
 
   it("the JwtIssuer variant accepts the API server audience and states its risk", () => {
