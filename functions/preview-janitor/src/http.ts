@@ -7,7 +7,7 @@
 export interface ApiRequest {
   readonly method: string;
   readonly path: string;
-  readonly query: Readonly<Record<string, string | string[]>>;
+  readonly query: Readonly<Record<string, string | string[] | undefined>>;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: unknown;
 }
