@@ -3,7 +3,9 @@
  * access token, cached) or {@link BasicAuth} (an admin credential).
  */
 import type { Dispatcher } from "undici";
+import { OpenFaaSError, TokenSourceError } from "./errors.js";
 import { exchangeToken } from "./exchange.js";
+import { safeCause } from "./redact.js";
 import type { TokenSource } from "./sources.js";
 import { TokenCache, type TokenCacheStats, type TokenLifecycleOptions } from "./token.js";
 
@@ -59,7 +61,13 @@ export class TokenAuth implements ClientAuth {
     const timeoutMs = options.exchangeTimeoutMs ?? 10_000;
     this.#cache = new TokenCache(async () => {
       const signal = AbortSignal.timeout(timeoutMs);
-      const subjectToken = await options.source.token(signal);
+      let subjectToken: string;
+      try {
+        subjectToken = await options.source.token(signal);
+      } catch (error) {
+        // A custom source's error could quote what it read; only OpenFaaS errors pass through as they are.
+        throw error instanceof OpenFaaSError ? error : new TokenSourceError("token source failed", safeCause(error, [], 0, true));
+      }
       const exchanged = await exchangeToken({
         tokenURL: options.tokenURL,
         subjectToken,

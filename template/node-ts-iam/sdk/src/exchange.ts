@@ -4,7 +4,7 @@
  * validation, OAuth JSON errors on any 4xx.
  */
 import type { Dispatcher } from "undici";
-import { InvalidResponseError, OAuthError, statusError, type RequestSite } from "./errors.js";
+import { InvalidResponseError, OAuthError, statusError, TokenSourceError, type RequestSite } from "./errors.js";
 import { CallScope, header, readBody, send } from "./http.js";
 import { jwtExpiresAt } from "./jwt.js";
 import { redact, truncate } from "./redact.js";
@@ -54,7 +54,7 @@ export interface ExchangedToken {
 /** Performs one RFC 8693 exchange. Throws OAuthError, HTTP status errors, NetworkError, TimeoutError or InvalidResponseError. */
 export async function exchangeToken(options: ExchangeTokenOptions): Promise<ExchangedToken> {
   if (typeof options.subjectToken !== "string" || options.subjectToken.trim() === "") {
-    throw new OAuthError({ method: "POST", path: new URL(options.tokenURL).pathname }, 0, "invalid_request", "empty subject token");
+    throw new TokenSourceError("subject token is empty");
   }
   const form = new URLSearchParams();
   form.set("grant_type", TOKEN_EXCHANGE_GRANT);

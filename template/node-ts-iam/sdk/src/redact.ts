@@ -38,8 +38,17 @@ export class SafeCause extends Error {
   }
 }
 
-/** Copies the safe fields of `error` (and of its own causes, two levels deep) into a {@link SafeCause}. */
-export function safeCause(error: unknown, secrets: readonly string[] = [], depth = 0): SafeCause {
+/**
+ * Copies the safe fields of `error` (and of its own causes, two levels deep) into a
+ * {@link SafeCause}. With `withholdMessage` only name and code survive: for errors from code that
+ * may quote what it read (a custom token source).
+ */
+export function safeCause(error: unknown, secrets: readonly string[] = [], depth = 0, withholdMessage = false): SafeCause {
+  if (withholdMessage) {
+    const name = error instanceof Error ? error.name : "Error";
+    const code: unknown = (error as { code?: unknown } | null)?.code;
+    return new SafeCause(name, typeof code === "string" ? code : undefined, "(message withheld)");
+  }
   if (!(error instanceof Error)) return new SafeCause("Error", undefined, redact(truncate(String(error)), secrets));
   const rawCode: unknown = (error as { code?: unknown }).code;
   const code = typeof rawCode === "string" ? rawCode : undefined;
