@@ -10,6 +10,12 @@ import { sleep } from "./retry.js";
 /** Milliseconds since the epoch; injectable so tests can move time. */
 export type Clock = () => number;
 
+/**
+ * Default clock: epoch milliseconds with sub-millisecond resolution, so "issued before this request
+ * began" is decidable even when both happen within the same millisecond.
+ */
+export const preciseClock: Clock = () => performance.timeOrigin + performance.now();
+
 /** Tuning of a token's lifecycle. All durations in milliseconds; 0 is allowed everywhere. */
 export interface TokenLifecycleOptions {
   /**
@@ -26,7 +32,7 @@ export interface TokenLifecycleOptions {
   minBackoffMs?: number;
   /** Longest backoff, also the cap on an honoured `Retry-After` (default 10,000). */
   maxBackoffMs?: number;
-  /** Time source (default `Date.now`). */
+  /** Time source (default: epoch milliseconds with sub-millisecond resolution). */
   clock?: Clock;
 }
 
@@ -77,7 +83,7 @@ export class TokenCache {
 
   constructor(fetch: () => Promise<FetchedToken>, options: TokenLifecycleOptions = {}) {
     this.#fetch = fetch;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = options.clock ?? preciseClock;
     this.#softMs = nonNegative(options.refreshWindowMs, 300_000);
     this.#hardMs = nonNegative(options.expiryMarginMs, 10_000);
     this.#minBackoffMs = nonNegative(options.minBackoffMs, 250);
