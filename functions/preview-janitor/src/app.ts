@@ -23,7 +23,10 @@ export function createJanitor(options: JanitorOptions): (request: ApiRequest) =>
   const now = options.now ?? (() => new Date());
 
   const runOptions = (request: ApiRequest): { namespaces: string[]; dryRun: boolean } => {
-    const body = emptyBody(request.body) ? {} : jsonBody(request);
+    // An empty body (the cron-connector's) means "defaults"; any body must still be JSON or text.
+    const type = String(request.headers["content-type"] ?? "").toLowerCase();
+    const acceptable = type === "" || type.includes("json") || type.startsWith("text/");
+    const body = acceptable && emptyBody(request.body) ? {} : jsonBody(request);
     onlyKeys(body, ["namespaces", "dryRun"]);
     return { namespaces: namespacesOf(body, options.namespaces), dryRun: dryRunOf(body) };
   };
