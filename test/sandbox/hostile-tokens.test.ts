@@ -1,0 +1,195 @@
+import { generateKeyPair, SignJWT, exportSPKI, base64url } from "jose";
+import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ServiceAccountIssuer, KUBERNETES_ISSUER } from "../../sandbox/src/issuer/service-account-issuer.js";
+import { OAuthErrorSchema, TokenResponseSchema } from "../../sandbox/src/schema/api-schemas.js";
+import type { Sandbox } from "../../sandbox/src/types.js";
+import { exchange, expectSchema, GRANT, ID_TOKEN, startFixtureSandbox } from "./helpers.js";
+
+let sandbox: Sandbox;
+let good: string;
+/** Signs claims with the sandbox issuer's own key (tokens Kubernetes would never mint). */
+let forge: (claims: Record<string, unknown>, header?: { kid?: string }) => Promise<string>;
+let outsider: ServiceAccountIssuer;
+
+const sub = "system:serviceaccount:dev:whoami";
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A second registered issuer (a CI IdP) whose key the test holds: claims can be wrong while the signature is right. */
+const CI_ISS = "https://ci.example.test";
+const CI_AUD = "urn:sandbox-test";
+let ci: ServiceAccountIssuer;
+let manifestDir: string;
+const ciClaims = (over: Record<string, unknown> = {}) => ({ iss: CI_ISS, sub: "ci-bot", aud: [CI_AUD], iat: now(), nbf: now(), exp: now() + 600, ...over });
+
+beforeAll(async () => {
+  ci = await ServiceAccountIssuer.start({ iss: CI_ISS });
+  manifestDir = await mkdtemp(join(tmpdir(), "sandbox-hostile-"));
+  await writeFile(
+    join(manifestDir, "ci.yaml"),
+    [
+      `apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: ci, namespace: openfaas}\nspec: {iss: "${CI_ISS}", aud: ["${CI_AUD}"], issInternal: "${ci.url}", tokenExpiry: 30m}`,
+      `apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: ci-bot, namespace: openfaas}\nspec: {policy: [dev-reader], principal: {"jwt:sub": [ci-bot]}}`,
+    ].join("\n---\n"),
+  );
+  sandbox = await startFixtureSandbox({ manifestPaths: [manifestDir] });
+  good = await sandbox.issuer.mint({ namespace: "dev", serviceAccount: "whoami" });
+  // An issuer the sandbox does not trust for kubernetes tokens: same iss, a different key.
+  outsider = await ServiceAccountIssuer.start({ iss: KUBERNETES_ISSUER });
+  forge = (claims, header) => outsider.sign(claims, header);
+});
+afterAll(async () => {
+  await outsider?.stop();
+  await ci?.stop();
+  await sandbox?.stop();
+  if (manifestDir) await rm(manifestDir, { recursive: true, force: true });
+});
+
+const base = (over: Record<string, unknown> = {}) => ({
+  iss: KUBERNETES_ISSUER,
+  sub,
+  aud: [sandbox.url],
+  iat: now(),
+  nbf: now(),
+  exp: now() + 3600,
+  "kubernetes.io": { namespace: "dev", serviceaccount: { name: "whoami", uid: "u" }, pod: { name: "p", uid: "u" } },
+  ...over,
+});
+
+function tamper(token: string, change: (claims: Record<string, unknown>) => void): string {
+  const [h, p, s] = token.split(".");
+  const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+  change(claims);
+  return `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
+}
+
+function withHeader(token: string, header: Record<string, unknown>): string {
+  const [, p, s] = token.split(".");
+  return `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${p}.${s}`;
+}
+
+const form = (subjectToken: string, extra: Record<string, string> = {}) => ({ grant_type: GRANT, subject_token_type: ID_TOKEN, subject_token: subjectToken, ...extra });
+
+describe("token exchange", () => {
+  it("exchanges a good projected token for an ES256 access token (facts §1, §3)", async () => {
+    const r = await exchange(sandbox.url, form(good));
+    expect(r.status, r.text).toBe(200);
+    expectSchema(r.body, TokenResponseSchema);
+    expect(r.body["token_type"]).toBe("Bearer");
+    expect(r.body["issued_token_type"]).toBe(ID_TOKEN);
+    expect(r.body["expires_in"]).toBe(7200);
+  });
+
+  it("uses the subject issuer's tokenExpiry and tolerates a few seconds of clock skew", async () => {
+    const r = await exchange(sandbox.url, form(await ci.sign(ciClaims({ exp: now() - 2 }))));
+    expect(r.status, r.text).toBe(200);
+    expect(r.body["expires_in"]).toBe(1800);
+  });
+
+  it("also accepts the fields in the query string of the POST", async () => {
+    const r = await exchange(sandbox.url, new URLSearchParams(), `?${new URLSearchParams(form(good))}`);
+    expect(r.status, r.text).toBe(200);
+  });
+});
+
+type Hostile = [string, () => Promise<Record<string, string> | URLSearchParams> | Record<string, string> | URLSearchParams, RegExp];
+
+const hostile: Hostile[] = [
+  ["expired", async () => form(await ci.sign(ciClaims({ exp: now() - 60, iat: now() - 700, nbf: now() - 700 }))), /has expired/],
+  ["future nbf", async () => form(await ci.sign(ciClaims({ nbf: now() + 300 }))), /not valid yet/],
+  ["wrong aud (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ aud: ["urn:other"] }))), /audience.*not valid for JwtIssuer "ci"/],
+  ["no exp claim", async () => form(await ci.sign({ iss: CI_ISS, sub: "ci-bot", aud: [CI_AUD], iat: now() })), /exp/],
+  ["forged kubernetes token with the sandbox key's kid", async () => form(await forgeGood({ exp: now() - 120, iat: now() - 4000, nbf: now() - 4000 })), /signature verification failed/],
+  ["empty subject_token", () => form(""), /missing field subject_token/],
+  ["missing subject_token", () => ({ grant_type: GRANT, subject_token_type: ID_TOKEN }), /missing field subject_token/],
+  ["missing grant_type", () => ({ subject_token_type: ID_TOKEN, subject_token: good }), /missing field grant_type/],
+  ["wrong grant_type", () => form(good, { grant_type: "client_credentials" }), /grant_type must be/],
+  ["missing subject_token_type", () => ({ grant_type: GRANT, subject_token: good }), /missing field subject_token_type/],
+  ["wrong subject_token_type", () => form(good, { subject_token_type: "urn:ietf:params:oauth:token-type:saml2" }), /subject_token_type must be/],
+  ["repeated subject_token", () => { const p = new URLSearchParams(form(good)); p.append("subject_token", good); return p; }, /must be given once/],
+  ["repeated grant_type", () => { const p = new URLSearchParams(form(good)); p.append("grant_type", GRANT); return p; }, /must be given once/],
+  ["not a JWT", () => form("hello-world"), /not a signed JWT/],
+  ["truncated (two parts)", () => form(good.split(".").slice(0, 2).join(".")), /not a signed JWT/],
+  ["truncated signature", () => form(good.slice(0, good.length - 20)), /signature|malformed/],
+  ["larger than 16 KiB", () => form(`${good}${"A".repeat(17 * 1024)}`), /larger than 16384 bytes/],
+  ["alg none", () => form(`${withHeader(good, { alg: "none", typ: "JWT" }).split(".").slice(0, 2).join(".")}.`), /not a signed JWT|not allowed/],
+  ["alg none with a fake signature", () => form(withHeader(good, { alg: "none" })), /not allowed/],
+  ["HS256 signed with the issuer's public key", async () => form(await hs256WithPublicKey()), /not allowed/],
+  ["tampered payload (sub changed)", () => form(tamper(good, (c) => (c["sub"] = "system:serviceaccount:openfaas:admin"))), /signature verification failed/],
+  ["tampered payload (exp extended)", () => form(tamper(good, (c) => (c["exp"] = now() + 99999))), /signature verification failed/],
+  ["unknown kid", () => form(withHeader(good, { alg: "RS256", kid: "no-such-key" })), /key \(kid\)|signature/],
+  ["signed by another key with the right kid", async () => form(await forge(base(), { kid: (await jwks()).keys[0].kid })), /signature verification failed/],
+  ["signed by another key, its own kid", async () => form(await forge(base())), /kid|signature/],
+  ["wrong aud", async () => form(await sandbox.issuer.mint({ namespace: "dev", serviceAccount: "whoami", audience: ["https://kubernetes.default.svc"] })), /audience/],
+  ["unregistered issuer", async () => form(await new SignJWT(base({ iss: "https://evil.example.com" })).setProtectedHeader({ alg: "ES256" }).sign((await generateKeyPair("ES256")).privateKey)), /not registered/],
+  ["wrong iss (tampered)", () => form(tamper(good, (c) => (c["iss"] = "https://kubernetes.default.svc"))), /not registered/],
+  ["no policies for the subject", async () => form(await sandbox.issuer.mint({ namespace: "dev", serviceAccount: "stranger" })), /No policies found for subject: system:serviceaccount:dev:stranger/],
+  ["tampered nbf", async () => form(tamper(good, (c) => (c["nbf"] = now() + 600))), /signature verification failed/],
+  ["header not JSON", () => form(`bm90LWpzb24.${good.split(".")[1]}.${good.split(".")[2]}`), /malformed/],
+  ["actor_token (delegation)", () => form(good, { actor_token: good, actor_token_type: ID_TOKEN }), /actor_token/],
+  ["function scope without audience", () => form(good, { scope: "function" }), /needs at least one audience/],
+  ["function scope, malformed audience", () => form(good, { scope: "function", audience: "../etc" }), /<namespace>:<function>/],
+  ["function scope, audience not allowed", () => form(good, { scope: "function", audience: "prod:billing" }), /may not invoke prod:billing/],
+  ["audience other than the gateway", () => form(good, { audience: "https://elsewhere.example.com" }), /is not valid/],
+];
+
+async function jwks(): Promise<{ keys: { kid: string; n: string; e: string }[] }> {
+  return (await (await fetch(`${sandbox.issuer.url}/openid/v1/jwks`)).json()) as never;
+}
+
+/** A correctly shaped token signed by the outsider key but claiming the sandbox issuer's kid. */
+async function forgeGood(over: Record<string, unknown>): Promise<string> {
+  return forge(base(over), { kid: (await jwks()).keys[0]!.kid });
+}
+
+async function hs256WithPublicKey(): Promise<string> {
+  const { importJWK } = await import("jose");
+  const key = await importJWK({ ...(await jwks()).keys[0]!, alg: "RS256" } as never, "RS256", { extractable: true });
+  const pem = await exportSPKI(key as never);
+  const header = base64url.encode(JSON.stringify({ alg: "HS256", typ: "JWT", kid: (await jwks()).keys[0]!.kid }));
+  const payload = base64url.encode(JSON.stringify(base()));
+  const sig = createHmac("sha256", pem).update(`${header}.${payload}`).digest("base64url");
+  return `${header}.${payload}.${sig}`;
+}
+
+describe("hostile subject tokens: none accepted", () => {
+  const accepted: string[] = [];
+  it.each(hostile)("%s", async (name, build, description) => {
+    const fields = await build();
+    const r = await exchange(sandbox.url, fields);
+    if (r.status === 200) accepted.push(name);
+    expect(r.status, r.text).toBe(400);
+    expectSchema(r.body, OAuthErrorSchema);
+    expect(String(r.body["error_description"])).toMatch(description);
+    // No token (or a recognisable part of one) in the refusal.
+    const subject = fields instanceof URLSearchParams ? (fields.get("subject_token") ?? "") : (fields["subject_token"] ?? "");
+    for (const part of subject.split(".").filter((p) => p.length > 16)) expect(r.text).not.toContain(part.slice(0, 16));
+  });
+
+  it("has at least 25 hostile cases and accepted 0", () => {
+    expect(hostile.length).toBeGreaterThanOrEqual(25);
+    expect(accepted).toEqual([]);
+  });
+
+  it("refuses a form body with the wrong content type and oversize bodies as OAuth errors", async () => {
+    const wrongType = await fetch(`${sandbox.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(form(good)) });
+    expect(wrongType.status).toBe(400);
+    expect(((await wrongType.json()) as { error_description: string }).error_description).toMatch(/x-www-form-urlencoded/);
+    const huge = await fetch(`${sandbox.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=".padEnd(70 * 1024, "x") });
+    expect(huge.status).toBe(400);
+    const get = await fetch(`${sandbox.url}/oauth/token`);
+    expect(get.status).toBe(405);
+  });
+
+  it("keeps subject tokens out of the audit log", async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    const audit = await readFile(sandbox.auditLog, "utf8");
+    expect(audit).toContain('"allowed":false');
+    expect(audit).not.toContain(good.split(".")[1]!.slice(0, 24));
+    expect(audit).not.toContain(good.split(".")[2]!.slice(0, 24));
+  });
+});
