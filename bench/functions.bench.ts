@@ -25,10 +25,19 @@ const bench: BenchModule = async (log) => {
       const body = await res.text();
       if (res.status !== 201 && res.status !== 200) throw new Error(`provisioning ${name}: HTTP ${res.status} ${body.slice(0, 200)}`);
     };
+    // API decisions only (`Kind:Verb` actions); token-exchange decisions are not gateway API calls.
     const auditCount = (): number =>
       readFileSync(sandbox.auditLog, "utf8")
         .split("\n")
-        .filter((line) => line.includes(PROVISIONER_SUBJECT) && line.includes('"allowed":true') && !line.includes("oauth")).length;
+        .filter(Boolean)
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as { subject?: string; action?: string; allowed?: boolean }];
+          } catch {
+            return []; // a line still being written
+          }
+        })
+        .filter((e) => e.allowed && e.subject?.includes(PROVISIONER_SUBJECT) && /^(Function|Secret|Namespace|System):/.test(e.action ?? "")).length;
 
     // Warm-up: first token exchange, JIT.
     await provision("warmup");

@@ -103,6 +103,7 @@ describe("preview janitor", () => {
       ["GET", "/sweep", undefined],
       ["POST", "/functions/pr-1", {}],
       ["GET", "/%E0%A4%A", undefined],
+      ["POST", "/", undefined, { "content-type": "application/xml" }],
     ];
     assert.ok(bad.length >= 20);
     for (const [method, path, body, headers] of bad) {
