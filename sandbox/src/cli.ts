@@ -37,17 +37,19 @@ function printWelcome(sandbox: Sandbox): void {
   if (first) {
     const dir = sandbox.tokenDir(first.namespace, first.name);
     out.push(
-      `  # ${first.name} acts with its OWN identity: exchange its projected token, then call the API`,
+      `  # ${first.name} acts with its OWN identity: exchange its projected service account token ...`,
       `  TOKEN=$(curl -s ${sandbox.url}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\`,
-      `      -d subject_token_type=urn:ietf:params:oauth:token-type:id_token --data-urlencode subject_token@${dir}/openfaas-token | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
-      `  curl -s -H "Authorization: Bearer $TOKEN" ${sandbox.url}/system/functions?namespace=${first.namespace}`,
-      `  # a call its policy denies (403 naming action and resource)`,
-      `  curl -s -X POST -H "Authorization: Bearer $TOKEN" ${sandbox.url}/system/namespace/ -d '{"name":"not-allowed-ns"}'`,
-      `  # invoke it (it calls the gateway with its own identity inside)`,
-      `  curl -s ${sandbox.url}/function/${first.name}.${first.namespace}`,
+      `      -d subject_token_type=urn:ietf:params:oauth:token-type:id_token --data-urlencode subject_token@${dir}/openfaas-token \\`,
+      `      | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+      `  # ... then call the API with it: the namespace list shows only what its policy lets it see`,
+      `  curl -s -H "Authorization: Bearer $TOKEN" ${sandbox.url}/system/namespaces`,
+      `  # a call its policy denies: 403 {"message":..., "action":"Namespace:Create", "resource":"not-allowed:*"}`,
+      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${sandbox.url}/system/namespace/ -d '{"name":"not-allowed"}'`,
+      `  # invoke the functions (each calls the gateway with its own identity inside)`,
+      ...fns.map((f) => `  curl -s ${sandbox.url}/function/${f.name}.${f.namespace}/`),
     );
   } else {
-    out.push(`  # no functions yet: add stack.yml (lang node-ts-iam) and functions/<name>/iam/*.yaml, then restart`);
+    out.push(`  # no functions running: add stack.yml (lang node-ts-iam) and functions/<name>/iam/*.yaml, then restart`);
   }
   out.push("", "Ctrl-C stops the sandbox and every function process.", "");
   process.stdout.write(out.join("\n"));
