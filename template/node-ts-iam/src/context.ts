@@ -1,0 +1,56 @@
+/** The `context` a handler answers through: node22's chainable API, answering at most once. */
+import type { ServerResponse } from "node:http";
+import type { FunctionContext, FunctionHeaders } from "@node-ts-iam/sdk";
+import { sendFailure, sendHandlerError, sendValue } from "./respond.js";
+
+/** One request's answer state. */
+export class ResponseContext implements FunctionContext {
+  /** Set once the answer has been written; later answers are ignored. */
+  answered = false;
+  private statusCode = 200;
+  private headerValues: FunctionHeaders = {};
+
+  constructor(private readonly res: ServerResponse) {}
+
+  status(): number;
+  status(code: number): this;
+  status(code?: number): number | this {
+    // As node22: a falsy code reads the status instead of setting it.
+    if (!code) return this.statusCode;
+    this.statusCode = code;
+    return this;
+  }
+
+  headers(): FunctionHeaders;
+  headers(value: FunctionHeaders): this;
+  headers(value?: FunctionHeaders): FunctionHeaders | this {
+    if (!value) return this.headerValues;
+    this.headerValues = value;
+    return this;
+  }
+
+  succeed(value?: unknown): void {
+    if (this.answered) return;
+    this.answered = true;
+    sendValue(this.res, this.statusCode, this.headerValues, value);
+  }
+
+  fail(value?: unknown): void {
+    if (this.answered) return;
+    this.answered = true;
+    if (this.statusCode === 200) this.statusCode = 500;
+    sendFailure(this.res, this.statusCode, this.headerValues, value);
+  }
+
+  /** A thrown error, rejected promise or `callback(error)`: 500, or the status already set if ≥ 400. */
+  error(error: unknown): void {
+    if (this.answered) {
+      console.error("node-ts-iam: handler error after the answer was sent:", error);
+      return;
+    }
+    this.answered = true;
+    console.error("node-ts-iam: handler error:", error);
+    const status = this.statusCode >= 400 && this.statusCode <= 599 ? this.statusCode : 500;
+    sendHandlerError(this.res, status, this.headerValues, error);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Reads a request body into one Buffer under a size limit, inflating `Content-Encoding` as
+ * body-parser does (gzip, deflate, br, and zstd where Node has it).
+ */
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+import { RequestError } from "./request-error.js";
+
+/** Names the limit in errors so that the caller knows which setting to raise. */
+export interface BodyLimit {
+  readonly bytes: number;
+  readonly setting: string;
+}
+
+function tooLarge(limit: BodyLimit): RequestError {
+  return new RequestError(413, "ERR_BODY_TOO_LARGE", `request body is larger than ${limit.setting} (${limit.bytes} bytes)`);
+}
+
+/** Collects `stream` until it ends; rejects with 413 past the limit (and discards the rest). */
+function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("error", onError);
+      source.off("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit.bytes) {
+        cleanup();
+        if (stream !== source) {
+          source.unpipe();
+          stream.destroy();
+        }
+        source.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      source.resume();
+      reject(new RequestError(400, "ERR_BODY_UNREADABLE", `request body could not be read: ${error.message}`));
+    };
+    const onClose = (): void => {
+      if (!source.complete) onError(new Error("the client aborted the request"));
+    };
+    stream.on("data", onData);
+    stream.on("end", onEnd);
+    stream.on("error", onError);
+    source.on("close", onClose);
+  });
+}
+
+type Zlib = typeof import("node:zlib");
+let zlib: Promise<Zlib> | undefined;
+
+async function decompressor(encoding: string): Promise<import("node:stream").Transform> {
+  // zlib loads only when a compressed body first arrives: plain requests do not pay for it.
+  const z = await (zlib ??= import("node:zlib"));
+  switch (encoding) {
+    case "gzip":
+      return z.createGunzip();
+    case "deflate":
+      return z.createInflate();
+    case "br":
+      return z.createBrotliDecompress();
+    case "zstd": {
+      const createZstd = (z as Zlib & { createZstdDecompress?: () => import("node:stream").Transform }).createZstdDecompress;
+      if (createZstd) return createZstd();
+    }
+  }
+  throw new RequestError(415, "ERR_UNSUPPORTED_ENCODING", `unsupported content encoding "${encoding}"`);
+}
+
+async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit): Promise<Buffer> {
+  let stream: import("node:stream").Transform;
+  try {
+    stream = await decompressor(encoding);
+  } catch (error) {
+    req.resume();
+    throw error;
+  }
+  req.pipe(stream);
+  try {
+    return await collect(stream, req, limit);
+  } catch (error) {
+    if (error instanceof RequestError && error.code === "ERR_BODY_UNREADABLE") {
+      throw new RequestError(400, "ERR_MALFORMED_BODY", `request body is not valid ${encoding} data`);
+    }
+    throw error;
+  }
+}
+
+/** Reads the whole body of `req`, refusing (413) before reading when `Content-Length` already exceeds the limit. */
+export function readBody(req: IncomingMessage, limit: BodyLimit): Promise<Buffer> {
+  const contentEncoding = req.headers["content-encoding"];
+  const encoding = contentEncoding === undefined ? "identity" : contentEncoding.toLowerCase();
+  if (encoding !== "identity") return inflate(req, encoding, limit);
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit.bytes) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return collect(req, req, limit);
+}

@@ -1,0 +1,79 @@
+/**
+ * Optional Express routing: a handler module that exports `router` (an Express Router or app) is
+ * served by Express, which is loaded only then, from the function's own dependencies. Bodies are parsed
+ * by the same node22 rules first and handed over as `req.body`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import type { Dispatch } from "./dispatch.js";
+import { parseBody, type BodyConfig } from "./parse-body.js";
+import { sendJson, sendRequestError } from "./respond.js";
+
+/** The little of Express this module uses (typed here so a function build needs no @types/express). */
+interface ExpressApp {
+  (req: IncomingMessage, res: ServerResponse): void;
+  use(...handlers: unknown[]): unknown;
+  disable(setting: string): unknown;
+}
+type ExpressFactory = () => ExpressApp;
+
+/** Whether `value` looks like an Express Router or app (a function with `use` and `handle`). */
+export function isRouter(value: unknown): value is (...args: unknown[]) => unknown {
+  if (typeof value !== "function") return false;
+  const candidate = value as unknown as { use?: unknown; handle?: unknown };
+  return typeof candidate.use === "function" && typeof candidate.handle === "function";
+}
+
+function resolveExpress(handlerPath: string): string {
+  for (const base of [handlerPath, import.meta.url]) {
+    try {
+      return createRequire(base).resolve("express");
+    } catch {
+      // Try the next location.
+    }
+  }
+  throw new Error(`the handler exports a router but express is not installed: add "express" to the function's package.json`);
+}
+
+async function loadExpress(handlerPath: string): Promise<ExpressFactory> {
+  const mod = (await import(pathToFileURL(resolveExpress(handlerPath)).href)) as { default?: ExpressFactory };
+  if (typeof mod.default !== "function") throw new Error("express did not export a factory function");
+  return mod.default;
+}
+
+interface HttpishError {
+  status?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+  code?: unknown;
+}
+
+/** Builds the Express app around `router` and returns its dispatcher. */
+export async function routerDispatch(router: unknown, handlerPath: string, config: BodyConfig): Promise<Dispatch> {
+  const express = await loadExpress(handlerPath);
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(router);
+  app.use((req: IncomingMessage, res: ServerResponse) => {
+    sendJson(res, 404, { error: `no route for ${req.method ?? "GET"} ${req.url ?? "/"}`, code: "ERR_NO_ROUTE" });
+  });
+  // Express recognises error middleware by its four parameters.
+  app.use((error: HttpishError, _req: IncomingMessage, res: ServerResponse, _next: unknown) => {
+    console.error("node-ts-iam: router error:", error);
+    if (res.headersSent) return;
+    const declared = Number(error?.status ?? error?.statusCode);
+    const status = declared >= 400 && declared <= 599 ? declared : res.statusCode >= 400 ? res.statusCode : 500;
+    const message = typeof error?.message === "string" ? error.message : String(error);
+    sendJson(res, status, typeof error?.code === "string" ? { error: message, code: error.code } : { error: message });
+  });
+  return (req, res) => {
+    const pending = parseBody(req, req.headers, config);
+    const handOver = (body: unknown): void => {
+      (req as IncomingMessage & { body?: unknown }).body = body;
+      app(req, res);
+    };
+    if (pending === undefined) handOver(undefined);
+    else pending.then(handOver, (error: unknown) => sendRequestError(res, error));
+  };
+}

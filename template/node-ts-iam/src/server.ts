@@ -1,0 +1,65 @@
+/** The HTTP server the watchdog proxies to: readiness, then the handler for every other request. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ServerConfig } from "./config.js";
+import type { Dispatch } from "./dispatch.js";
+import { loadHandler } from "./load-handler.js";
+import { sendJson } from "./respond.js";
+
+/** A started template server. */
+export interface TemplateServer {
+  readonly server: Server;
+  /** The port actually bound (useful with `http_port=0`). */
+  readonly port: number;
+  /** Settles when the handler is loaded (rejects if it cannot be). */
+  readonly loaded: Promise<void>;
+  /** Marks the server as draining: readiness answers 503 and new answers close their connection. */
+  startDraining(): void;
+}
+
+/** Whether the request target is the readiness path (with or without a query string). */
+function isReadiness(url: string, readyPath: string): boolean {
+  return url === readyPath || (url.startsWith(readyPath) && url.charCodeAt(readyPath.length) === 0x3f /* "?" */);
+}
+
+/**
+ * Listens at once and loads the handler alongside (start-up is I/O bound); requests that arrive
+ * before the handler is loaded wait for it, while readiness answers 503 until then.
+ */
+export async function startServer(config: ServerConfig): Promise<TemplateServer> {
+  let dispatch: Dispatch | undefined;
+  let draining = false;
+  const loaded = loadHandler(config.handlerPath, config).then((loadedDispatch) => {
+    dispatch = loadedDispatch;
+  });
+  // Callers attach their own handling; this keeps an early failure from being "unhandled" meanwhile.
+  loaded.catch(() => undefined);
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (draining) res.setHeader("connection", "close");
+    if (isReadiness(req.url ?? "/", config.readyPath)) {
+      if (dispatch !== undefined && !draining) sendJson(res, 200, { status: "ready" });
+      else sendJson(res, 503, { error: draining ? "shutting down" : "handler not loaded yet", code: "ERR_NOT_READY" });
+      return;
+    }
+    if (dispatch !== undefined) dispatch(req, res);
+    else loaded.then(() => (dispatch as Dispatch)(req, res), () => sendJson(res, 503, { error: "handler failed to load", code: "ERR_NOT_READY" }));
+  };
+
+  const server = createServer(onRequest);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    loaded,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}
