@@ -6,13 +6,14 @@ import type { Sandbox, SandboxOptions } from "../../sandbox/src/types.js";
 
 export const FIXTURES = resolve(import.meta.dirname, "fixtures");
 export const FIXTURE_ROOT = resolve(FIXTURES, "root");
-export const FIXTURE_SERVER = resolve(FIXTURES, "fixture-server.mjs");
+/** The real template server (built by `npm run build`): the functions run exactly as in `npm start`. */
+export const TEMPLATE_SERVER = resolve(import.meta.dirname, "../../template/node-ts-iam/dist/index.js");
 export const GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token";
 
 /** A sandbox over the fixture root; functions off unless asked for. */
 export function startFixtureSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  return startSandbox({ root: FIXTURE_ROOT, runFunctions: false, templateServer: FIXTURE_SERVER, ...options });
+  return startSandbox({ root: FIXTURE_ROOT, runFunctions: false, templateServer: TEMPLATE_SERVER, ...options });
 }
 
 /** Fails the test with the violations when `value` does not fit `schema`. */
