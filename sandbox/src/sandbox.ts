@@ -67,10 +67,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = await StateStore.open(ephemeral ? undefined : dataDir);
 
   const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-    if (ephemeral) await rm(dataDir, { recursive: true, force: true });
-  };
+  let stopped: Promise<void> | undefined;
+  // Idempotent: a second stop() waits for the first.
+  const cleanup = () =>
+    (stopped ??= (async () => {
+      for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+      if (ephemeral) await rm(dataDir, { recursive: true, force: true });
+    })());
   try {
     const issuer = await ServiceAccountIssuer.start({ host });
     cleanups.push(() => issuer.stop());

@@ -193,3 +193,35 @@ describe("hostile subject tokens: none accepted", () => {
     expect(audit).not.toContain(good.split(".")[2]!.slice(0, 24));
   });
 });
+
+describe("canary tokens never leak", () => {
+  it("keeps a canary out of every response, the audit log and the sandbox's log lines", async () => {
+    const lines: string[] = [];
+    const sb = await startFixtureSandbox({ log: (l) => lines.push(l) });
+    try {
+      const canaryJwt = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ iss: "CANARY-ISS-7f3a", sub: "x" })).toString("base64url")}.Q0FOQVJZLVNJRy03ZjNh`;
+      const canary = "CANARY-7f3a-9b1c-secret-token";
+      const texts: string[] = [];
+      const record = async (p: Promise<Response>) => texts.push(await (await p).text());
+      await record(fetch(`${sb.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form(canary)) }));
+      await record(fetch(`${sb.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form(canaryJwt)) }));
+      await record(fetch(`${sb.url}/system/functions?namespace=dev`, { headers: { authorization: `Bearer ${canary}` } }));
+      await record(fetch(`${sb.url}/system/functions?namespace=dev`, { headers: { authorization: `Bearer ${canaryJwt}` } }));
+      await record(fetch(`${sb.url}/system/functions`, { method: "POST", headers: { authorization: `Basic ${Buffer.from(`admin:${canary}`).toString("base64")}` }, body: "{}" }));
+      const admin = `Basic ${Buffer.from(`${sb.admin.username}:${sb.admin.password}`).toString("base64")}`;
+      await record(fetch(`${sb.url}/system/functions`, { method: "POST", headers: { authorization: admin }, body: canary }));
+      await record(fetch(`${sb.url}/system/secrets`, { method: "POST", headers: { authorization: admin }, body: JSON.stringify({ name: "c", namespace: "dev", value: canary }) }));
+      await record(fetch(`${sb.url}/system/secrets?namespace=dev`, { headers: { authorization: admin } }));
+      await new Promise((r) => setTimeout(r, 50));
+      const audit = await readFile(sb.auditLog, "utf8");
+      for (const text of [...texts, audit, lines.join("\n")]) {
+        expect(text).not.toContain(canary);
+        expect(text).not.toContain("Q0FOQVJZLVNJRy03ZjNh");
+      }
+      expect(texts.length).toBe(8);
+    } finally {
+      await sb.stop();
+      await sb.stop();
+    }
+  });
+});

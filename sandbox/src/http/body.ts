@@ -38,8 +38,9 @@ export async function readJsonObject(req: IncomingMessage, limit: number = BODY_
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    throw httpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the input, which may hold a credential: describe, never echo.
+    throw httpError(400, "request body is not valid JSON");
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw httpError(400, "request body must be a JSON object");

@@ -11,6 +11,8 @@ interface Route {
   method: string;
   pattern: RegExp;
   names: string[];
+  /** The trailing `*rest` capture stays percent-encoded: it is forwarded as a path, not interpreted. */
+  rawLast: boolean;
   handler: RouteHandler;
 }
 
@@ -24,6 +26,7 @@ export class Router {
   /** Registers `handler` for `method` (or `*` for any) and `path`. */
   on(method: string, path: string, handler: RouteHandler): this {
     const names: string[] = [];
+    let rawLast = false;
     const source = path
       .split("/")
       .map((segment) => {
@@ -33,12 +36,13 @@ export class Router {
         }
         if (segment.startsWith("*")) {
           names.push(segment.slice(1));
+          rawLast = true;
           return "?(.*)";
         }
         return segment.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
       })
       .join("/");
-    this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+    this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, rawLast, handler });
     return this;
   }
 
@@ -52,7 +56,8 @@ export class Router {
       if (route.method !== "*" && route.method !== method) continue;
       const params: RouteParams = {};
       route.names.forEach((name, i) => {
-        params[name] = safeDecode(m[i + 1] ?? "");
+        const value = m[i + 1] ?? "";
+        params[name] = route.rawLast && i === route.names.length - 1 ? value : safeDecode(value);
       });
       return { handler: route.handler, params };
     }
