@@ -58,7 +58,7 @@ export async function startFunctionsSandbox(options: FunctionsSandboxOptions = {
   writeFileSync(stackFile, doc.toString());
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox({ root: repoRoot, stackFile, host: "127.0.0.1", port: 0, runFunctions: true, log: options.log ?? (() => {}), ...(process.env["FUNCTIONS_E2E_TEMPLATE_SERVER"] ? { templateServer: process.env["FUNCTIONS_E2E_TEMPLATE_SERVER"] } : {}) });
+    sandbox = await startSandbox({ root: repoRoot, stackFile, host: "127.0.0.1", port: 0, runFunctions: true, log: options.log ?? (() => {}) });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;

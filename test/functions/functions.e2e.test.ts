@@ -1,0 +1,221 @@
+/**
+ * End to end in the sandbox: each sample function runs as its own process behind the sandbox
+ * gateway with a kubelet-style projected token, and calls the gateway with that identity.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client, StaticTokenSource, TokenAuth } from "@node-ts-iam/sdk";
+import { janitorBadInputs, nsAdminBadInputs, provisionerBadInputs, type BadInput } from "./support/bad-inputs.js";
+import { ensureNamespaces, FUNCTION_NAMESPACE, startFunctionsSandbox, type Answer, type FunctionsSandbox } from "./support/sandbox.js";
+
+const subjectOf = (fn: string): string => `system:serviceaccount:${FUNCTION_NAMESPACE}:${fn}`;
+
+function decodePayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+interface ReportBody {
+  complete: boolean;
+  actions: { kind: string; name: string; outcome: string }[];
+}
+
+async function expectBadInputsRejected(env: FunctionsSandbox, fn: string, inputs: BadInput[]): Promise<void> {
+  expect(inputs.length).toBeGreaterThanOrEqual(20);
+  const pidBefore = env.sandbox.functions.find((f) => f.name === fn)?.pid;
+  const failures: string[] = [];
+  for (const input of inputs) {
+    const res: Answer = await env.invoke(fn, input.method, input.path, input.body, input.headers);
+    const code = (res.body as { code?: unknown } | undefined)?.code;
+    if (res.status < 400 || res.status >= 500 || !res.contentType.includes("application/json") || typeof code !== "string") {
+      failures.push(`${input.method} ${input.path} ${JSON.stringify(input.body)} -> ${res.status} ${res.contentType} ${JSON.stringify(res.body).slice(0, 200)}`);
+    }
+  }
+  expect(failures).toEqual([]);
+  // 0 crashes: the same process still answers.
+  expect((await env.invoke(fn, "GET", "/")).status).toBe(200);
+  expect(env.sandbox.functions.find((f) => f.name === fn)?.pid).toBe(pidBefore);
+}
+
+describe("sample functions in the sandbox", () => {
+  let env: FunctionsSandbox;
+
+  beforeAll(async () => {
+    env = await startFunctionsSandbox({ env: { "tenant-provisioner": { TENANT_PROVISIONER_FAULTS: "enabled" } } });
+    await ensureNamespaces(env.admin, ["dev", "staging"]);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it("projects each function's own service account token with the gateway audience", () => {
+    for (const fn of ["ns-admin", "tenant-provisioner", "preview-janitor"]) {
+      const dir = env.sandbox.tokenDir(FUNCTION_NAMESPACE, fn);
+      expect(dir, fn).toBeDefined();
+      const claims = decodePayload(readFileSync(join(dir!, "openfaas-token"), "utf8").trim());
+      expect(claims["sub"], fn).toBe(subjectOf(fn));
+      expect([claims["aud"]].flat(), fn).toContain(env.sandbox.url);
+    }
+  });
+
+  describe("ns-admin (scoped to dev)", () => {
+    it("deploys, scales, reads and deletes in dev with its own identity", async () => {
+      const put = await env.invoke("ns-admin", "PUT", "/namespaces/dev/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest", labels: { app: "e2e" } });
+      expect(put.status, JSON.stringify(put.body)).toBe(201);
+      expect((await env.admin.getFunction("e2e-hello", "dev")).image).toBe("ghcr.io/openfaas/alpine:latest");
+      const again = await env.invoke("ns-admin", "PUT", "/namespaces/dev/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:3.20" });
+      expect(again.status).toBe(200);
+      expect((await env.admin.getFunction("e2e-hello", "dev")).image).toBe("ghcr.io/openfaas/alpine:3.20");
+      expect((await env.invoke("ns-admin", "POST", "/namespaces/dev/functions/e2e-hello/scale", { replicas: 2 })).status).toBe(202);
+      const list = await env.invoke("ns-admin", "GET", "/namespaces/dev/functions");
+      expect((list.body as { functions: { name: string }[] }).functions.map((f) => f.name)).toContain("e2e-hello");
+      const secret = await env.invoke("ns-admin", "POST", "/namespaces/dev/secrets", { name: "e2e-secret", value: "v1" });
+      expect(secret.status).toBe(201);
+      expect((await env.admin.getSecrets("dev")).map((s) => s.name)).toContain("e2e-secret");
+      expect((await env.invoke("ns-admin", "PUT", "/namespaces/dev/secrets/e2e-secret", { value: "v2" })).status).toBe(200);
+      const secrets = await env.invoke("ns-admin", "GET", "/namespaces/dev/secrets");
+      expect(secrets.body).toEqual({ namespace: "dev", secrets: [{ name: "e2e-secret" }] });
+      expect((await env.invoke("ns-admin", "DELETE", "/namespaces/dev/secrets/e2e-secret")).status).toBe(200);
+      expect(await env.admin.getSecrets("dev")).toEqual([]);
+      const logs = await env.invoke("ns-admin", "GET", "/namespaces/dev/functions/e2e-hello/logs?tail=5");
+      expect(logs.status, JSON.stringify(logs.body)).toBe(200);
+      expect(Array.isArray((logs.body as { lines: unknown }).lines)).toBe(true);
+      expect((await env.invoke("ns-admin", "DELETE", "/namespaces/dev/functions/e2e-hello")).status).toBe(200);
+      await expect(env.admin.getFunction("e2e-hello", "dev")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+
+      const mine = env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")));
+      expect(mine.some((e) => e.action === "Function:Create" && e.resource.startsWith("dev:") && e.allowed)).toBe(true);
+    });
+
+    it("lists only its namespaces", async () => {
+      const res = await env.invoke("ns-admin", "GET", "/namespaces");
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect((res.body as { namespaces: string[] }).namespaces).toEqual(["dev"]);
+    });
+
+    it("refuses staging with its own guard, before any gateway call", async () => {
+      const before = env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging")).length;
+      const res = await env.invoke("ns-admin", "PUT", "/namespaces/staging/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest" });
+      expect(res.status).toBe(403);
+      expect((res.body as { code: string }).code).toBe("NAMESPACE_NOT_ALLOWED");
+      expect(env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging")).length).toBe(before);
+    });
+
+    it("answers >= 20 bad inputs with 4xx JSON and does not crash", async () => {
+      await expectBadInputsRejected(env, "ns-admin", nsAdminBadInputs);
+    });
+  });
+
+  describe("tenant-provisioner", () => {
+    it("creates tenant-acme with its secrets and starter functions", async () => {
+      const res = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "acme", labels: { tier: "gold" } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect((res.body as ReportBody).complete).toBe(true);
+      const ns = await env.admin.getNamespace("tenant-acme");
+      expect(ns.labels?.["node-ts-iam.dev/tenant"]).toBe("acme");
+      expect(ns.labels?.["tier"]).toBe("gold");
+      expect((await env.admin.getSecrets("tenant-acme")).map((s) => s.name)).toEqual(["tenant-api-key"]);
+      expect((await env.admin.getFunctions("tenant-acme")).map((f) => f.name)).toEqual(["hello"]);
+      const mine = env.audit().filter((e) => e.subject.includes(subjectOf("tenant-provisioner")));
+      expect(mine.some((e) => e.action === "Namespace:Create" && e.allowed)).toBe(true);
+    });
+
+    it("converges on a repeat, creating nothing twice", async () => {
+      const res = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "acme", labels: { tier: "gold" } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect((res.body as ReportBody).actions.map((a) => a.outcome)).toEqual(["unchanged", "unchanged", "unchanged"]);
+      expect((await env.admin.getFunctions("tenant-acme")).map((f) => f.name)).toEqual(["hello"]);
+    });
+
+    it("lists and shows tenants", async () => {
+      const list = await env.invoke("tenant-provisioner", "GET", "/tenants");
+      expect(list.status, JSON.stringify(list.body)).toBe(200);
+      expect((list.body as { tenants: { name: string }[] }).tenants.map((t) => t.name)).toContain("acme");
+      const show = await env.invoke("tenant-provisioner", "GET", "/tenants/acme");
+      expect((show.body as { functions: { name: string }[] }).functions.map((f) => f.name)).toEqual(["hello"]);
+    });
+
+    it("converges after a fault injected part-way", async () => {
+      const failed = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "beta" }, { "content-type": "application/json", "x-fault-after-steps": "2" });
+      expect(failed.status).toBe(503);
+      expect((failed.body as { code: string; report: ReportBody }).report.actions.map((a) => a.outcome)).toEqual(["created", "created"]);
+      expect(await env.admin.getFunctions("tenant-beta")).toEqual([]);
+      const resumed = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "beta" });
+      expect(resumed.status, JSON.stringify(resumed.body)).toBe(201);
+      expect((resumed.body as ReportBody).actions.map((a) => `${a.kind}:${a.outcome}`)).toEqual(["namespace:unchanged", "secret:unchanged", "function:created"]);
+      expect((await env.admin.getFunctions("tenant-beta")).map((f) => f.name)).toEqual(["hello"]);
+    });
+
+    it("cannot touch dev: its API cannot name it and its identity is refused there", async () => {
+      const res = await env.invoke("tenant-provisioner", "DELETE", "/tenants/dev");
+      expect(res.status).toBe(404);
+      const token = await env.sandbox.issuer.mint({ namespace: FUNCTION_NAMESPACE, serviceAccount: "tenant-provisioner", audience: env.sandbox.url });
+      const asProvisioner = new Client({ gatewayURL: env.sandbox.url, auth: new TokenAuth({ source: new StaticTokenSource(token), tokenURL: `${env.sandbox.url}/oauth/token` }) });
+      await expect(asProvisioner.getFunctions("dev")).rejects.toMatchObject({ code: "ERR_FORBIDDEN" });
+      await expect(asProvisioner.deploy({ service: "sneaky", image: "x:1", namespace: "dev" })).rejects.toMatchObject({ code: "ERR_FORBIDDEN" });
+      await expect(asProvisioner.createNamespace({ name: "not-a-tenant" })).rejects.toMatchObject({ code: "ERR_FORBIDDEN" });
+    });
+
+    it("deletes a tenant: functions, secrets, then namespace", async () => {
+      const res = await env.invoke("tenant-provisioner", "DELETE", "/tenants/beta");
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect((res.body as ReportBody).actions.map((a) => `${a.kind}:${a.outcome}`)).toEqual(["function:deleted", "secret:deleted", "namespace:deleted"]);
+      await expect(env.admin.getNamespace("tenant-beta")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+    });
+
+    it("answers >= 20 bad inputs with 4xx JSON and does not crash", async () => {
+      await expectBadInputsRejected(env, "tenant-provisioner", provisionerBadInputs);
+    });
+  });
+
+  describe("preview-janitor", () => {
+    it("deletes expired previews in dev and keeps the rest", async () => {
+      const preview = (service: string, expiresAt: string) => ({
+        service,
+        namespace: "dev",
+        image: "ghcr.io/openfaas/alpine:latest",
+        labels: { "node-ts-iam.dev/preview": "true" },
+        annotations: { "node-ts-iam.dev/expires-at": expiresAt },
+      });
+      await env.admin.deploy(preview("pr-expired", "2020-01-01T00:00:00Z"));
+      await env.admin.deploy(preview("pr-live", "2999-01-01T00:00:00Z"));
+      const res = await env.invoke("preview-janitor", "POST", "/", "", { "content-type": "text/plain" });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const names = (await env.admin.getFunctions("dev")).map((f) => f.name);
+      expect(names).toContain("pr-live");
+      expect(names).not.toContain("pr-expired");
+      const mine = env.audit().filter((e) => e.subject.includes(subjectOf("preview-janitor")));
+      expect(mine.some((e) => e.action === "Function:Delete" && e.allowed)).toBe(true);
+    });
+
+    it("answers >= 20 bad inputs with 4xx JSON and does not crash", async () => {
+      await expectBadInputsRejected(env, "preview-janitor", janitorBadInputs);
+    });
+  });
+});
+
+describe("ns-admin with its guard off (ALLOWED_NAMESPACES=*)", () => {
+  let env: FunctionsSandbox;
+
+  beforeAll(async () => {
+    env = await startFunctionsSandbox({ only: ["ns-admin"], env: { "ns-admin": { ALLOWED_NAMESPACES: "*" } } });
+    await ensureNamespaces(env.admin, ["dev", "staging"]);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it("is refused in staging by the gateway, with the gateway's reason", async () => {
+    const res = await env.invoke("ns-admin", "PUT", "/namespaces/staging/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest" });
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect((res.body as { code: string }).code).toBe("GATEWAY_FORBIDDEN");
+    const denied = env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging") && !e.allowed);
+    expect(denied.length).toBeGreaterThan(0);
+    await expect(env.admin.getFunction("e2e-hello", "staging")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+  });
+
+  it("still works in dev", async () => {
+    const res = await env.invoke("ns-admin", "GET", "/namespaces/dev/functions");
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+});
