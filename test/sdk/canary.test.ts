@@ -300,7 +300,7 @@ describe("canary tokens never leak", () => {
       }
       const auth = saAuth();
       await saClient(auth).getNamespaces().catch(() => undefined);
-      inspected.push(auth, saClient(auth), new BasicAuth("admin", CANARY_PASSWORD), new ServiceAccountTokenSource({ directory: dir }), auth.forFunction("hello", "dev"));
+      inspected.push(await auth.authorize(), await new BasicAuth("admin", CANARY_PASSWORD).authorize(), auth, saClient(auth), new BasicAuth("admin", CANARY_PASSWORD), new ServiceAccountTokenSource({ directory: dir }), auth.forFunction("hello", "dev"));
     } finally {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;

@@ -53,7 +53,7 @@ describe("TokenAuth cache and lifecycle", () => {
     const a = auth();
     expect(await a.token()).toBe("tok-1");
     expect(await a.token()).toBe("tok-1");
-    expect((await a.authorize()).headerValue).toBe("Bearer tok-1");
+    expect((await a.authorize()).authorization()).toBe("Bearer tok-1");
     expect(exchanges).toBe(1);
     expect(a.stats).toEqual({ fetches: 1, failures: 0 });
   });

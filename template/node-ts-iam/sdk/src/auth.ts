@@ -11,8 +11,11 @@ import { TokenCache, type TokenCacheStats, type TokenLifecycleOptions } from "./
 
 /** The value of an `Authorization` header plus what the replay-after-401 rule needs. */
 export interface Credential {
-  /** The complete `Authorization` header value (e.g. `Bearer …`). Secret. */
-  readonly headerValue: string;
+  /**
+   * The complete `Authorization` header value (e.g. `Bearer …`). Secret; a method rather than a
+   * property so that no inspection or serialisation of the object can show it.
+   */
+  authorization(): string;
   /** When the credential was obtained (the auth's clock); absent for static credentials. */
   readonly issuedAt?: number;
 }
@@ -25,6 +28,19 @@ export interface ClientAuth {
   invalidate?(issuedBefore: number): void;
   /** The clock `issuedAt` is measured with. */
   now?(): number;
+}
+
+/** A credential whose secret lives in a private field: logging or serialising it shows no token. */
+class HiddenCredential implements Credential {
+  readonly #headerValue: string;
+  readonly issuedAt: number | undefined;
+  constructor(headerValue: string, issuedAt?: number) {
+    this.#headerValue = headerValue;
+    this.issuedAt = issuedAt;
+  }
+  authorization(): string {
+    return this.#headerValue;
+  }
 }
 
 /** Options of {@link TokenAuth}. */
@@ -129,7 +145,7 @@ export class TokenAuth implements ClientAuth {
   #toCredential(cached: { value: string; issuedAt: number }): Credential {
     const memo = this.#credential;
     if (memo && memo.token === cached.value) return memo.credential;
-    const credential: Credential = { headerValue: `Bearer ${cached.value}`, issuedAt: cached.issuedAt };
+    const credential: Credential = new HiddenCredential(`Bearer ${cached.value}`, cached.issuedAt);
     this.#credential = { token: cached.value, credential };
     return credential;
   }
@@ -142,7 +158,7 @@ export class BasicAuth implements ClientAuth {
   readonly username: string;
   constructor(username: string, password: string) {
     this.username = username;
-    this.#credential = { headerValue: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
+    this.#credential = new HiddenCredential(`Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`);
   }
   /** The constant Basic credential. */
   authorize(): Promise<Credential> {

@@ -188,9 +188,9 @@ export class Pipeline {
       const secrets = credential ? credentialSecrets(credential) : [];
       const headers: Record<string, string> = { "user-agent": o.userAgent, accept: "application/json", ...call.headers };
       if (call.json !== undefined) headers["content-type"] = "application/json";
-      if (credential && hooks.exposeCredentials) headers.authorization = credential.headerValue;
+      if (credential && hooks.exposeCredentials) headers.authorization = credential.authorization();
       for (const hook of hooks.beforeRequest ?? []) await hook({ method, url, headers, attempt });
-      if (credential && !hooks.exposeCredentials) headers.authorization = credential.headerValue;
+      if (credential && !hooks.exposeCredentials) headers.authorization = credential.authorization();
 
       const attemptScope = o.attemptTimeoutMs !== undefined && o.attemptTimeoutMs > 0 ? new CallScope(scope.signal, o.attemptTimeoutMs) : undefined;
       const signal = attemptScope?.signal ?? scope.signal;
@@ -238,7 +238,7 @@ export class Pipeline {
 }
 
 function credentialSecrets(credential: Credential): string[] {
-  const value = credential.headerValue;
+  const value = credential.authorization();
   const space = value.indexOf(" ");
   return space > 0 ? [value, value.slice(space + 1)] : [value];
 }
