@@ -39,8 +39,8 @@ const HANDLER_SKIP = new Set(["build", "template"]);
 const NOT_IN_CLONE = new Set(["node_modules", "dist"]);
 
 /** Copies the template as `faas-cli template pull` would have it (no build outputs). */
-export function copyTemplate(dest: string): void {
-  cpSync(TEMPLATE_DIR, dest, {
+export function copyTemplate(dest: string, templateDir = TEMPLATE_DIR): void {
+  cpSync(templateDir, dest, {
     recursive: true,
     filter: (source) => !NOT_IN_CLONE.has(basename(source)) && !source.endsWith(".tsbuildinfo"),
   });
@@ -110,12 +110,14 @@ export async function faasCliBuild(options: {
   workDir: string;
   name: string;
   handlerDir: string;
+  /** The template folder to build with (default: this repository's). */
+  templateDir?: string;
   log?: (line: string) => void;
 }): Promise<FaasBuild> {
   const log = options.log ?? ((line: string) => void process.stderr.write(`template build ${options.name}: ${line}\n`));
   const buildDir = join(options.workDir, "build", options.name);
   const shipDir = join(options.workDir, "ship", options.name);
-  copyTemplate(buildDir);
+  copyTemplate(buildDir, options.templateDir);
   copyHandler(options.handlerDir, join(buildDir, "function"));
 
   const template = parseYaml(readFileSync(join(buildDir, "template.yml"), "utf8")) as { fprocess: string };

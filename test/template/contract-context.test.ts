@@ -1,0 +1,169 @@
+/**
+ * The node22 contract, part 2: the context, return values and callback style, and the fixes for
+ * node22's faults (errors answer 500 JSON with the custom headers kept; objects are application/json).
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { serve, type InProcess } from "./support/in-process.js";
+import { send, type Answer } from "./support/process.js";
+
+let app: InProcess;
+let callbacks: InProcess;
+beforeAll(async () => {
+  // Handler errors are logged to stderr by design; keep the test output readable.
+  vi.spyOn(console, "error").mockImplementation(() => undefined);
+  app = await serve("scenarios.mjs");
+  callbacks = await serve("callback-style.mjs");
+});
+afterAll(async () => {
+  await app.close();
+  await callbacks.close();
+  vi.restoreAllMocks();
+});
+
+const get = (path: string, port = app.port): Promise<Answer> => send(port, { path });
+const json = (answer: Answer): unknown => JSON.parse(answer.text);
+
+describe("context", () => {
+  it("status(code) and headers(map) chain and return the context; headers() replaces the whole map", async () => {
+    const answer = await get("/status-chain");
+    expect(answer.status).toBe(201);
+    expect(json(answer)).toEqual({ status: 201, headers: { "x-b": "2" }, same: true, replaced: true });
+    expect(answer.headers["x-b"]).toBe("2");
+    expect(answer.headers["x-a"]).toBeUndefined();
+  });
+
+  it("status() is 200 and headers() is an empty map by default; the map returned is the live one", async () => {
+    expect(json(await get("/default-status"))).toEqual({ status: 200, headers: {} });
+    expect((await get("/mutate-headers")).headers["x-mutated"]).toBe("yes");
+  });
+
+  it("succeed(object) sends JSON as application/json with the status and headers set", async () => {
+    const answer = await get("/succeed-object");
+    expect(answer.status).toBe(202);
+    expect(answer.headers["x-custom"]).toBe("kept");
+    expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(answer.text).toBe('{"ok":true}');
+    expect(answer.headers["content-length"]).toBe("11");
+  });
+
+  it("succeed(array) sends JSON", async () => {
+    const answer = await get("/succeed-array");
+    expect(answer.text).toBe("[1,2,3]");
+    expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
+  });
+
+  it("answers once: later succeed calls and the return value are ignored", async () => {
+    expect((await get("/succeed-twice")).text).toBe("first");
+  });
+
+  it("fail(value) answers String(value) with 500, keeping the headers set", async () => {
+    const answer = await get("/fail");
+    expect(answer.status).toBe(500);
+    expect(answer.text).toBe("Error: nope");
+    expect(answer.headers["x-custom"]).toBe("kept");
+  });
+
+  it("fail keeps a status set before it", async () => {
+    const answer = await get("/fail-404");
+    expect(answer.status).toBe(404);
+    expect(answer.text).toBe("missing");
+  });
+});
+
+describe("return values (sent as by succeed)", () => {
+  it("strings as they are (text/html unless a type was set, as Express)", async () => {
+    const plain = await get("/string");
+    expect(plain.text).toBe("plain words");
+    expect(plain.headers["content-type"]).toBe("text/html; charset=utf-8");
+    const typed = await get("/typed-string");
+    expect(typed.headers["content-type"]).toBe("text/plain");
+  });
+
+  it("objects as JSON, keeping a content type the handler chose", async () => {
+    const answer = await get("/typed-object");
+    expect(answer.headers["content-type"]).toBe("application/vnd.custom+json");
+    expect(json(answer)).toEqual({ custom: true });
+    expect(json(await get("/instance"))).toEqual({ x: 1, y: 2 });
+  });
+
+  it("numbers and booleans as JSON, Buffers as octet-stream, null and undefined as an empty body", async () => {
+    const number = await get("/number");
+    expect([number.text, number.headers["content-type"]]).toEqual(["42", "application/json; charset=utf-8"]);
+    expect((await get("/boolean")).text).toBe("false");
+    const buffer = await get("/buffer");
+    expect([...buffer.raw]).toEqual([0, 1, 2, 255]);
+    expect(buffer.headers["content-type"]).toBe("application/octet-stream");
+    for (const path of ["/null", "/undefined"]) {
+      const empty = await get(path);
+      expect([empty.status, empty.text, empty.headers["content-length"]]).toEqual([200, "", "0"]);
+    }
+  });
+});
+
+describe("errors (node22's faults, fixed)", () => {
+  it("a thrown error answers 500 with a JSON body, keeping custom headers", async () => {
+    const answer = await get("/throw");
+    expect(answer.status).toBe(500);
+    expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(answer.headers["x-custom"]).toBe("kept");
+    expect(json(answer)).toEqual({ error: "boom" });
+  });
+
+  it("a rejected promise answers 500 JSON with the custom headers", async () => {
+    const answer = await get("/reject");
+    expect(answer.status).toBe(500);
+    expect(answer.headers["x-custom"]).toBe("kept");
+    expect(json(answer)).toEqual({ error: "rejected" });
+  });
+
+  it("keeps an error status (≥ 400) set before the throw, and the error's code", async () => {
+    const answer = await get("/throw-409");
+    expect(answer.status).toBe(409);
+    expect(answer.headers["x-custom"]).toBe("kept");
+    expect(json(answer)).toEqual({ error: "already there", code: "ERR_CONFLICT" });
+  });
+
+  it("does not answer a throw with a success status set before it", async () => {
+    const answer = await get("/throw-after-201");
+    expect(answer.status).toBe(500);
+  });
+
+  it("answers non-Error throws as JSON too", async () => {
+    expect(json(await get("/throw-string"))).toEqual({ error: "just a string" });
+  });
+
+  it("answers an invalid status, header or unserialisable value with 500 JSON instead of crashing", async () => {
+    for (const path of ["/bad-status", "/bad-header"]) {
+      const answer = await get(path);
+      expect(answer.status).toBe(500);
+      expect(json(answer)).toMatchObject({ code: "ERR_INVALID_RESPONSE" });
+    }
+    const bigint = await get("/bigint");
+    expect(bigint.status).toBe(500);
+    expect(bigint.headers["content-type"]).toBe("application/json; charset=utf-8");
+    // The server is still up.
+    expect((await get("/string")).status).toBe(200);
+  });
+});
+
+describe("callback style", () => {
+  it("callback(undefined, value) answers with the value", async () => {
+    expect(json(await get("/now", callbacks.port))).toEqual({ now: true });
+  });
+
+  it("waits for a callback called after the handler returned", async () => {
+    expect(json(await get("/later", callbacks.port))).toEqual({ later: true });
+  });
+
+  it("waits for the context answered after the handler returned", async () => {
+    const answer = await get("/context-later", callbacks.port);
+    expect([answer.status, answer.text]).toEqual([203, "via context"]);
+  });
+
+  it("callback(error) answers 500 JSON with the custom headers", async () => {
+    const answer = await get("/error", callbacks.port);
+    expect(answer.status).toBe(500);
+    expect(answer.headers["x-custom"]).toBe("kept");
+    expect(json(answer)).toEqual({ error: "callback failure" });
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * The node22 contract, part 1: the event a handler receives and the body parsing rules
+ * (Express 5 + body-parser 2 behaviour, reproduced without Express), plus the clear errors for bad bodies.
+ */
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serve, type InProcess } from "./support/in-process.js";
+import { send } from "./support/process.js";
+
+interface EventEcho {
+  body: unknown;
+  bodyType: string;
+  headers: Record<string, string>;
+  method: string;
+  query: Record<string, unknown>;
+  path: string;
+}
+
+describe("event and default body parsing", () => {
+  let app: InProcess;
+  beforeAll(async () => {
+    app = await serve("scenarios.mjs", { MAX_JSON_SIZE: "2kb" });
+  });
+  afterAll(() => app.close());
+
+  const echo = async (options: Parameters<typeof send>[1]): Promise<EventEcho> => {
+    const answer = await send(app.port, { path: "/event", ...options });
+    expect(answer.status).toBe(200);
+    return JSON.parse(answer.text) as EventEcho;
+  };
+
+  it("gives method, path without the query, parsed query (repeated keys as arrays) and lower-cased headers", async () => {
+    const event = await echo({ method: "DELETE", path: "/event?a=1&b=two&a=3&empty=&enc=x%20y", headers: { "X-Mixed-Case": "v" } });
+    expect(event.method).toBe("DELETE");
+    expect(event.path).toBe("/event");
+    expect(event.query).toEqual({ a: ["1", "3"], b: "two", empty: "", enc: "x y" });
+    expect(event.headers["x-mixed-case"]).toBe("v");
+  });
+
+  it("leaves the body undefined when the request has none", async () => {
+    const event = await echo({ method: "GET" });
+    expect(event.bodyType).toBe("undefined");
+  });
+
+  it("parses application/json into a value, and an empty JSON body into {}", async () => {
+    const event = await echo({ method: "POST", headers: { "content-type": "application/json; charset=utf-8" }, body: '{"a":[1,{"b":null}]}' });
+    expect(event.body).toEqual({ a: [1, { b: null }] });
+    const empty = await echo({ method: "POST", headers: { "content-type": "application/json" }, body: "" });
+    expect(empty.body).toEqual({});
+  });
+
+  it("treats a body without Content-Type as text/plain", async () => {
+    const event = await echo({ method: "POST", body: '{"not":"parsed"}' });
+    expect(event.bodyType).toBe("string");
+    expect(event.body).toBe('{"not":"parsed"}');
+  });
+
+  it("gives text/* bodies as strings, decoding the declared charset", async () => {
+    const csv = await echo({ method: "POST", headers: { "content-type": "text/csv" }, body: "a,b\n1,2" });
+    expect(csv.body).toBe("a,b\n1,2");
+    const latin1 = await echo({ method: "POST", headers: { "content-type": "text/plain; charset=iso-8859-1" }, body: Buffer.from([0x63, 0x61, 0x66, 0xe9]) });
+    expect(latin1.body).toBe("café");
+  });
+
+  it("parses urlencoded bodies with the extended (qs) syntax", async () => {
+    const event = await echo({
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "name=ada&tags[]=a&tags[]=b&user[role]=admin&n=1",
+    });
+    expect(event.body).toEqual({ name: "ada", tags: ["a", "b"], user: { role: "admin" }, n: "1" });
+  });
+
+  it("leaves other media types unparsed (undefined)", async () => {
+    const event = await echo({ method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from([1, 2, 3]) });
+    expect(event.bodyType).toBe("undefined");
+  });
+
+  it("inflates gzip-encoded bodies as body-parser does", async () => {
+    const event = await echo({
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: gzipSync('{"zipped":true}'),
+    });
+    expect(event.body).toEqual({ zipped: true });
+  });
+
+  it("reads chunked bodies (no Content-Length)", async () => {
+    const event = await echo({ method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" }, body: '{"chunked":1}', chunked: true });
+    expect(event.body).toEqual({ chunked: 1 });
+  });
+
+  it("answers malformed JSON with 400 and a JSON error, without echoing the body", async () => {
+    const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: '{"secret": "tok-canary-123", oops}' });
+    expect(answer.status).toBe(400);
+    expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
+    const error = JSON.parse(answer.text) as { error: string; code: string };
+    expect(error.code).toBe("ERR_MALFORMED_JSON");
+    expect(error.error).toMatch(/malformed JSON body/);
+    expect(answer.text).not.toContain("tok-canary-123");
+  });
+
+  it("refuses JSON that is not an object or array (body-parser's strict mode) with 400", async () => {
+    const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: '"just a string"' });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toMatchObject({ code: "ERR_MALFORMED_JSON" });
+  });
+
+  it("answers a JSON body over MAX_JSON_SIZE with 413 naming the setting, declared or streamed", async () => {
+    const big = JSON.stringify({ data: "x".repeat(3000) });
+    const declared = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: big });
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.text)).toEqual({ error: "request body is larger than MAX_JSON_SIZE (2048 bytes)", code: "ERR_BODY_TOO_LARGE" });
+    const streamed = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json", "transfer-encoding": "chunked" }, body: big, chunked: true });
+    expect(streamed.status).toBe(413);
+    const justUnder = JSON.stringify({ d: "y".repeat(2000) });
+    expect((await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: justUnder })).status).toBe(200);
+  });
+
+  it("applies node22's fixed 100kb limit to text bodies", async () => {
+    const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "text/plain" }, body: "z".repeat(100 * 1024 + 1) });
+    expect(answer.status).toBe(413);
+  });
+
+  it("answers unsupported charsets and encodings with 415", async () => {
+    const charset = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json; charset=latin1" }, body: "{}" });
+    expect(charset.status).toBe(415);
+    expect(JSON.parse(charset.text)).toEqual({ error: 'unsupported charset "LATIN1"', code: "ERR_UNSUPPORTED_CHARSET" });
+    const encoding = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json", "content-encoding": "compress" }, body: "{}" });
+    expect(encoding.status).toBe(415);
+    expect(JSON.parse(encoding.text)).toMatchObject({ code: "ERR_UNSUPPORTED_ENCODING" });
+  });
+
+  it("answers a corrupt gzip body with 400", async () => {
+    const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "not gzip at all" });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.text)).toMatchObject({ code: "ERR_MALFORMED_BODY" });
+  });
+
+  it("keeps serving the connection after refusing a body", async () => {
+    const { Agent } = await import("node:http");
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const refused = await send(app.port, { method: "POST", path: "/event", agent, headers: { "content-type": "application/json" }, body: "{bad" });
+      expect(refused.status).toBe(400);
+      const next = await send(app.port, { method: "POST", path: "/event", agent, headers: { "content-type": "application/json" }, body: '{"ok":1}' });
+      expect(JSON.parse(next.text)).toMatchObject({ body: { ok: 1 } });
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe("RAW_BODY=true", () => {
+  let app: InProcess;
+  beforeAll(async () => {
+    app = await serve("scenarios.mjs", { RAW_BODY: "true", MAX_RAW_SIZE: "1kb" });
+  });
+  afterAll(() => app.close());
+
+  it("gives every body as a Buffer, whatever its type", async () => {
+    for (const type of ["application/json", "text/plain", "application/octet-stream", undefined]) {
+      const answer = await send(app.port, { method: "POST", path: "/event", headers: type ? { "content-type": type } : {}, body: '{"a":1}' });
+      const event = JSON.parse(answer.text) as EventEcho;
+      expect(event.bodyType).toBe("buffer");
+      expect(Buffer.from((event.body as { buffer: string }).buffer, "base64").toString()).toBe('{"a":1}');
+    }
+  });
+
+  it("limits raw bodies to MAX_RAW_SIZE", async () => {
+    const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/octet-stream" }, body: Buffer.alloc(1025) });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.text)).toEqual({ error: "request body is larger than MAX_RAW_SIZE (1024 bytes)", code: "ERR_BODY_TOO_LARGE" });
+  });
+});

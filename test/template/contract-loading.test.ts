@@ -1,0 +1,160 @@
+/**
+ * Handler modules: the export shapes the server accepts (ESM default, named `handle`, CommonJS,
+ * an Express router), clear failures for modules it cannot use, readiness, and configuration parsing.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { loadConfig, parseDuration, parseSize } from "../../template/node-ts-iam/src/config.js";
+import { startServer } from "../../template/node-ts-iam/src/server.js";
+import { TEMPLATE_DIR } from "./support/faas-build.js";
+import { HANDLERS, serve, type InProcess } from "./support/in-process.js";
+import { send } from "./support/process.js";
+
+const json = (text: string): unknown => JSON.parse(text);
+
+describe("handler module shapes", () => {
+  const open: InProcess[] = [];
+  const start = async (file: string): Promise<InProcess> => {
+    const app = await serve(file);
+    open.push(app);
+    return app;
+  };
+  beforeAll(() => void vi.spyOn(console, "error").mockImplementation(() => undefined));
+  afterAll(async () => {
+    await Promise.all(open.map((app) => app.close()));
+    vi.restoreAllMocks();
+  });
+
+  it("uses a named `handle` export", async () => {
+    const app = await start("named-handle.mjs");
+    expect(json((await send(app.port, { method: "PATCH" })).text)).toEqual({ named: true, method: "PATCH" });
+  });
+
+  it("runs an unported CommonJS node22 handler (module.exports)", async () => {
+    const app = await start("commonjs.cjs");
+    const answer = await send(app.port, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}' });
+    expect(json(answer.text)).toEqual({ commonjs: true, body: { a: 1 } });
+  });
+
+  it("resolves @node-ts-iam/sdk from a handler by its bare specifier", async () => {
+    const app = await start("sdk-import.mjs");
+    expect(json((await send(app.port)).text)).toEqual({ gatewayClient: "function" });
+  });
+
+  describe("an exported Express router", () => {
+    let app: InProcess;
+    beforeAll(async () => {
+      app = await start("router.mjs");
+    });
+
+    it("routes with params and the query", async () => {
+      const answer = await send(app.port, { path: "/items/7?full=yes" });
+      expect(answer.status).toBe(200);
+      expect(json(answer.text)).toEqual({ id: "7", query: { full: "yes" } });
+    });
+
+    it("hands over the body parsed by the node22 rules", async () => {
+      const answer = await send(app.port, { method: "POST", path: "/items", headers: { "content-type": "application/json" }, body: '{"name":"x"}' });
+      expect([answer.status, json(answer.text)]).toEqual([201, { created: { name: "x" } }]);
+      const bad = await send(app.port, { method: "POST", path: "/items", headers: { "content-type": "application/json" }, body: "{" });
+      expect([bad.status, (json(bad.text) as { code: string }).code]).toEqual([400, "ERR_MALFORMED_JSON"]);
+    });
+
+    it("answers unknown routes with 404 JSON and route errors with 500 JSON", async () => {
+      const missing = await send(app.port, { path: "/nowhere" });
+      expect([missing.status, json(missing.text)]).toEqual([404, { error: "no route for GET /nowhere", code: "ERR_NO_ROUTE" }]);
+      const failed = await send(app.port, { path: "/boom" });
+      expect([failed.status, json(failed.text)]).toEqual([500, { error: "route failed" }]);
+    });
+  });
+
+  it("refuses a module without a handler export, saying what to export", async () => {
+    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "no-handler.mjs") }, join(TEMPLATE_DIR, "dist"));
+    const running = await startServer(config);
+    try {
+      await expect(running.loaded).rejects.toThrow(/exports no handler: use `export default/);
+      const answer = await send(running.port, { path: "/_/ready" });
+      expect(answer.status).toBe(503);
+    } finally {
+      running.server.close();
+    }
+  });
+
+  it("reports a module that throws while loading", async () => {
+    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "throws-on-load.mjs") }, join(TEMPLATE_DIR, "dist"));
+    const running = await startServer(config);
+    try {
+      await expect(running.loaded).rejects.toThrow(/cannot load the handler module .*cannot initialise: missing configuration/);
+    } finally {
+      running.server.close();
+    }
+  });
+});
+
+describe("readiness", () => {
+  it("answers 503 while the handler loads, then 200; requests that arrive meanwhile wait and are served", async () => {
+    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "slow-load.mjs"), LOAD_DELAY_MS: "400" }, join(TEMPLATE_DIR, "dist"));
+    process.env["LOAD_DELAY_MS"] = "400";
+    const running = await startServer(config);
+    try {
+      const early = await send(running.port, { path: "/_/ready" });
+      expect(early.status).toBe(503);
+      expect(json(early.text)).toEqual({ error: "handler not loaded yet", code: "ERR_NOT_READY" });
+      const waiting = send(running.port, { path: "/work" });
+      await running.loaded;
+      expect(json((await waiting).text)).toEqual({ loaded: true });
+      expect((await send(running.port, { path: "/_/ready?probe=1" })).status).toBe(200);
+    } finally {
+      delete process.env["LOAD_DELAY_MS"];
+      running.server.close();
+    }
+  });
+
+  it("answers readiness at a custom ready_path", async () => {
+    const app = await serve("named-handle.mjs", { ready_path: "healthz" });
+    try {
+      expect((await send(app.port, { path: "/healthz" })).status).toBe(200);
+      expect(json((await send(app.port, { path: "/_/ready" })).text)).toEqual({ named: true, method: "GET" });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("configuration", () => {
+  it("parses sizes as body-parser does (1024-based units)", () => {
+    expect(parseSize("X", "100kb", 0)).toBe(102_400);
+    expect(parseSize("X", "1MB", 0)).toBe(1_048_576);
+    expect(parseSize("X", "1.5kb", 0)).toBe(1536);
+    expect(parseSize("X", "2048", 0)).toBe(2048);
+    expect(parseSize("X", undefined, 7)).toBe(7);
+    expect(() => parseSize("MAX_JSON_SIZE", "lots", 0)).toThrow('MAX_JSON_SIZE: "lots" is not a size');
+  });
+
+  it("parses durations as the watchdog does (Go syntax or seconds)", () => {
+    expect(parseDuration("X", "10s", 0)).toBe(10_000);
+    expect(parseDuration("X", "1m30s", 0)).toBe(90_000);
+    expect(parseDuration("X", "500ms", 0)).toBe(500);
+    expect(parseDuration("X", "15", 0)).toBe(15_000);
+    expect(parseDuration("X", "", 3)).toBe(3);
+    expect(() => parseDuration("write_timeout", "soon", 0)).toThrow('write_timeout: "soon" is not a duration');
+    expect(() => parseDuration("write_timeout", "10s!", 0)).toThrow(/not a duration/);
+  });
+
+  it("defaults to node22's settings and the template layout", () => {
+    const config = loadConfig({}, "/srv/app/dist");
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "127.0.0.1",
+      readyPath: "/_/ready",
+      rawBody: false,
+      maxRawSize: 102_400,
+      maxJsonSize: 102_400,
+      maxTextSize: 102_400,
+      drainTimeoutMs: 10_000,
+      handlerPath: "/srv/app/function/dist/handler.js",
+    });
+    expect(loadConfig({ HANDLER_PATH: "functions/x/dist/handler.js" }, "/srv/app/dist").handlerPath).toBe(join(process.cwd(), "functions/x/dist/handler.js"));
+    expect(() => loadConfig({ http_port: "eighty" }, "/srv")).toThrow(/http_port/);
+  });
+});
