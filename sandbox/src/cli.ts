@@ -82,7 +82,24 @@ async function main(): Promise<void> {
   const root = resolve(values.root ?? process.cwd());
   const stateDir = values.ephemeral ? undefined : resolve(values["state-dir"] ?? process.env["SANDBOX_STATE_DIR"] ?? join(root, ".sandbox"));
   progress(`starting (root ${root}, state ${stateDir ?? "ephemeral"})`);
-  const sandbox = await startSandbox({
+  // Signals are handled from the start: Ctrl-C during start-up still stops every child that started.
+  let stopping = false;
+  let started: Promise<Sandbox> | undefined;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${signal}: stopping every function process`);
+    void (started ?? Promise.reject(new Error("not started")))
+      .then((sandbox) => sandbox.stop())
+      .catch(() => undefined)
+      .then(() => {
+        progress("stopped");
+        process.exit(0);
+      });
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  started = startSandbox({
     root,
     host: values.host ?? process.env["SANDBOX_HOST"] ?? "127.0.0.1",
     port,
@@ -92,19 +109,8 @@ async function main(): Promise<void> {
     ...(values.manifests ? { manifestPaths: values.manifests.map((m) => resolve(m)) } : {}),
     log: progress,
   });
-  printWelcome(sandbox);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    progress(`${signal}: stopping every function process`);
-    void sandbox.stop().then(() => {
-      progress("stopped");
-      process.exit(0);
-    });
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  const sandbox = await started;
+  if (!stopping) printWelcome(sandbox);
 }
 
 main().catch((err: Error) => {

@@ -25,6 +25,12 @@ import type { Sandbox, SandboxOptions } from "./types.js";
 /** This checkout's root (sandbox/src or sandbox/dist → ../..). */
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
+/** The template server under `root`, else this checkout's (a root holding only a stack and functions). */
+function templateServerFor(root: string): string {
+  const own = join(root, "template", "node-ts-iam", "dist", "index.js");
+  return existsSync(own) ? own : join(DEFAULT_ROOT, "template", "node-ts-iam", "dist", "index.js");
+}
+
 /** The `functions/<name>/iam` directories under `root`. */
 async function functionIamDirs(root: string): Promise<string[]> {
   const base = join(root, "functions");
@@ -92,13 +98,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const runner = new FunctionRunner({
       root,
       runDir,
-      serverScript: options.templateServer ?? join(root, "template", "node-ts-iam", "dist", "index.js"),
+      serverScript: options.templateServer ?? templateServerFor(root),
       stackImages,
       issuer,
       gatewayUrl: () => gatewayUrl,
       timeScale,
       tokenExpirationSeconds,
       logs,
+      enabled: options.runFunctions ?? true,
       secretValue: (ns, name) => {
         const s = store.secret(name, ns);
         return s ? Buffer.from(s.valueBase64, "base64") : undefined;

@@ -14,11 +14,11 @@ export interface SandboxOptions {
   stateDir?: string | undefined;
   /** Sandbox time runs this many times faster: token rotation timers and access-token lifetimes are divided by it. Default 1. */
   timeScale?: number;
-  /** Start the stack's functions as processes (default true). */
+  /** Run functions as processes (default true); false records deployments without starting anything. */
   runFunctions?: boolean;
   /** Progress and warning lines; default: discarded. */
   log?: (line: string) => void;
-  /** The function server script; default `<root>/template/node-ts-iam/dist/index.js`. */
+  /** The function server script; default `<root>/template/node-ts-iam/dist/index.js`, else this checkout's. */
   templateServer?: string;
   /** `expirationSeconds` of projected tokens (at least 600, Kubernetes' minimum); default 3600. */
   tokenExpirationSeconds?: number;

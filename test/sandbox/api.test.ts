@@ -160,6 +160,11 @@ describe("functions", () => {
     const r = await call(sandbox.url, "GET", "/function/ext.dev", "");
     expect(r.status).toBe(503);
     expect((r.json as { message: string }).message).toMatch(/no node-ts-iam function of the stack builds/);
+    // The stack's image, but this sandbox was started with runFunctions: false.
+    await call(sandbox.url, "POST", "/system/functions", admin, { service: "idle", image: "fixture.local/whoami:latest", namespace: "dev" });
+    const idle = await call(sandbox.url, "GET", "/function/idle.dev", "");
+    expect(idle.status).toBe(503);
+    expect((idle.json as { message: string }).message).toMatch(/runs no function processes/);
     const missing = await call(sandbox.url, "POST", "/function/nope.dev", "");
     expect(missing.status).toBe(404);
     const async = await call(sandbox.url, "POST", "/async-function/ext.dev", "");

@@ -27,6 +27,7 @@ function endpointFor(ctx: GatewayContext, name: string, namespace: string): stri
   if (!ctx.runner.isRunnable(record.deployment.image)) {
     throw httpError(503, `function ${name}.${namespace} uses image ${record.deployment.image}, which no node-ts-iam function of the stack builds; the sandbox records it but cannot run it`);
   }
+  if (!ctx.runner.enabled) throw httpError(503, `function ${name}.${namespace} is recorded, but this sandbox runs no function processes (runFunctions: false)`);
   if (record.replicas === 0) throw httpError(503, `function ${name}.${namespace} is scaled to zero; scale it up with POST /system/scale-function/${name}`);
   const url = ctx.runner.endpoint(namespace, name);
   if (!url) throw httpError(503, `function ${name}.${namespace} is not ready`);

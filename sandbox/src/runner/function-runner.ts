@@ -38,6 +38,8 @@ export interface FunctionRunnerOptions {
   timeScale: number;
   tokenExpirationSeconds: number;
   logs: LogStore;
+  /** False: deployments are recorded but no process is started (`runFunctions: false`). */
+  enabled: boolean;
   secretValue: (namespace: string, name: string) => Buffer | undefined;
   log: (line: string) => void;
 }
@@ -68,6 +70,11 @@ export class FunctionRunner {
   /** Whether a deployment of `image` can run here (a stack function of lang node-ts-iam builds it). */
   isRunnable(image: string): boolean {
     return this.options.stackImages.has(image);
+  }
+
+  /** Whether function processes are started at all. */
+  get enabled(): boolean {
+    return this.options.enabled;
   }
 
   /** Running instances. */
@@ -102,7 +109,7 @@ export class FunctionRunner {
   async apply(record: FunctionRecord): Promise<void> {
     const { service, namespace, image } = record.deployment;
     await this.stop(namespace, service);
-    if (record.replicas <= 0 || !this.isRunnable(image)) return;
+    if (!this.options.enabled || record.replicas <= 0 || !this.isRunnable(image)) return;
     await this.start(record);
   }
 
