@@ -83,8 +83,7 @@ describe("sample functions in the sandbox", () => {
       expect((await env.invoke("ns-admin", "DELETE", "/namespaces/dev/functions/e2e-hello")).status).toBe(200);
       await expect(env.admin.getFunction("e2e-hello", "dev")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
 
-      const mine = env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")));
-      expect(mine.some((e) => e.action === "Function:Create" && e.resource.startsWith("dev:") && e.allowed)).toBe(true);
+      await env.waitForAudit((e) => e.subject.includes(subjectOf("ns-admin")) && e.action === "Function:Create" && e.resource.startsWith("dev:") && e.allowed);
     });
 
     it("lists only its namespaces", async () => {
@@ -94,11 +93,19 @@ describe("sample functions in the sandbox", () => {
     });
 
     it("refuses staging with its own guard, before any gateway call", async () => {
-      const before = env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging")).length;
+      // Marker calls bracket the refused one: the audit log is one ordered stream, so once the second
+      // marker's entry is on disk, anything the refused call caused would be on disk before it.
+      const marker = async (name: string) => {
+        await env.invoke("ns-admin", "GET", `/namespaces/dev/functions/${name}`);
+        return env.waitForAudit((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource === `dev:${name}`);
+      };
+      const before = (await marker("marker-before")).length;
       const res = await env.invoke("ns-admin", "PUT", "/namespaces/staging/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest" });
       expect(res.status).toBe(403);
       expect((res.body as { code: string }).code).toBe("NAMESPACE_NOT_ALLOWED");
-      expect(env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging")).length).toBe(before);
+      const between = (await marker("marker-after")).slice(before);
+      expect(between.filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging"))).toEqual([]);
+      expect(between.some((e) => e.resource === "dev:marker-after")).toBe(true);
     });
 
     it("answers >= 20 bad inputs with 4xx JSON and does not crash", async () => {
@@ -116,8 +123,7 @@ describe("sample functions in the sandbox", () => {
       expect(ns.labels?.["tier"]).toBe("gold");
       expect((await env.admin.getSecrets("tenant-acme")).map((s) => s.name)).toEqual(["tenant-api-key"]);
       expect((await env.admin.getFunctions("tenant-acme")).map((f) => f.name)).toEqual(["hello"]);
-      const mine = env.audit().filter((e) => e.subject.includes(subjectOf("tenant-provisioner")));
-      expect(mine.some((e) => e.action === "Namespace:Create" && e.allowed)).toBe(true);
+      await env.waitForAudit((e) => e.subject.includes(subjectOf("tenant-provisioner")) && e.action === "Namespace:Create" && e.resource.startsWith("tenant-acme") && e.allowed);
     });
 
     it("converges on a repeat, creating nothing twice", async () => {
@@ -125,6 +131,15 @@ describe("sample functions in the sandbox", () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect((res.body as ReportBody).actions.map((a) => a.outcome)).toEqual(["unchanged", "unchanged", "unchanged"]);
       expect((await env.admin.getFunctions("tenant-acme")).map((f) => f.name)).toEqual(["hello"]);
+    });
+
+    it("creates nothing twice when the same tenant is requested concurrently", async () => {
+      const answers = await Promise.all(Array.from({ length: 4 }, () => env.invoke("tenant-provisioner", "POST", "/tenants", { name: "race" })));
+      expect(answers.map((a) => a.status).every((status) => status === 200 || status === 201), JSON.stringify(answers.map((a) => a.body))).toBe(true);
+      const created = answers.flatMap((a) => (a.body as ReportBody).actions).filter((a) => a.outcome === "created");
+      expect(created.map((a) => `${a.kind}:${a.name}`).sort()).toEqual(["function:hello", "namespace:tenant-race", "secret:tenant-api-key"]);
+      expect((await env.admin.getFunctions("tenant-race")).map((f) => f.name)).toEqual(["hello"]);
+      expect((await env.invoke("tenant-provisioner", "DELETE", "/tenants/race")).status).toBe(200);
     });
 
     it("lists and shows tenants", async () => {
@@ -184,8 +199,7 @@ describe("sample functions in the sandbox", () => {
       const names = (await env.admin.getFunctions("dev")).map((f) => f.name);
       expect(names).toContain("pr-live");
       expect(names).not.toContain("pr-expired");
-      const mine = env.audit().filter((e) => e.subject.includes(subjectOf("preview-janitor")));
-      expect(mine.some((e) => e.action === "Function:Delete" && e.allowed)).toBe(true);
+      await env.waitForAudit((e) => e.subject.includes(subjectOf("preview-janitor")) && e.action === "Function:Delete" && e.allowed);
     });
 
     it("answers >= 20 bad inputs with 4xx JSON and does not crash", async () => {
@@ -209,8 +223,7 @@ describe("ns-admin with its guard off (ALLOWED_NAMESPACES=*)", () => {
     const res = await env.invoke("ns-admin", "PUT", "/namespaces/staging/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest" });
     expect(res.status, JSON.stringify(res.body)).toBe(403);
     expect((res.body as { code: string }).code).toBe("GATEWAY_FORBIDDEN");
-    const denied = env.audit().filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging") && !e.allowed);
-    expect(denied.length).toBeGreaterThan(0);
+    await env.waitForAudit((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging") && !e.allowed);
     await expect(env.admin.getFunction("e2e-hello", "staging")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
   });
 

@@ -28,9 +28,22 @@ export interface FunctionsSandbox {
   admin: Client;
   /** Calls `<gateway>/function/<name>.openfaas-fn<path>`. */
   invoke(name: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
-  /** Audit log entries recorded so far. */
-  audit(): { subject: string; action: string; resource: string; allowed: boolean }[];
+  /** Audit log entries written to disk so far. */
+  audit(): AuditEntry[];
+  /**
+   * Waits until an entry matching `predicate` is on disk (the log is written asynchronously, after
+   * the answer) and returns all entries; rejects after `timeoutMs`.
+   */
+  waitForAudit(predicate: (entry: AuditEntry) => boolean, timeoutMs?: number): Promise<AuditEntry[]>;
   stop(): Promise<void>;
+}
+
+/** One line of the sandbox audit log. */
+export interface AuditEntry {
+  subject: string;
+  action: string;
+  resource: string;
+  allowed: boolean;
 }
 
 /** Options: per-function environment overrides, and which functions to run (default all). */
@@ -65,9 +78,29 @@ export async function startFunctionsSandbox(options: FunctionsSandboxOptions = {
   }
   const admin = new Client({ gatewayURL: sandbox.url, auth: new BasicAuth(sandbox.admin.username, sandbox.admin.password) });
 
+  const audit = (): AuditEntry[] => {
+    let text = "";
+    try {
+      text = readFileSync(sandbox.auditLog, "utf8");
+    } catch {
+      return [];
+    }
+    return text
+      .split("\n")
+      .filter(Boolean)
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as AuditEntry];
+        } catch {
+          return []; // a line still being written
+        }
+      });
+  };
+
   return {
     sandbox,
     admin,
+    audit,
     async invoke(name, method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {
@@ -89,23 +122,14 @@ export async function startFunctionsSandbox(options: FunctionsSandboxOptions = {
       }
       return { status: res.status, contentType, body: parsed };
     },
-    audit() {
-      let text = "";
-      try {
-        text = readFileSync(sandbox.auditLog, "utf8");
-      } catch {
-        return [];
+    async waitForAudit(predicate, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const entries = audit();
+        if (entries.some(predicate)) return entries;
+        if (Date.now() > deadline) throw new Error("audit entry not written in time");
+        await new Promise((r) => setTimeout(r, 20));
       }
-      return text
-        .split("\n")
-        .filter(Boolean)
-        .flatMap((line) => {
-          try {
-            return [JSON.parse(line) as { subject: string; action: string; resource: string; allowed: boolean }];
-          } catch {
-            return []; // a line still being written
-          }
-        });
     },
     async stop() {
       try {
