@@ -114,7 +114,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanups.push(() => runner.stopAll());
 
-    const ctx: GatewayContext = { store, runner, logs, engine, accessTokens, admin: credential, audit, log };
+    const ctx: GatewayContext = { store, runner, logs, engine, accessTokens, admin: credential, audit, invocations: new Map(), log };
     const server = createGatewayServer(buildRouter(ctx, { verifier, accessTokens, engine, timeScale }), log);
     await listen(server, host, options.port ?? 0);
     cleanups.push(() => closeServer(server));

@@ -271,3 +271,24 @@ describe("authorisation with the caller's own policies", () => {
     expect(JSON.stringify(lines)).not.toContain(whoami.slice(7, 40));
   });
 });
+
+describe("requests refused before routing", () => {
+  it("answers oversized headers (a > 16 KiB bearer token) with 431 JSON", async () => {
+    const r = await call(sandbox.url, "GET", "/system/functions?namespace=dev", `Bearer ${"a".repeat(20 * 1024)}`);
+    expect(r.status).toBe(431);
+    expectSchema(r.json, ErrorBodySchema);
+  });
+
+  it("answers a malformed request with 400 JSON", async () => {
+    const { connect } = await import("node:net");
+    const port = Number(new URL(sandbox.url).port);
+    const text = await new Promise<string>((resolve) => {
+      let out = "";
+      const socket = connect(port, "127.0.0.1", () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
+      socket.on("data", (c) => (out += c.toString()));
+      socket.on("close", () => resolve(out));
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 400/);
+    expect(text).toContain('{"message":"malformed HTTP request"}');
+  });
+});

@@ -61,6 +61,9 @@ describe("function runner", () => {
     expect(r.headers.get("x-call-id")).toBeTruthy();
     const denied = await call(sandbox.url, "GET", "/function/whoami.dev?namespace=openfaas-fn", "");
     expect(denied.json).toMatchObject({ exchange: 200, list: 403, body: { action: "Function:List", resource: "openfaas-fn:*" } });
+    const status = (await call(sandbox.url, "GET", "/system/function/whoami?namespace=dev", admin)).json as { invocationCount: number; availableReplicas: number };
+    expect(status.invocationCount).toBeGreaterThanOrEqual(2);
+    expect(status.availableReplicas).toBe(1);
   });
 
   it("feeds function output to /system/logs, with follow", async () => {

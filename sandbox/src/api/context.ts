@@ -20,5 +20,7 @@ export interface GatewayContext {
   accessTokens: AccessTokenService;
   admin: AdminCredential;
   audit: AuditLog;
+  /** Invocation counts by `<ns>/<fn>` (runtime statistics, not persisted). */
+  invocations: Map<string, number>;
   log: (line: string) => void;
 }

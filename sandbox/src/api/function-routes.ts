@@ -8,9 +8,6 @@ import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
 import { checkBody, existingNamespace, requireName } from "./request-checks.js";
 
-/** Invocation counts are runtime statistics, not persisted state. */
-export const invocationCounts = new WeakMap<GatewayContext, Map<string, number>>();
-
 /** The `FunctionStatus` body of a stored function. */
 export function functionStatus(ctx: GatewayContext, record: FunctionRecord): Record<string, unknown> {
   const d = record.deployment;
@@ -28,7 +25,7 @@ export function functionStatus(ctx: GatewayContext, record: FunctionRecord): Rec
     ...(d.limits ? { limits: d.limits } : {}),
     ...(d.requests ? { requests: d.requests } : {}),
     readOnlyRootFilesystem: d.readOnlyRootFilesystem ?? false,
-    invocationCount: invocationCounts.get(ctx)?.get(`${d.namespace}/${d.service}`) ?? 0,
+    invocationCount: ctx.invocations.get(`${d.namespace}/${d.service}`) ?? 0,
     replicas: record.replicas,
     // One process serves a function however many replicas are asked for (see README).
     availableReplicas: available,

@@ -82,6 +82,13 @@ export function createGatewayServer(router: Router, log: (line: string) => void)
       }
     })();
   });
+  // Requests Node refuses before routing (oversized headers, malformed HTTP) still get a JSON body.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+    const body = JSON.stringify({ message: tooLarge ? "request headers are too large" : "malformed HTTP request" });
+    socket.end(`HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   server.headersTimeout = 30_000;
   server.requestTimeout = 0;
   return server;

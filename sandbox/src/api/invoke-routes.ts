@@ -7,7 +7,6 @@ import type { Router } from "../http/router.js";
 import { isRfc1123Label } from "../names.js";
 import { DEFAULT_FUNCTION_NAMESPACE } from "../state/state-store.js";
 import type { GatewayContext } from "./context.js";
-import { invocationCounts } from "./function-routes.js";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
 
@@ -44,9 +43,8 @@ function forwardHeaders(headers: IncomingHttpHeaders, callId: string, remote: st
 }
 
 function countInvocation(ctx: GatewayContext, namespace: string, name: string): void {
-  let counts = invocationCounts.get(ctx);
-  if (!counts) invocationCounts.set(ctx, (counts = new Map()));
-  counts.set(`${namespace}/${name}`, (counts.get(`${namespace}/${name}`) ?? 0) + 1);
+  const key = `${namespace}/${name}`;
+  ctx.invocations.set(key, (ctx.invocations.get(key) ?? 0) + 1);
 }
 
 /** Proxies one request to the function; resolves with the upstream status when the response is done. */
