@@ -16,7 +16,7 @@ import { SubjectVerifier } from "./iam/subject-verifier.js";
 import type { JwtIssuerObject } from "./iam/types.js";
 import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
 import { LogStore } from "./logs/log-store.js";
-import { FunctionRunner } from "./runner/function-runner.js";
+import { FunctionRunner, SERVICE_ACCOUNT_ANNOTATION } from "./runner/function-runner.js";
 import { loadStack, RUNNABLE_LANG, type Stack, type StackFunction } from "./runner/stack.js";
 import type { FunctionRecord } from "./state/model.js";
 import { DEFAULT_FUNCTION_NAMESPACE, StateStore } from "./state/state-store.js";
@@ -136,6 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     log(`gateway listening at ${gatewayUrl}`);
 
     await deployStack(stack, store, log);
+    warnOnUndeclaredServiceAccounts(stack, manifests.serviceAccounts, log);
     if (options.runFunctions ?? true) {
       for (const record of store.functions) {
         const d = record.deployment;
@@ -198,6 +199,17 @@ async function deployStack(stack: Stack, store: StateStore, log: (line: string) 
     await store.mutate((s) => {
       s.functions = [...s.functions.filter((x) => !(x.deployment.service === f.name && x.deployment.namespace === namespace)), record];
     });
+  }
+}
+
+/** Kubernetes refuses a pod whose service account does not exist; the sandbox warns instead. */
+function warnOnUndeclaredServiceAccounts(stack: Stack, declared: { name: string; namespace: string }[], log: (line: string) => void): void {
+  for (const f of stack.functions) {
+    const sa = f.annotations[SERVICE_ACCOUNT_ANNOTATION];
+    const namespace = f.namespace ?? DEFAULT_FUNCTION_NAMESPACE;
+    if (sa && !declared.some((d) => d.name === sa && d.namespace === namespace)) {
+      log(`function ${f.name}: ServiceAccount ${namespace}/${sa} is not in the manifests (a cluster would refuse the pod); the sandbox mints its token anyway`);
+    }
   }
 }
 
