@@ -131,11 +131,11 @@ const hooks: ClientHooks = {
 };
 
 function saAuth(options: Partial<ConstructorParameters<typeof TokenAuth>[0]> = {}): TokenAuth {
-  return new TokenAuth({ source: new ServiceAccountTokenSource({ directory: dir }), tokenURL: `${server.url}/oauth/token`, minBackoffMs: 0, maxBackoffMs: 0, exchangeTimeoutMs: 150, ...options });
+  return new TokenAuth({ source: new ServiceAccountTokenSource({ directory: dir }), tokenURL: `${server.url}/oauth/token`, minBackoffMs: 0, maxBackoffMs: 0, exchangeTimeoutMs: 400, ...options });
 }
 
 function saClient(auth: TokenAuth = saAuth()): Client {
-  return new Client({ gatewayURL: server.url, auth, hooks, timeoutMs: 2_000, attemptTimeoutMs: 150, retries: { limit: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+  return new Client({ gatewayURL: server.url, auth, hooks, timeoutMs: 5_000, attemptTimeoutMs: 400, retries: { limit: 1, baseDelayMs: 1, maxDelayMs: 1 } });
 }
 
 interface Scenario {
@@ -170,7 +170,7 @@ const scenarios: Scenario[] = [
       code,
       run: async () => {
         tokenMode = mode;
-        return exchangeToken({ tokenURL: `${server.url}/oauth/token`, subjectToken: CANARY_SA, timeoutMs: 150 });
+        return exchangeToken({ tokenURL: `${server.url}/oauth/token`, subjectToken: CANARY_SA, timeoutMs: 400 });
       },
     },
   ]),
@@ -213,7 +213,7 @@ const scenarios: Scenario[] = [
       code,
       run: async () => {
         apiMode = mode;
-        return new Client({ gatewayURL: server.url, auth: new BasicAuth("admin", CANARY_PASSWORD), hooks, attemptTimeoutMs: 150, retries: 0 }).getNamespaces();
+        return new Client({ gatewayURL: server.url, auth: new BasicAuth("admin", CANARY_PASSWORD), hooks, attemptTimeoutMs: 400, retries: 0 }).getNamespaces();
       },
     },
     {
@@ -222,7 +222,7 @@ const scenarios: Scenario[] = [
       run: async () => {
         tokenMode = "ok";
         apiMode = mode;
-        const client = new Client({ gatewayURL: server.url, auth: saAuth(), functionTokens: true, hooks, attemptTimeoutMs: 150, retries: 0 });
+        const client = new Client({ gatewayURL: server.url, auth: saAuth(), functionTokens: true, hooks, attemptTimeoutMs: 400, retries: 0 });
         return client.invokeFunction("hello", "dev", { method: "GET" });
       },
     },

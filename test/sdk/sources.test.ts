@@ -131,11 +131,11 @@ describe("ClientCredentialsTokenSource", () => {
   });
   afterAll(() => idp.close());
 
-  it("posts client credentials, prefers id_token, and caches one token for concurrent callers", async () => {
+  it("posts client credentials, returns id_token when asked, and caches one token for concurrent callers", async () => {
     const id = fakeJwt({ sub: "client", exp: Math.floor(Date.now() / 1000) + 3600 });
     reply = (res) => json(res, 200, { access_token: "opaque", id_token: id, token_type: "Bearer", expires_in: 3600 });
     const before = idp.seen.length;
-    const source = new ClientCredentialsTokenSource({ tokenURL: `${idp.url}/token`, clientId: "cid", clientSecret: "csecret", scope: ["openid", "profile"], audience: "gw" });
+    const source = new ClientCredentialsTokenSource({ tokenURL: `${idp.url}/token`, clientId: "cid", clientSecret: "csecret", scope: ["openid", "profile"], audience: "gw", use: "id_token" });
     const tokens = await Promise.all(Array.from({ length: 20 }, () => source.token()));
     expect(new Set(tokens)).toEqual(new Set([id]));
     expect(idp.seen.length - before).toBe(1);
@@ -143,9 +143,9 @@ describe("ClientCredentialsTokenSource", () => {
     expect(Object.fromEntries(form)).toEqual({ grant_type: "client_credentials", client_id: "cid", client_secret: "csecret", scope: "openid profile", audience: "gw" });
   });
 
-  it("uses access_token when asked to, and reports OAuth errors", async () => {
+  it("returns access_token by default (Go SDK parity), and reports OAuth errors", async () => {
     reply = (res) => json(res, 200, { access_token: "opaque-at", id_token: fakeJwt({ a: 1 }), token_type: "Bearer", expires_in: 60 });
-    expect(await new ClientCredentialsTokenSource({ tokenURL: idp.url, clientId: "c", clientSecret: "s", use: "access_token" }).token()).toBe("opaque-at");
+    expect(await new ClientCredentialsTokenSource({ tokenURL: idp.url, clientId: "c", clientSecret: "s" }).token()).toBe("opaque-at");
     reply = (res) => json(res, 401, { error: "invalid_client" });
     const error = await new ClientCredentialsTokenSource({ tokenURL: idp.url, clientId: "c", clientSecret: "s" }).token().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthError);

@@ -7,7 +7,7 @@ import type { Dispatcher } from "undici";
 import { TokenAuth, type ClientAuth, type Credential } from "./auth.js";
 import { NetworkError, OpenFaaSError, TimeoutError, statusError, type RequestSite } from "./errors.js";
 import type { ClientHooks } from "./hooks.js";
-import { abortable, CallScope, discardBody, header, readBody, send, type WireResponse } from "./http.js";
+import { abortable, CallScope, header, readBody, send, type WireResponse } from "./http.js";
 import { redact, truncate } from "./redact.js";
 import { isIdempotent, isRetryableError, parseRetryAfter, RETRYABLE_STATUSES, retryDelay, sleep, type ResolvedRetry } from "./retry.js";
 
@@ -242,6 +242,3 @@ function credentialSecrets(credential: Credential): string[] {
   const space = value.indexOf(" ");
   return space > 0 ? [value, value.slice(space + 1)] : [value];
 }
-
-/** @internal Drains a body that will not be read. */
-export { discardBody };

@@ -146,7 +146,7 @@ export interface ClientCredentialsOptions extends TokenLifecycleOptions {
   scope?: string | readonly string[];
   /** Audience to request, when the IdP supports it. */
   audience?: string;
-  /** Which token of the response to use (default: `id_token` when present, else `access_token`). */
+  /** Which token of the response to use (default `access_token`, as the Go SDK). */
   use?: "id_token" | "access_token";
   /** Timeout of each token request in milliseconds (default 10,000). */
   timeoutMs?: number;
@@ -176,7 +176,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
         dispatcher: options.dispatcher,
         secrets: [clientSecret],
       });
-      const field = options.use ?? (typeof res.body.id_token === "string" && res.body.id_token !== "" ? "id_token" : "access_token");
+      const field = options.use ?? "access_token";
       const parsed = parseTokenResponse(res.body, res.site, res.status, field, options.assumedLifetimeSeconds ?? 60);
       return { value: parsed.accessToken, lifetimeMs: parsed.expiresIn * 1000 };
     }, options);
