@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Client, InvalidArgumentError, InvalidResponseError, NotFoundError, StaticTokenSource, TokenAuth, type LogMessage } from "@node-ts-iam/sdk";
+import { Client, InvalidArgumentError, InvalidResponseError, NotFoundError, StaticTokenSource, TimeoutError, TokenAuth, type LogMessage } from "@node-ts-iam/sdk";
 import { startFakeGateway, type FakeGateway, type SeenRequest } from "./helpers.js";
 
 let gw: FakeGateway;
@@ -70,6 +70,35 @@ describe("getLogs", () => {
     await expect(loop).rejects.toThrow("enough");
     expect(got).toEqual(["line 1"]);
     await vi.waitFor(() => expect(closedStreams).toBe(before + 1));
+  });
+
+  it("lets a followed stream outlive the call timeout, which covers only the response head", async () => {
+    let timer: NodeJS.Timeout | undefined;
+    handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      let i = 0;
+      timer = setInterval(() => res.write(JSON.stringify(line(i++)) + "\n"), 15);
+      res.on("close", () => clearInterval(timer));
+    };
+    const got: string[] = [];
+    for await (const msg of client.getLogs({ name: "hello", follow: true }, { timeoutMs: 40 })) {
+      got.push(msg.text);
+      if (got.length === 8) break;
+    }
+    expect(got).toHaveLength(8);
+  });
+
+  it("times out a non-follow request whose body stalls", async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(JSON.stringify(line(1)) + "\n");
+    };
+    const got: string[] = [];
+    const error = await (async () => {
+      for await (const msg of client.getLogs({ name: "hello" }, { timeoutMs: 80 })) got.push(msg.text);
+    })().catch((e: unknown) => e);
+    expect(got).toEqual(["line 1"]);
+    expect(error).toBeInstanceOf(TimeoutError);
   });
 
   it("reports a malformed line and a 404 as typed errors", async () => {
