@@ -1,0 +1,238 @@
+/**
+ * Template benchmark (`npm run bench -- template`): the node-ts-iam server with an echo handler
+ * against a bare `node:http` server doing the same work (POST of a small JSON body, echoed back), and
+ * the official node22 template when `UPSTREAM_NODE22_DIR` points at a copy of it (its index.js and
+ * package.json, with express and body-parser installed). Measured in one run, reported as ratios:
+ * 1. throughput: autocannon, 32 connections, 1 s warm-up, two interleaved 3 s rounds per server;
+ * 2. time from spawn to the first answered request: median of N spawns, interleaved;
+ * 3. idle RSS: VmRSS of each of those processes after 50 requests and 200 ms of rest.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BenchModule, BenchSection } from "./report.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const BODY = JSON.stringify({ hello: "world", n: 42, list: [1, 2, 3], nested: { ok: true } });
+const SPAWNS = 15;
+const WARMUP_S = 1;
+const ROUND_S = 3;
+
+/** How to start one server under test; `port` is chosen per start. */
+interface Subject {
+  readonly name: string;
+  readonly command: string;
+  readonly args: string[];
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+}
+
+interface AutocannonResult {
+  requests: { average: number };
+  non2xx: number;
+  errors: number;
+  latency: { p99: number };
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function post(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolvePost, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, method: "POST", path: "/", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolvePost({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end(BODY);
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  /** ms from spawn to the first 200 answer to the echo request. */
+  startMs: number;
+}
+
+async function startSubject(subject: Subject): Promise<Started> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...subject.env, http_port: String(port) };
+  const begin = process.hrtime.bigint();
+  const child = spawn(subject.command, subject.args, { cwd: subject.cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${subject.name} exited early:\n${stderr}`);
+    try {
+      const answer = await post(port);
+      if (answer.status === 200) {
+        if (JSON.stringify(JSON.parse(answer.body)) !== BODY) throw new Error(`${subject.name} answered ${answer.body}`);
+        return { child, port, startMs: Number(process.hrtime.bigint() - begin) / 1e6 };
+      }
+    } catch (error) {
+      if (error instanceof Error && error.message.includes("answered")) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    child.once("exit", () => resolveStop());
+    child.kill("SIGKILL");
+  });
+}
+
+/** Resident set size of `pid` in MiB, read from /proc. */
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** A temporary node22 layout (index.js + our echo handler as function/handler.js) from UPSTREAM_NODE22_DIR. */
+function node22Subject(dir: string): { subject: Subject; cleanup: () => void } | undefined {
+  if (!existsSync(join(dir, "index.js"))) return undefined;
+  const work = mkdtempSync(join(tmpdir(), "node22-bench-"));
+  cpSync(join(dir, "index.js"), join(work, "index.js"));
+  cpSync(join(dir, "package.json"), join(work, "package.json"));
+  const modules = existsSync(join(dir, "node_modules")) ? join(dir, "node_modules") : join(repo, "node_modules");
+  symlinkSync(modules, join(work, "node_modules"));
+  cpSync(join(repo, "bench/fixtures/node22-echo"), join(work, "function"), { recursive: true });
+  return {
+    subject: { name: "node22", command: process.execPath, args: ["index.js"], cwd: work, env: {} },
+    cleanup: () => rmSync(work, { recursive: true, force: true }),
+  };
+}
+
+const bench: BenchModule = async (log) => {
+  const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+  const subjects: Subject[] = [
+    { name: "bare", command: process.execPath, args: [join(here, "fixtures/bare-server.js")], cwd: repo, env: {} },
+    {
+      name: "template",
+      command: process.execPath,
+      args: ["dist/index.js"],
+      cwd: join(repo, "template/node-ts-iam"),
+      env: { HANDLER_PATH: join(here, "fixtures/echo-handler.js") },
+    },
+  ];
+  const upstreamDir = process.env["UPSTREAM_NODE22_DIR"];
+  const upstream = upstreamDir ? node22Subject(resolve(upstreamDir)) : undefined;
+  if (upstreamDir && !upstream) log(`UPSTREAM_NODE22_DIR=${upstreamDir} has no index.js; node22 column left out`);
+  if (upstream) subjects.push(upstream.subject);
+
+  try {
+    // 1. Throughput.
+    const rps = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const p99 = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const running = new Map<string, Started>();
+    for (const subject of subjects) running.set(subject.name, await startSubject(subject));
+    const load = (port: number, seconds: number): Promise<AutocannonResult> =>
+      autocannon({
+        url: `http://127.0.0.1:${port}/`,
+        connections: 32,
+        duration: seconds,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: BODY,
+      });
+    for (const subject of subjects) {
+      log(`template: warm-up ${subject.name}`);
+      await load((running.get(subject.name) as Started).port, WARMUP_S);
+    }
+    for (const order of [subjects, [...subjects].reverse()]) {
+      for (const subject of order) {
+        log(`template: throughput ${subject.name} (${ROUND_S} s, 32 connections)`);
+        const result = await load((running.get(subject.name) as Started).port, ROUND_S);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+        rps.get(subject.name)?.push(result.requests.average);
+        p99.get(subject.name)?.push(result.latency.p99);
+      }
+    }
+    await Promise.all([...running.values()].map((s) => stop(s.child)));
+
+    // 2 + 3. Start time and idle RSS, spawns interleaved.
+    const startMs = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const rss = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    for (let i = 0; i < SPAWNS; i++) {
+      for (const subject of subjects) {
+        const started = await startSubject(subject);
+        startMs.get(subject.name)?.push(started.startMs);
+        for (let r = 0; r < 50; r++) await post(started.port);
+        await new Promise((r) => setTimeout(r, 200));
+        rss.get(subject.name)?.push(rssMiB(started.child.pid as number));
+        await stop(started.child);
+      }
+      log(`template: spawn round ${i + 1}/${SPAWNS}`);
+    }
+
+    const mean = (values: number[] | undefined): number => (values ?? []).reduce((a, b) => a + b, 0) / Math.max(1, values?.length ?? 0);
+    const figure = (name: string): { rps: number; p99: number; start: number; rss: number } => ({
+      rps: mean(rps.get(name)),
+      p99: mean(p99.get(name)),
+      start: median(startMs.get(name) ?? []),
+      rss: median(rss.get(name) ?? []),
+    });
+    const bare = figure("bare");
+    const ours = figure("template");
+    const node22 = upstream ? figure("node22") : undefined;
+    const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    const columns = ["metric", "bare node:http", "node-ts-iam", "node-ts-iam / bare", "target"];
+    if (node22) columns.push("node22", "node22 / bare");
+    const row = (metric: string, get: (f: typeof bare) => number, digits: number, target: string | undefined): (string | number)[] => {
+      // autocannon reports latency in whole milliseconds: a ratio of those would mislead.
+      const relative = (f: typeof bare): string => (target === undefined ? "—" : ratio(get(f), get(bare)));
+      const cells: (string | number)[] = [metric, get(bare).toFixed(digits), get(ours).toFixed(digits), relative(ours), target ?? "—"];
+      if (node22) cells.push(get(node22).toFixed(digits), relative(node22));
+      return cells;
+    };
+    const section: BenchSection = {
+      title: "Template server: POST small JSON, echoed back",
+      columns,
+      rows: [
+        row("throughput (req/s, 32 connections)", (f) => f.rps, 0, "≥ 0.80×"),
+        row("latency p99 under that load (ms)", (f) => f.p99, 1, undefined),
+        row(`start → first answer (ms, median of ${SPAWNS})`, (f) => f.start, 1, "≤ 1.20×"),
+        row(`idle RSS (MiB, median of ${SPAWNS})`, (f) => f.rss, 1, "≤ 1.30×"),
+      ],
+      notes: [
+        `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process; throughput is the mean of two ${ROUND_S} s rounds per server (order reversed in the second) after a ${WARMUP_S} s warm-up.` +
+          (upstreamDir ? "" : " Set UPSTREAM_NODE22_DIR to a copy of the official node22 template to add it as a column."),
+      ],
+    };
+    return [section];
+  } finally {
+    upstream?.cleanup();
+  }
+};
+
+export default bench;
