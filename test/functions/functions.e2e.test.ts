@@ -171,10 +171,14 @@ describe("sample functions in the sandbox", () => {
       await expect(asProvisioner.createNamespace({ name: "not-a-tenant" })).rejects.toMatchObject({ code: "ERR_FORBIDDEN" });
     });
 
-    it("deletes a tenant: functions, secrets, then namespace", async () => {
+    it("deletes a tenant: functions, secrets, then namespace, also after a fault part-way", async () => {
+      const failed = await env.invoke("tenant-provisioner", "DELETE", "/tenants/beta", undefined, { "x-fault-after-steps": "1" });
+      expect(failed.status).toBe(503);
+      expect((failed.body as { report: ReportBody }).report.actions.map((a) => `${a.kind}:${a.outcome}`)).toEqual(["function:deleted"]);
+      expect(await env.admin.getFunctions("tenant-beta")).toEqual([]);
       const res = await env.invoke("tenant-provisioner", "DELETE", "/tenants/beta");
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect((res.body as ReportBody).actions.map((a) => `${a.kind}:${a.outcome}`)).toEqual(["function:deleted", "secret:deleted", "namespace:deleted"]);
+      expect((res.body as ReportBody).actions.map((a) => `${a.kind}:${a.outcome}`)).toEqual(["secret:deleted", "namespace:deleted"]);
       await expect(env.admin.getNamespace("tenant-beta")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
     });
 

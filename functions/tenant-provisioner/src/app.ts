@@ -15,8 +15,9 @@ export interface ProvisionerOptions {
   gateway: () => ProvisionerGateway;
   config: ProvisionerConfig;
   /**
-   * Test-only: honour the `X-Fault-After-Steps: N` header, which stops a `POST /tenants` with 503
-   * `INJECTED_FAULT` once N objects were handled (to prove a later call completes the job).
+   * Test-only: honour the `X-Fault-After-Steps: N` header, which stops a `POST /tenants` or
+   * `DELETE /tenants/<name>` with 503 `INJECTED_FAULT` once N objects were handled (to prove that a
+   * later call completes the job).
    */
   faultInjection?: boolean;
 }
@@ -79,7 +80,7 @@ export function createProvisioner(options: ProvisionerOptions): (request: ApiReq
             secrets: secrets.map((s) => s.name).sort(),
           });
         },
-        DELETE: async (_request, params) => json(200, await deprovision(gw(), tenantName(params["name"]))),
+        DELETE: async (request, params) => json(200, await deprovision(gw(), tenantName(params["name"]), { faultAfterSteps: faultAfter(request) })),
       },
     },
   ]);

@@ -135,22 +135,26 @@ function functionMatches(current: FunctionInfo, spec: FunctionSpec): boolean {
  * secrets, then the namespace. Missing objects count as `absent`, so a repeat after a failure
  * finishes the job. A namespace without the provisioner's label is refused.
  */
-export async function deprovision(gw: ProvisionerGateway, tenant: string): Promise<Report> {
+export async function deprovision(gw: ProvisionerGateway, tenant: string, options: RunOptions = {}): Promise<Report> {
   const namespace = TENANT_PREFIX + tenant;
   const report: Report = { tenant, namespace, complete: false, actions: [] };
   const current = await getNamespace(gw, namespace);
   if (!current) throw new ApiError(404, "TENANT_NOT_FOUND", `tenant "${tenant}" does not exist`, { tenant });
   assertManaged(current, tenant);
+  const next = async (kind: Action["kind"], name: string, remove: () => Promise<void>): Promise<void> => {
+    if (options.faultAfterSteps !== undefined && report.actions.length >= options.faultAfterSteps) {
+      throw new ApiError(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
+    }
+    report.actions.push({ kind, name, outcome: await removed(remove) });
+  };
   try {
-    const functions = (await gw.getFunctions(namespace)).map((f) => f.name).sort();
-    for (const name of functions) {
-      report.actions.push({ kind: "function", name, outcome: await removed(() => gw.deleteFunction(name, namespace)) });
+    for (const name of (await gw.getFunctions(namespace)).map((f) => f.name).sort()) {
+      await next("function", name, () => gw.deleteFunction(name, namespace));
     }
-    const secrets = (await gw.getSecrets(namespace)).map((s) => s.name).sort();
-    for (const name of secrets) {
-      report.actions.push({ kind: "secret", name, outcome: await removed(() => gw.deleteSecret(name, namespace)) });
+    for (const name of (await gw.getSecrets(namespace)).map((s) => s.name).sort()) {
+      await next("secret", name, () => gw.deleteSecret(name, namespace));
     }
-    report.actions.push({ kind: "namespace", name: namespace, outcome: await removed(() => gw.deleteNamespace(namespace)) });
+    await next("namespace", namespace, () => gw.deleteNamespace(namespace));
   } catch (error) {
     throw new ReconcileError(error, report);
   }

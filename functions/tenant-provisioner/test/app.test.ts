@@ -130,6 +130,19 @@ describe("tenant provisioner", () => {
     assert.equal((foreign.body as { code: string }).code, "TENANT_NOT_MANAGED");
   });
 
+  it("finishes a deletion stopped part-way", async () => {
+    const { call, gateway } = setup();
+    await call("POST", "/tenants", { name: "acme" });
+    const failed = await call("DELETE", "/tenants/acme", undefined, { [FAULT_HEADER]: "3" });
+    assert.equal(failed.status, 503);
+    assert.deepEqual(outcomes(failed), ["function:echo:deleted", "function:hello:deleted", "secret:db-password:deleted"]);
+    assert.equal(gateway.namespaces.has("tenant-acme"), true);
+    const resumed = await call("DELETE", "/tenants/acme");
+    assert.equal(resumed.status, 200);
+    assert.deepEqual(outcomes(resumed), ["secret:tenant-api-key:deleted", "namespace:tenant-acme:deleted"]);
+    assert.equal(gateway.namespaces.has("tenant-acme"), false);
+  });
+
   it("passes on the gateway's 403 when its policy does not cover a namespace", async () => {
     const { call } = setup(new FakeGateway(() => false));
     const res = await call("POST", "/tenants", { name: "acme" });
