@@ -2,7 +2,7 @@
  * End to end in the sandbox: each sample function runs as its own process behind the sandbox
  * gateway with a kubelet-style projected token, and calls the gateway with that identity.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, StaticTokenSource, TokenAuth } from "@node-ts-iam/sdk";
@@ -209,6 +209,38 @@ describe("sample functions in the sandbox", () => {
     it("answers >= 20 bad inputs with 4xx JSON and does not crash", async () => {
       await expectBadInputsRejected(env, "preview-janitor", janitorBadInputs);
     });
+  });
+});
+
+describe("sample functions in the sandbox: a refused identity", () => {
+  let env: FunctionsSandbox;
+
+  beforeAll(async () => {
+    env = await startFunctionsSandbox();
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it("never write a refused subject token to an answer or their logs", async () => {
+    const routes: Record<string, string> = { "ns-admin": "/namespaces", "tenant-provisioner": "/tenants", "preview-janitor": "/" };
+    for (const [fn, path] of Object.entries(routes)) {
+      // A well-formed token the sandbox's issuer never signed, written where the kubelet projects it.
+      const canarySignature = `canarySig${fn.replace(/-/g, "")}7c1e`;
+      const part = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString("base64url");
+      const now = Math.floor(Date.now() / 1000);
+      const canary = `${part({ alg: "RS256", typ: "JWT" })}.${part({ iss: "https://kubernetes.default.svc.cluster.local", sub: subjectOf(fn), aud: [env.sandbox.url], iat: now, exp: now + 3600 })}.${canarySignature}`;
+      writeFileSync(join(env.sandbox.tokenDir(FUNCTION_NAMESPACE, fn)!, "openfaas-token"), canary);
+      const res = await env.invoke(fn, "GET", path);
+      expect(res.status, `${fn} ${JSON.stringify(res.body)}`).toBe(502);
+      expect((res.body as { code: string }).code).toBe("GATEWAY_AUTH_FAILED");
+      expect(JSON.stringify(res.body)).not.toContain(canarySignature);
+      const lines: string[] = [];
+      for await (const line of env.admin.getLogs({ name: fn, namespace: FUNCTION_NAMESPACE })) lines.push(line.text);
+      const text = lines.join("\n");
+      expect(text, fn).toContain("GATEWAY_AUTH_FAILED");
+      expect(text, fn).not.toContain(canarySignature);
+    }
   });
 });
 
