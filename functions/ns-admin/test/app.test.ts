@@ -63,6 +63,21 @@ describe("ns-admin API", () => {
     assert.equal(codeOf(gone), "NOT_FOUND");
   });
 
+  it("updates when a concurrent deploy wins the race (409 on deploy)", async () => {
+    const { call, gateway } = setup();
+    const realGetFunction = gateway.getFunction.bind(gateway);
+    gateway.getFunction = async (name, namespace) => {
+      const answer = realGetFunction(name, namespace);
+      // Someone else deploys between our read and our deploy.
+      gateway.functions.set(`${namespace}/${name}`, { service: name, namespace, image: "other:1", replicas: 1 });
+      return answer;
+    };
+    const res = await call("PUT", "/namespaces/dev/functions/racy", { image: "mine:1" });
+    assert.equal(res.status, 200);
+    assert.equal((res.body as { action: string }).action, "updated");
+    assert.equal(gateway.functions.get("dev/racy")?.image, "mine:1");
+  });
+
   it("manages secrets without ever returning values", async () => {
     const { call, gateway } = setup();
     assert.equal((await call("POST", "/namespaces/dev/secrets", { name: "db-pass", value: "s3cret" })).status, 201);
