@@ -54,6 +54,25 @@ describe("stack.yml", () => {
     }
   });
 
+  it("configures each function only for namespaces its IAM policy covers", () => {
+    const covers = (fn: string, namespace: string): boolean => {
+      const policy = readManifests(join(repoRoot, "functions", fn, "iam")).find((m) => m.kind === "Policy")!;
+      const resources = (policy.spec as { statement: { resource: string[] }[] }).statement.flatMap((st) => st.resource);
+      // The gateway's matching: `*` becomes `.*`, anchored (facts §2).
+      return resources.some((r) => new RegExp(`^${r.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(`${namespace}:*`));
+    };
+    const list = (value: string | undefined): string[] => (value ?? "").split(/[\s,]+/).filter(Boolean);
+    const nsAdmin = list(functions["ns-admin"]!.environment?.["ALLOWED_NAMESPACES"]);
+    expect(nsAdmin.length).toBeGreaterThan(0);
+    for (const entry of nsAdmin) expect(covers("ns-admin", entry.endsWith("*") ? `${entry.slice(0, -1)}x` : entry), entry).toBe(true);
+    const janitor = list(functions["preview-janitor"]!.environment?.["JANITOR_NAMESPACES"]);
+    expect(janitor.length).toBeGreaterThan(0);
+    for (const ns of janitor) expect(covers("preview-janitor", ns), ns).toBe(true);
+    expect(covers("tenant-provisioner", "tenant-acme")).toBe(true);
+    expect(covers("tenant-provisioner", "dev")).toBe(false);
+    expect(covers("ns-admin", "staging")).toBe(false);
+  });
+
   it("schedules the janitor through the cron-connector", () => {
     const janitor = functions["preview-janitor"]!;
     expect(janitor.annotations?.["topic"]).toBe("cron-function");
