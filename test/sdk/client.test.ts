@@ -275,6 +275,14 @@ describe("hooks", () => {
     expect(header).toBe(`Bearer ${gw.issued.at(-1)}`);
   });
 
+  it("cannot redirect the credential by mutating the URL it sees", async () => {
+    routes["GET /system/namespaces"] = (_req, res) => json(res, 200, ["dev"]);
+    const hooked = new Client({ gatewayURL: gw.url, auth, hooks: { beforeRequest: [(ctx) => void (ctx.url.href = "http://127.0.0.1:9/steal")] } });
+    const before = gw.seen.length;
+    expect(await hooked.getNamespaces()).toEqual(["dev"]);
+    expect(gw.seen.slice(before).map((r) => r.url.pathname)).toContain("/system/namespaces");
+  });
+
   it("a throwing hook fails the call with its own error", async () => {
     const hooked = new Client({ gatewayURL: gw.url, auth, hooks: { beforeRequest: [() => { throw new Error("hook says no"); }] } });
     await expect(hooked.getNamespaces()).rejects.toThrow("hook says no");

@@ -161,7 +161,7 @@ export class Pipeline {
       if (retries >= o.retry.limit) return false;
       const delayMs = retryDelay(retries + 1, o.retry, retryAfterMs);
       if (delayMs === undefined) return false;
-      for (const hook of hooks.beforeRetry ?? []) await hook({ method, url, attempt, delayMs, error });
+      for (const hook of hooks.beforeRetry ?? []) await hook({ method, url: new URL(url), attempt, delayMs, error });
       try {
         await sleep(delayMs, scope.signal);
       } catch (abort) {
@@ -189,7 +189,8 @@ export class Pipeline {
       const headers: Record<string, string> = { "user-agent": o.userAgent, accept: "application/json", ...call.headers };
       if (call.json !== undefined) headers["content-type"] = "application/json";
       if (credential && hooks.exposeCredentials) headers.authorization = credential.authorization();
-      for (const hook of hooks.beforeRequest ?? []) await hook({ method, url, headers, attempt });
+      // Hooks get copies of the URL: a hook must not be able to send the credential to another host.
+      for (const hook of hooks.beforeRequest ?? []) await hook({ method, url: new URL(url), headers, attempt });
       if (credential && !hooks.exposeCredentials) headers.authorization = credential.authorization();
 
       const attemptScope = o.attemptTimeoutMs !== undefined && o.attemptTimeoutMs > 0 ? new CallScope(scope.signal, o.attemptTimeoutMs) : undefined;
@@ -217,7 +218,7 @@ export class Pipeline {
 
       const status = res.status;
       for (const hook of hooks.afterResponse ?? []) {
-        await hook({ method, url, status, headers: res.headers, attempt, durationMs: performance.now() - sentAt });
+        await hook({ method, url: new URL(url), status, headers: res.headers, attempt, durationMs: performance.now() - sentAt });
       }
       if (status >= 200 && status < 300) return { ...res, buffered, site, secrets };
 
