@@ -5,7 +5,7 @@
  * package.json, with express and body-parser installed). Measured in one run, reported as ratios:
  * 1. throughput: autocannon, 32 connections, 1 s warm-up, two interleaved 3 s rounds per server;
  * 2. time from spawn to the first answered request: median of N spawns, interleaved;
- * 3. idle RSS: VmRSS of each of those processes after 50 requests and 200 ms of rest.
+ * 3. idle RSS: VmRSS of each of those processes after 50 requests and 150 ms of rest.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -20,7 +20,7 @@ import type { BenchModule, BenchSection } from "./report.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
 const BODY = JSON.stringify({ hello: "world", n: 42, list: [1, 2, 3], nested: { ok: true } });
-const SPAWNS = 15;
+const SPAWNS = 21;
 const WARMUP_S = 1;
 const ROUND_S = 3;
 
@@ -188,7 +188,7 @@ const bench: BenchModule = async (log) => {
         const started = await startSubject(subject);
         startMs.get(subject.name)?.push(started.startMs);
         for (let r = 0; r < 50; r++) await post(started.port);
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, 150));
         rss.get(subject.name)?.push(rssMiB(started.child.pid as number));
         await stop(started.child);
       }
