@@ -31,4 +31,17 @@ describe("smoke", () => {
     expect(form.get("subject_token")).toBe(sa);
     expect(form.get("grant_type")).toBe("urn:ietf:params:oauth:grant-type:token-exchange");
   });
+
+  it("reuses keep-alive connections for sequential calls", async () => {
+    gw = await startFakeGateway({ api: (_req, res) => json(res, 200, []) });
+    let connections = 0;
+    gw.server.on("connection", () => connections++);
+    dir = await mkdtemp(join(tmpdir(), "sdk-smoke-"));
+    await writeFile(join(dir, "openfaas-token"), saToken());
+    const client = new Client({ gatewayURL: gw.url, auth: new TokenAuth({ source: new ServiceAccountTokenSource({ directory: dir }), tokenURL: `${gw.url}/oauth/token` }) });
+    for (let i = 0; i < 30; i++) await client.getFunctions("dev");
+    expect(gw.seen).toHaveLength(31);
+    // The exchange and the first call may open one connection each; after that they are reused.
+    expect(connections).toBeLessThanOrEqual(2);
+  });
 });
