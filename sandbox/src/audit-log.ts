@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 
 /** One authorisation or exchange decision. */
 export interface AuditEntry {
@@ -9,20 +9,27 @@ export interface AuditEntry {
   reason?: string;
 }
 
-/** Appends one NDJSON line per decision (`time`, `subject`, `action`, `resource`, `allowed`, `reason`). */
+/**
+ * Appends one NDJSON line per decision (`time`, `subject`, `action`, `resource`, `allowed`, `reason`).
+ * Each line is written synchronously before the decision takes effect, so the file is complete
+ * whenever a response has been sent (and survives a crash of the gateway right after).
+ */
 export class AuditLog {
-  private readonly stream: WriteStream;
+  private fd: number | undefined;
 
   constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: "a", mode: 0o600 });
+    this.fd = openSync(path, "a", 0o600);
   }
 
   record(entry: AuditEntry): void {
-    this.stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+    if (this.fd === undefined) return;
+    writeSync(this.fd, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
   }
 
-  /** Flushes and closes the file. */
+  /** Closes the file; later records are dropped. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
   }
 }

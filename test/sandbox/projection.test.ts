@@ -129,7 +129,8 @@ describe("projection inside the sandbox", () => {
     const deadline = Date.now() + 5000;
     while (current === first && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
-      current = await readFile(file, "utf8");
+      // A read can race with the swap (the old directory is deleted); try again on the next tick.
+      current = await readFile(file, "utf8").catch(() => first);
     }
     expect(current).not.toBe(first);
     const r = await exchange(sandbox.url, { grant_type: GRANT, subject_token_type: ID_TOKEN, subject_token: current });
