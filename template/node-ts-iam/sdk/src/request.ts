@@ -109,7 +109,7 @@ export class Pipeline {
         headers: res.headers,
         body: res.body,
         site: res.site,
-        classify: (error) => scope.classify(error, res.site, res.secrets),
+        classify: (error) => scope.classify(error, res.site, res.secrets()),
         release: () => scope.dispose(),
       };
     } catch (error) {
@@ -144,7 +144,7 @@ export class Pipeline {
     call: ApiCall,
     scope: CallScope,
     streaming: boolean,
-  ): Promise<WireResponse & { buffered: Buffer | undefined; site: RequestSite; secrets: string[] }> {
+  ): Promise<WireResponse & { buffered: Buffer | undefined; site: RequestSite; secrets: () => string[] }> {
     const o = this.#o;
     const url = this.#url(call);
     const method = call.method.toUpperCase();
@@ -185,7 +185,8 @@ export class Pipeline {
           throw error;
         }
       }
-      const secrets = credential ? credentialSecrets(credential) : [];
+      // Only error paths need the secrets list; building it lazily keeps the hot path allocation-free.
+      const secrets = (): string[] => (credential ? credentialSecrets(credential) : []);
       const headers: Record<string, string> = { "user-agent": o.userAgent, accept: "application/json", ...call.headers };
       if (call.json !== undefined) headers["content-type"] = "application/json";
       if (credential && hooks.exposeCredentials) headers.authorization = credential.authorization();
@@ -205,7 +206,7 @@ export class Pipeline {
         const attemptTimedOut = attemptScope?.timedOut === true && !scope.signal.aborted;
         attemptScope?.dispose();
         if (!attemptTimedOut) {
-          const failure = scope.classify(error, site, secrets);
+          const failure = scope.classify(error, site, secrets());
           if (failure instanceof NetworkError && (idempotent || !failure.reachedServer) && (await waitForRetry(attempt, failure))) continue;
           throw failure;
         }
@@ -229,7 +230,7 @@ export class Pipeline {
         continue;
       }
       const retryAfterMs = parseRetryAfter(header(res.headers, "retry-after"));
-      const text = redact(truncate((buffered ?? Buffer.alloc(0)).toString("utf8").trim()), secrets);
+      const text = redact(truncate((buffered ?? Buffer.alloc(0)).toString("utf8").trim()), secrets());
       const error = statusError(site, status, text, retryAfterMs);
       if (idempotent && RETRYABLE_STATUSES.has(status) && (await waitForRetry(attempt, error, retryAfterMs))) continue;
       if (call.returnErrors) return { ...res, buffered, site, secrets };
