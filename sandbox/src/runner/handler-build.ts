@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -38,14 +39,57 @@ export function runTsc(root: string, args: string[], cwd: string): Promise<void>
   });
 }
 
+const LOCK_STALE_MS = 120_000;
+
+/**
+ * Holds a lock directory beside the handler while `work` runs, so sandboxes in several processes
+ * (parallel test workers) never compile the same handler at once, nor load a half-written file.
+ */
+async function withBuildLock<T>(handlerDir: string, work: () => Promise<T>): Promise<T> {
+  const lock = join(handlerDir, ".sandbox-build.lock");
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, "pid"), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      // A lock left by a process that is gone (Ctrl-C mid-build) is taken over at once.
+      const owner = Number(await readFile(join(lock, "pid"), "utf8").catch(() => ""));
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if ((owner > 0 && !isAlive(owner)) || age > LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
+      else await sleep(50);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function isUpToDate(handlerDir: string): Promise<boolean> {
+  const built = await stat(handlerEntry(handlerDir)).then((s) => s.mtimeMs, () => 0);
+  return built > 0 && built >= (await newestSource(handlerDir));
+}
+
 /**
  * Compiles a handler folder with `tsc -p` unless `dist/handler.js` is newer than every source.
  * Returns whether it compiled.
  */
 export async function buildHandler(root: string, handlerDir: string): Promise<boolean> {
-  const entry = handlerEntry(handlerDir);
-  const built = await stat(entry).then((s) => s.mtimeMs, () => 0);
-  if (built > 0 && built >= (await newestSource(handlerDir))) return false;
-  await runTsc(root, ["-p", handlerDir], root);
-  return true;
+  return withBuildLock(handlerDir, async () => {
+    if (await isUpToDate(handlerDir)) return false;
+    await runTsc(root, ["-p", handlerDir], root);
+    return true;
+  });
 }
