@@ -4,7 +4,7 @@
  * It calls the gateway with its own identity (`gatewayClient()`); its IAM policy covers only
  * `tenant-*:*`, so it cannot touch any other namespace even if asked to.
  *
- * Environment: `STARTER_FUNCTIONS` (`name=image,...`, default `hello=ghcr.io/openfaas/alpine:latest`),
+ * Environment: `STARTER_FUNCTIONS` (`name=image,...`, default `hello=ghcr.io/openfaas/nodeinfo:latest`),
  * `TENANT_SECRETS` (`name,...`, default `tenant-api-key`), and test-only
  * `TENANT_PROVISIONER_FAULTS=enabled` (honours the `X-Fault-After-Steps` header; never in production).
  */

@@ -94,7 +94,7 @@ function metadata(body: JsonObject, key: "labels" | "annotations", valuePattern:
  * (`name,...`). Invalid configuration throws, so a misconfigured function fails to load.
  */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>): ProvisionerConfig {
-  const starters = (env["STARTER_FUNCTIONS"] ?? "hello=ghcr.io/openfaas/alpine:latest")
+  const starters = (env["STARTER_FUNCTIONS"] ?? "hello=ghcr.io/openfaas/nodeinfo:latest")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)
