@@ -80,6 +80,9 @@ describe("a handler folder with its own test and package.json, lacking the sampl
     const ship = stages.at(-1);
     expect(ship?.image).toBe("node:22-alpine");
     expect(ship?.instructions.some((i) => i.keyword === "HEALTHCHECK")).toBe(true);
+    // The reproduction starts from a clean copy; in Docker, .dockerignore keeps local installs and outputs out.
+    const ignored = readFileSync(join(TEMPLATE_DIR, ".dockerignore"), "utf8").split("\n");
+    expect(ignored).toEqual(expect.arrayContaining(["**/node_modules", "**/dist"]));
   });
 
   it("answers as the watchdog's upstream, with the SDK importable at run time", async () => {
