@@ -134,8 +134,15 @@ const hostile: Hostile[] = [
   ["function scope without audience", () => form(good, { scope: "function" }), /needs at least one audience/],
   ["function scope, malformed audience", () => form(good, { scope: "function", audience: "../etc" }), /<namespace>:<function>/],
   ["function scope, audience not allowed", () => form(good, { scope: "function", audience: "prod:billing" }), /may not invoke prod:billing/],
+  ["tampered access token as the subject of a function-token request", async () => form(tamper(await accessToken(), (c) => (c["policy"] = ["everything"])), { scope: "function", audience: "dev:whoami" }), /signature verification failed/],
+  ["access token exchanged again without scope=function", async () => form(await accessToken()), /can only be exchanged for a function token/],
   ["audience other than the gateway", () => form(good, { audience: "https://elsewhere.example.com" }), /is not valid/],
 ];
+
+async function accessToken(): Promise<string> {
+  const r = await exchange(sandbox.url, form(good));
+  return String(r.body["access_token"]);
+}
 
 async function jwks(): Promise<{ keys: { kid: string; n: string; e: string }[] }> {
   return (await (await fetch(`${sandbox.issuer.url}/openid/v1/jwks`)).json()) as never;
