@@ -4,6 +4,7 @@ import {
   BasicAuth,
   Client,
   ConflictError,
+  exchangeToken,
   ForbiddenError,
   InvalidArgumentError,
   InvalidResponseError,
@@ -161,12 +162,23 @@ describe("Client response validation and arguments", () => {
     () => client.invokeFunction("hello", "dev", { path: "/../../system/secrets" }),
     () => client.invokeFunction("hello", "dev", { path: "/%2e%2e/system" }),
     () => client.invokeFunction("hello", "dev", { callbackUrl: "http://cb" }),
+    () => client.getNamespaces({ timeoutMs: 0 }),
+    () => client.getNamespaces({ timeoutMs: -1 }),
+    () => client.getNamespaces({ timeoutMs: Number.NaN }),
+    () => exchangeToken({ tokenURL: `${gw.url}/oauth/token`, subjectToken: "s", timeoutMs: Infinity }),
   ])("refuses bad arguments before any request (%#)", async (call) => {
     const before = gw.seen.length;
     const error = await call().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).code).toBe("ERR_INVALID_ARGUMENT");
     expect(gw.seen.length).toBe(before);
+  });
+
+  it("refuses timeouts that are not positive (an exchange always has a finite one)", () => {
+    expect(() => new Client({ gatewayURL: gw.url, timeoutMs: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new Client({ gatewayURL: gw.url, attemptTimeoutMs: Infinity })).toThrow(InvalidArgumentError);
+    expect(() => new TokenAuth({ source: new StaticTokenSource("s"), tokenURL: gw.url, exchangeTimeoutMs: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new Client({ gatewayURL: gw.url, timeoutMs: Infinity })).not.toThrow();
   });
 
   it("refuses a gateway URL with credentials or a bad scheme", () => {

@@ -3,7 +3,7 @@
  * access token, cached) or {@link BasicAuth} (an admin credential).
  */
 import type { Dispatcher } from "undici";
-import { OpenFaaSError, TokenSourceError } from "./errors.js";
+import { checkTimeout, OpenFaaSError, TokenSourceError } from "./errors.js";
 import { exchangeToken } from "./exchange.js";
 import { safeCause } from "./redact.js";
 import type { TokenSource } from "./sources.js";
@@ -73,6 +73,7 @@ export class TokenAuth implements ClientAuth {
   #credential: { token: string; credential: Credential } | undefined;
 
   constructor(options: TokenAuthOptions) {
+    checkTimeout(options.exchangeTimeoutMs, "exchangeTimeoutMs", false);
     this.#options = options;
     const timeoutMs = options.exchangeTimeoutMs ?? 10_000;
     this.#cache = new TokenCache(async () => {

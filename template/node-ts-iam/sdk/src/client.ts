@@ -4,7 +4,7 @@
 import type { Dispatcher } from "undici";
 import type { ClientAuth } from "./auth.js";
 import { configFromEnv, sharedServiceAccountAuth } from "./config.js";
-import { InvalidArgumentError } from "./errors.js";
+import { checkTimeout, InvalidArgumentError } from "./errors.js";
 import * as functions from "./functions.js";
 import type { ClientHooks } from "./hooks.js";
 import { getInfo } from "./info.js";
@@ -71,6 +71,8 @@ export class Client {
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidArgumentError("gatewayURL must be an absolute http(s) URL");
     if (url.username || url.password) throw new InvalidArgumentError("gatewayURL must not carry credentials; use BasicAuth");
+    checkTimeout(options.timeoutMs, "timeoutMs", true);
+    checkTimeout(options.attemptTimeoutMs, "attemptTimeoutMs", false);
     this.gatewayURL = url;
     this.#functionTokens = options.functionTokens ?? false;
     this.#pipeline = new Pipeline({

@@ -201,3 +201,10 @@ export function statusError(site: RequestSite, status: number, gatewayMessage: s
       return new UnexpectedStatusError(site, status, gatewayMessage, retryAfterMs);
   }
 }
+
+/** @internal Checks a timeout option: a positive number of milliseconds (`Infinity` only where `allowInfinite`). */
+export function checkTimeout(value: number | undefined, name: string, allowInfinite: boolean): void {
+  if (value === undefined) return;
+  const ok = typeof value === "number" && value > 0 && (Number.isFinite(value) || (allowInfinite && value === Infinity));
+  if (!ok) throw new InvalidArgumentError(`${name} must be a positive number of milliseconds${allowInfinite ? " (or Infinity)" : ""}`);
+}

@@ -4,7 +4,7 @@
  * validation, OAuth JSON errors on any 4xx.
  */
 import type { Dispatcher } from "undici";
-import { InvalidResponseError, OAuthError, statusError, TokenSourceError, type RequestSite } from "./errors.js";
+import { checkTimeout, InvalidResponseError, OAuthError, statusError, TokenSourceError, type RequestSite } from "./errors.js";
 import { CallScope, header, readBody, send } from "./http.js";
 import { jwtExpiresAt } from "./jwt.js";
 import { redact, truncate } from "./redact.js";
@@ -53,6 +53,8 @@ export interface ExchangedToken {
 
 /** Performs one RFC 8693 exchange. Throws OAuthError, HTTP status errors, NetworkError, TimeoutError or InvalidResponseError. */
 export async function exchangeToken(options: ExchangeTokenOptions): Promise<ExchangedToken> {
+  // There is always a timeout: a token request must never hang a caller.
+  checkTimeout(options.timeoutMs, "timeoutMs", false);
   if (typeof options.subjectToken !== "string" || options.subjectToken.trim() === "") {
     throw new TokenSourceError("subject token is empty");
   }

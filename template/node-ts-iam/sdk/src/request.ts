@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from "undici";
 import { TokenAuth, type ClientAuth, type Credential } from "./auth.js";
-import { NetworkError, OpenFaaSError, TimeoutError, statusError, type RequestSite } from "./errors.js";
+import { checkTimeout, NetworkError, OpenFaaSError, TimeoutError, statusError, type RequestSite } from "./errors.js";
 import type { ClientHooks } from "./hooks.js";
 import { abortable, CallScope, header, readBody, send, type WireResponse } from "./http.js";
 import { redact, truncate } from "./redact.js";
@@ -89,6 +89,7 @@ export class Pipeline {
 
   /** Sends the call and reads the whole answer. */
   async call(call: ApiCall, options: CallOptions = {}): Promise<ApiResponse> {
+    checkTimeout(options.timeoutMs, "timeoutMs", true);
     const scope = new CallScope(options.signal, options.timeoutMs ?? this.#o.timeoutMs);
     try {
       const res = await this.#run(call, scope, false);
@@ -100,6 +101,7 @@ export class Pipeline {
 
   /** Sends the call and hands back a 2xx body unread (errors are read and thrown as usual). */
   async stream(call: ApiCall, options: CallOptions = {}): Promise<StreamResponse> {
+    checkTimeout(options.timeoutMs, "timeoutMs", true);
     const scope = new CallScope(options.signal, options.timeoutMs ?? this.#o.timeoutMs);
     try {
       const res = await this.#run(call, scope, true);

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
-import { TokenSourceError } from "./errors.js";
+import { checkTimeout, TokenSourceError } from "./errors.js";
 import { parseTokenResponse, postTokenForm } from "./exchange.js";
 import { decodeJwtPayload, jwtExpiresAt } from "./jwt.js";
 import { safeCause } from "./redact.js";
@@ -165,6 +165,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
 
   constructor(options: ClientCredentialsOptions) {
     if (!options.clientId || !options.clientSecret) throw new TokenSourceError("client credentials need clientId and clientSecret");
+    checkTimeout(options.timeoutMs, "timeoutMs", false);
     const clientSecret = options.clientSecret;
     this.#cache = new TokenCache(async () => {
       const form = new URLSearchParams({ grant_type: "client_credentials", client_id: options.clientId, client_secret: clientSecret });
