@@ -173,3 +173,20 @@ describe("RAW_BODY=true", () => {
     expect(JSON.parse(answer.text)).toEqual({ error: "request body is larger than MAX_RAW_SIZE (1024 bytes)", code: "ERR_BODY_TOO_LARGE" });
   });
 });
+
+describe("default limits", () => {
+  let app: InProcess;
+  beforeAll(async () => {
+    app = await serve("scenarios.mjs");
+  });
+  afterAll(() => app.close());
+
+  it("accepts JSON up to 100kb and refuses one byte more (MAX_JSON_SIZE unset)", async () => {
+    const padded = (size: number): string => `{"p":"${"a".repeat(size - 8)}"}`;
+    expect(Buffer.byteLength(padded(100 * 1024))).toBe(100 * 1024);
+    const atLimit = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: padded(100 * 1024) });
+    expect(atLimit.status).toBe(200);
+    const over = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: padded(100 * 1024 + 1) });
+    expect([over.status, JSON.parse(over.text)]).toEqual([413, { error: "request body is larger than MAX_JSON_SIZE (102400 bytes)", code: "ERR_BODY_TOO_LARGE" }]);
+  });
+});
