@@ -93,8 +93,9 @@ describe("handler module shapes", () => {
 
 describe("readiness", () => {
   it("answers 503 while the handler loads, then 200; requests that arrive meanwhile wait and are served", async () => {
-    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "slow-load.mjs"), LOAD_DELAY_MS: "400" }, join(TEMPLATE_DIR, "dist"));
-    process.env["LOAD_DELAY_MS"] = "400";
+    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "slow-load.mjs") }, join(TEMPLATE_DIR, "dist"));
+    // slow-load.mjs reads its delay from the process environment when imported.
+    process.env["LOAD_DELAY_MS"] = "1000";
     const running = await startServer(config);
     try {
       const early = await send(running.port, { path: "/_/ready" });

@@ -34,16 +34,25 @@ async function start(handler: string, env: Record<string, string> = {}, waitRead
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(10);
+  }
+}
+
 describe("SIGTERM", () => {
   it("stops accepting, lets the in-flight request finish, then exits 0", async () => {
     const server = await start("scenarios.mjs", { write_timeout: "20s" });
-    const inFlight = send(server.port, { path: "/slow?ms=600" });
+    const inFlight = send(server.port, { path: "/slow?ms=1000" });
     await sleep(150);
     server.child.kill("SIGTERM");
-    await sleep(100);
+    // The server logs the drain, then closes its listener in the same tick.
+    await waitFor(() => server.stderr().includes("SIGTERM: draining"));
     await expect(send(server.port, { path: "/string" })).rejects.toThrow(/ECONNREFUSED/);
     const answer = await inFlight;
-    expect([answer.status, JSON.parse(answer.text)]).toEqual([200, { slept: 600 }]);
+    expect([answer.status, JSON.parse(answer.text)]).toEqual([200, { slept: 1000 }]);
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.stderr()).toContain("SIGTERM: draining");
     expect(server.stderr()).toContain("drained, exiting");
