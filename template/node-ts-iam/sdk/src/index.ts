@@ -1,7 +1,8 @@
 /**
  * `@node-ts-iam/sdk`: everything a node-ts-iam handler imports, by one bare specifier: the handler
- * types, and an OpenFaaS gateway client that authenticates with the workload's own service account
- * token (RFC 8693 token exchange). Importing it loads no HTTP library and does no I/O.
+ * types, an OpenFaaS gateway client that authenticates with the workload's own service account
+ * token (RFC 8693 token exchange), and a small HTTP API kit (router, request validation, JSON error
+ * answers) for handlers that serve an API. Importing it loads no HTTP library and does no I/O.
  * @packageDocumentation
  */
 export type * from "./function-types.js";
@@ -45,3 +46,24 @@ export {
 } from "./errors.js";
 export { SafeCause } from "./redact.js";
 export type * from "./types.js";
+
+// HTTP API kit for handlers: routing, request validation, JSON error answers (see ./api/).
+export { json, JSON_CONTENT_TYPE, type Api, type ApiRequest, type ApiResponse } from "./api/message.js";
+export { ApiError, type CommonErrorCode, type RequestErrorCode, type GatewayErrorCode } from "./api/errors.js";
+export { fromGatewayError } from "./api/gateway-errors.js";
+export { createRouter, type Route, type RouteHandler, type Params } from "./api/router.js";
+export {
+  isDnsLabel,
+  requireName,
+  jsonBody,
+  headerValue,
+  onlyKeys,
+  optionalString,
+  optionalStringMap,
+  optionalStringArray,
+  queryParam,
+  intQuery,
+  type JsonObject,
+  type JsonBodyOptions,
+} from "./api/request.js";
+export { withErrorAnswers, serveApi, type ErrorAnswerOptions } from "./api/serve.js";
