@@ -6,14 +6,9 @@
  * A function is a preview when it has label `node-ts-iam.dev/preview: "true"`; it expires at its
  * annotation `node-ts-iam.dev/expires-at` (RFC 3339). Environment: `JANITOR_NAMESPACES` (names).
  */
-import { gatewayClient, type Handler } from "@node-ts-iam/sdk";
+import { gatewayClient, serveApi } from "@node-ts-iam/sdk";
 import { createJanitor, namespacesFromEnv } from "./src/app.js";
 
 const api = createJanitor({ gateway: gatewayClient, namespaces: namespacesFromEnv(process.env["JANITOR_NAMESPACES"]) });
 
-const handle: Handler = async (event, context) => {
-  const response = await api(event);
-  context.status(response.status).headers(response.headers).succeed(response.body);
-};
-
-export default handle;
+export default serveApi(api, { service: "preview-janitor" });

@@ -8,7 +8,7 @@
  * `TENANT_SECRETS` (`name,...`, default `tenant-api-key`), and test-only
  * `TENANT_PROVISIONER_FAULTS=enabled` (honours the `X-Fault-After-Steps` header; never in production).
  */
-import { gatewayClient, type Handler } from "@node-ts-iam/sdk";
+import { gatewayClient, serveApi } from "@node-ts-iam/sdk";
 import { createProvisioner } from "./src/app.js";
 import { configFromEnv } from "./src/tenant.js";
 
@@ -18,9 +18,4 @@ const api = createProvisioner({
   faultInjection: process.env["TENANT_PROVISIONER_FAULTS"] === "enabled",
 });
 
-const handle: Handler = async (event, context) => {
-  const response = await api(event);
-  context.status(response.status).headers(response.headers).succeed(response.body);
-};
-
-export default handle;
+export default serveApi(api, { service: "tenant-provisioner" });

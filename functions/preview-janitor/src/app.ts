@@ -1,9 +1,21 @@
-import { ApiError, fromGatewayError } from "./errors.js";
+import {
+  ApiError,
+  createRouter,
+  isDnsLabel,
+  json,
+  jsonBody,
+  onlyKeys,
+  withErrorAnswers,
+  type Api,
+  type ApiRequest,
+  type CommonErrorCode,
+  type JsonObject,
+} from "@node-ts-iam/sdk";
 import type { JanitorGateway } from "./gateway.js";
-import { json, type ApiRequest, type ApiResponse } from "./http.js";
-import { createRouter } from "./router.js";
 import { sweep } from "./sweep.js";
-import { isDnsLabel, jsonBody, onlyKeys, type JsonObject } from "./validate.js";
+
+/** The janitor's error codes: the kit's, plus its own. */
+export type ErrorCode = CommonErrorCode | "NAMESPACE_NOT_ALLOWED";
 
 /** Settings and collaborators of the janitor. */
 export interface JanitorOptions {
@@ -19,14 +31,12 @@ export interface JanitorOptions {
  * body); the body may narrow the run: `{namespaces?: string[], dryRun?: boolean}`. `GET /` is a
  * dry run: what a sweep would delete now.
  */
-export function createJanitor(options: JanitorOptions): (request: ApiRequest) => Promise<ApiResponse> {
+export function createJanitor(options: JanitorOptions): Api {
   const now = options.now ?? (() => new Date());
 
   const runOptions = (request: ApiRequest): { namespaces: string[]; dryRun: boolean } => {
     // An empty body (the cron-connector's) means "defaults"; any body must still be JSON or text.
-    const type = String(request.headers["content-type"] ?? "").toLowerCase();
-    const acceptable = type === "" || type.includes("json") || type.startsWith("text/");
-    const body = acceptable && emptyBody(request.body) ? {} : jsonBody(request);
+    const body = jsonBody(request, { emptyAsObject: true });
     onlyKeys(body, ["namespaces", "dryRun"]);
     return { namespaces: namespacesOf(body, options.namespaces), dryRun: dryRunOf(body) };
   };
@@ -44,33 +54,18 @@ export function createJanitor(options: JanitorOptions): (request: ApiRequest) =>
     },
   ]);
 
-  return async (request) => {
-    try {
-      return await route(request);
-    } catch (error) {
-      const apiError = fromGatewayError(error);
-      if (apiError.status >= 500) {
-        const code = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : "unknown";
-        process.stderr.write(`preview-janitor: ${request.method} ${request.path.slice(0, 200)} -> ${apiError.status} ${apiError.code} (cause ${code})\n`);
-      }
-      return apiError.toResponse();
-    }
-  };
-}
-
-function emptyBody(body: unknown): boolean {
-  return body === undefined || body === null || body === "" || (Buffer.isBuffer(body) && body.length === 0);
+  return withErrorAnswers(route, { service: "preview-janitor" });
 }
 
 function namespacesOf(body: JsonObject, configured: readonly string[]): string[] {
   const value = body["namespaces"];
   if (value === undefined) return [...configured];
   if (!Array.isArray(value) || value.length === 0 || value.length > 64 || !value.every(isDnsLabel)) {
-    throw new ApiError(400, "INVALID_BODY", "namespaces must be a non-empty array of namespace names", { field: "namespaces" });
+    throw new ApiError<ErrorCode>(400, "INVALID_BODY", "namespaces must be a non-empty array of namespace names", { field: "namespaces" });
   }
   const outside = value.filter((ns) => !configured.includes(ns));
   if (outside.length > 0) {
-    throw new ApiError(403, "NAMESPACE_NOT_ALLOWED", `not a namespace of this janitor: ${outside.slice(0, 5).join(", ")}`, {
+    throw new ApiError<ErrorCode>(403, "NAMESPACE_NOT_ALLOWED", `not a namespace of this janitor: ${outside.slice(0, 5).join(", ")}`, {
       allowed: configured,
     });
   }
@@ -80,7 +75,7 @@ function namespacesOf(body: JsonObject, configured: readonly string[]): string[]
 function dryRunOf(body: JsonObject): boolean {
   const value = body["dryRun"];
   if (value === undefined) return false;
-  if (typeof value !== "boolean") throw new ApiError(400, "INVALID_BODY", "dryRun must be a boolean", { field: "dryRun" });
+  if (typeof value !== "boolean") throw new ApiError<ErrorCode>(400, "INVALID_BODY", "dryRun must be a boolean", { field: "dryRun" });
   return value;
 }
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createJanitor, namespacesFromEnv } from "../src/app.js";
-import type { FunctionInfo, JanitorGateway } from "../src/gateway.js";
-import type { ApiResponse } from "../src/http.js";
+import type { ApiResponse, FunctionStatus as FunctionInfo } from "@node-ts-iam/sdk";
+import type { JanitorGateway } from "../src/gateway.js";
 import type { SweepReport } from "../src/sweep.js";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -25,6 +25,7 @@ class FakeGateway implements JanitorGateway {
 const preview = (name: string, namespace: string, expiresAt?: string): FunctionInfo => ({
   name,
   namespace,
+  image: "ghcr.io/acme/preview:1",
   labels: { "node-ts-iam.dev/preview": "true" },
   annotations: expiresAt === undefined ? {} : { "node-ts-iam.dev/expires-at": expiresAt },
 });
@@ -34,7 +35,7 @@ function setup(namespaces = ["dev", "prod"]) {
     preview("pr-1", "dev", "2026-06-01T11:00:00Z"),
     preview("pr-2", "dev", "2026-06-02T00:00:00Z"),
     preview("pr-3", "dev", "tomorrow"),
-    { name: "api", namespace: "dev", labels: {}, annotations: { "node-ts-iam.dev/expires-at": "2020-01-01T00:00:00Z" } },
+    { name: "api", namespace: "dev", image: "ghcr.io/acme/api:1", labels: {}, annotations: { "node-ts-iam.dev/expires-at": "2020-01-01T00:00:00Z" } },
     preview("pr-9", "staging", "2020-01-01T00:00:00Z"),
   ]);
   const api = createJanitor({ gateway: () => gateway, namespaces, now: () => NOW });

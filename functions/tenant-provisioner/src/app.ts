@@ -1,10 +1,8 @@
-import { ApiError, fromGatewayError } from "./errors.js";
+import { ApiError, createRouter, fromGatewayError, json, jsonBody, withErrorAnswers, type Api, type ApiRequest } from "@node-ts-iam/sdk";
+import type { ErrorCode } from "./errors.js";
 import type { ProvisionerGateway } from "./gateway.js";
-import { json, type ApiRequest, type ApiResponse } from "./http.js";
 import { deprovision, getNamespace, isManaged, provision, ReconcileError } from "./reconcile.js";
-import { createRouter } from "./router.js";
 import { planTenant, TENANT_PREFIX, tenantName, type ProvisionerConfig } from "./tenant.js";
-import { jsonBody } from "./validate.js";
 
 /** The test-only fault header, honoured only when `faultInjection` is on. */
 export const FAULT_HEADER = "x-fault-after-steps";
@@ -23,14 +21,14 @@ export interface ProvisionerOptions {
 }
 
 /** Creates the provisioner API: `(request) => response`, never throwing. */
-export function createProvisioner(options: ProvisionerOptions): (request: ApiRequest) => Promise<ApiResponse> {
+export function createProvisioner(options: ProvisionerOptions): Api {
   const gw = (): ProvisionerGateway => options.gateway();
 
   const faultAfter = (request: ApiRequest): number | undefined => {
     const raw = request.headers[FAULT_HEADER];
     if (!options.faultInjection || raw === undefined) return undefined;
     const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value === undefined || !/^\d{1,4}$/.test(value)) throw new ApiError(400, "INVALID_QUERY", `${FAULT_HEADER} must be a small integer`);
+    if (value === undefined || !/^\d{1,4}$/.test(value)) throw new ApiError<ErrorCode>(400, "INVALID_QUERY", `${FAULT_HEADER} must be a small integer`);
     return Number(value);
   };
 
@@ -69,7 +67,7 @@ export function createProvisioner(options: ProvisionerOptions): (request: ApiReq
           const tenant = tenantName(params["name"]);
           const namespace = TENANT_PREFIX + tenant;
           const info = await getNamespace(gw(), namespace);
-          if (!info || !isManaged(info, tenant)) throw new ApiError(404, "TENANT_NOT_FOUND", `tenant "${tenant}" does not exist`, { tenant });
+          if (!info || !isManaged(info, tenant)) throw new ApiError<ErrorCode>(404, "TENANT_NOT_FOUND", `tenant "${tenant}" does not exist`, { tenant });
           const [functions, secrets] = [await gw().getFunctions(namespace), await gw().getSecrets(namespace)];
           return json(200, {
             tenant,
@@ -85,24 +83,12 @@ export function createProvisioner(options: ProvisionerOptions): (request: ApiReq
     },
   ]);
 
-  return async (request) => {
-    try {
-      return await route(request);
-    } catch (error) {
-      const cause = error instanceof ReconcileError ? error.cause : error;
-      const apiError = fromGatewayError(cause);
-      if (apiError.status >= 500) logFailure(request, apiError, cause);
-      const response = apiError.toResponse();
-      if (!(error instanceof ReconcileError)) return response;
-      return json(apiError.status, { ...(response.body as object), report: error.report }, apiError.headers);
-    }
-  };
+  return withErrorAnswers(route, { service: "tenant-provisioner", toApiError });
 }
 
-/** One stderr line per server-side failure: route and code only, never bodies or tokens. */
-function logFailure(request: ApiRequest, apiError: ApiError, cause: unknown): void {
-  const causeCode = typeof (cause as { code?: unknown })?.code === "string" ? (cause as { code: string }).code : "unknown";
-  process.stderr.write(
-    `tenant-provisioner: ${request.method} ${request.path.slice(0, 200)} -> ${apiError.status} ${apiError.code} (cause ${causeCode})\n`,
-  );
+/** A failure part-way answers as its cause would, plus the report of what was done before it. */
+function toApiError(error: unknown): ApiError {
+  if (!(error instanceof ReconcileError)) return fromGatewayError(error);
+  const apiError = fromGatewayError(error.cause);
+  return new ApiError(apiError.status, apiError.code, apiError.message, { ...apiError.details, report: error.report }, { ...apiError.headers });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { ApiError } from "./errors.js";
-import { hasCode, type FunctionInfo, type FunctionSpec, type NamespaceInfo, type ProvisionerGateway } from "./gateway.js";
+import { ApiError, hasErrorCode, type FunctionStatus, type NamespaceInfo } from "@node-ts-iam/sdk";
+import type { ErrorCode } from "./errors.js";
+import type { ProvisionerGateway, TenantFunction } from "./gateway.js";
 import { MANAGED_BY, MANAGED_BY_LABEL, TENANT_LABEL, TENANT_PREFIX, type TenantPlan } from "./tenant.js";
 
 /** What happened to one object. */
@@ -49,7 +50,7 @@ export async function provision(gw: ProvisionerGateway, plan: TenantPlan, option
   // Each object is handled by `next`, which is also where the test-only fault strikes.
   const next = async (kind: Action["kind"], name: string, work: () => Promise<Outcome>): Promise<void> => {
     if (options.faultAfterSteps !== undefined && report.actions.length >= options.faultAfterSteps) {
-      throw new ApiError(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
+      throw new ApiError<ErrorCode>(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
     }
     report.actions.push({ kind, name, outcome: await work() });
   };
@@ -79,7 +80,7 @@ async function convergeNamespace(gw: ProvisionerGateway, plan: TenantPlan): Prom
       await gw.createNamespace({ name: plan.namespace, labels: plan.labels, annotations: plan.annotations });
       return "created";
     } catch (error) {
-      if (!hasCode(error, "ERR_CONFLICT")) throw error;
+      if (!hasErrorCode(error, "ERR_CONFLICT")) throw error;
       current = await getNamespace(gw, plan.namespace);
       if (!current) throw error;
     }
@@ -100,18 +101,18 @@ async function createSecret(gw: ProvisionerGateway, namespace: string, name: str
     await gw.createSecret({ name, namespace, value: randomBytes(32).toString("base64url") });
     return "created";
   } catch (error) {
-    if (hasCode(error, "ERR_CONFLICT")) return "unchanged";
+    if (hasErrorCode(error, "ERR_CONFLICT")) return "unchanged";
     throw error;
   }
 }
 
-async function convergeFunction(gw: ProvisionerGateway, spec: FunctionSpec, current: FunctionInfo | undefined): Promise<Outcome> {
+async function convergeFunction(gw: ProvisionerGateway, spec: TenantFunction, current: FunctionStatus | undefined): Promise<Outcome> {
   if (!current) {
     try {
       await gw.deploy(spec);
       return "created";
     } catch (error) {
-      if (!hasCode(error, "ERR_CONFLICT")) throw error;
+      if (!hasErrorCode(error, "ERR_CONFLICT")) throw error;
       current = (await gw.getFunctions(spec.namespace)).find((f) => f.name === spec.service);
       if (!current) throw error;
     }
@@ -122,7 +123,7 @@ async function convergeFunction(gw: ProvisionerGateway, spec: FunctionSpec, curr
 }
 
 /** Compares what the gateway reports; fields it does not report are not held against it. */
-function functionMatches(current: FunctionInfo, spec: FunctionSpec): boolean {
+function functionMatches(current: FunctionStatus, spec: TenantFunction): boolean {
   if (current.image !== spec.image) return false;
   if (!contains(current.labels ?? undefined, spec.labels ?? {})) return false;
   if (current.envVars && !contains(current.envVars, spec.envVars ?? {})) return false;
@@ -139,11 +140,11 @@ export async function deprovision(gw: ProvisionerGateway, tenant: string, option
   const namespace = TENANT_PREFIX + tenant;
   const report: Report = { tenant, namespace, complete: false, actions: [] };
   const current = await getNamespace(gw, namespace);
-  if (!current) throw new ApiError(404, "TENANT_NOT_FOUND", `tenant "${tenant}" does not exist`, { tenant });
+  if (!current) throw new ApiError<ErrorCode>(404, "TENANT_NOT_FOUND", `tenant "${tenant}" does not exist`, { tenant });
   assertManaged(current, tenant);
   const next = async (kind: Action["kind"], name: string, remove: () => Promise<void>): Promise<void> => {
     if (options.faultAfterSteps !== undefined && report.actions.length >= options.faultAfterSteps) {
-      throw new ApiError(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
+      throw new ApiError<ErrorCode>(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
     }
     report.actions.push({ kind, name, outcome: await removed(remove) });
   };
@@ -167,7 +168,7 @@ async function removed(remove: () => Promise<void>): Promise<Outcome> {
     await remove();
     return "deleted";
   } catch (error) {
-    if (hasCode(error, "ERR_NOT_FOUND")) return "absent";
+    if (hasErrorCode(error, "ERR_NOT_FOUND")) return "absent";
     throw error;
   }
 }
@@ -177,7 +178,7 @@ export async function getNamespace(gw: ProvisionerGateway, name: string): Promis
   try {
     return await gw.getNamespace(name);
   } catch (error) {
-    if (hasCode(error, "ERR_NOT_FOUND")) return undefined;
+    if (hasErrorCode(error, "ERR_NOT_FOUND")) return undefined;
     throw error;
   }
 }
@@ -190,7 +191,7 @@ export function isManaged(ns: NamespaceInfo, tenant?: string): boolean {
 
 function assertManaged(ns: NamespaceInfo, tenant: string): void {
   if (!isManaged(ns, tenant)) {
-    throw new ApiError(409, "TENANT_NOT_MANAGED", `namespace "${ns.name}" exists but is not managed by the tenant provisioner`, {
+    throw new ApiError<ErrorCode>(409, "TENANT_NOT_MANAGED", `namespace "${ns.name}" exists but is not managed by the tenant provisioner`, {
       namespace: ns.name,
     });
   }

@@ -1,6 +1,6 @@
-import { ApiError } from "./errors.js";
-import type { FunctionSpec } from "./gateway.js";
-import { isDnsLabel, onlyKeys, optionalStringMap, requireName, type JsonObject } from "./validate.js";
+import { ApiError, isDnsLabel, onlyKeys, optionalStringMap, requireName, type JsonObject } from "@node-ts-iam/sdk";
+import type { ErrorCode } from "./errors.js";
+import type { TenantFunction } from "./gateway.js";
 
 /** Namespaces of tenants are `tenant-<name>`; the IAM policy grants exactly `tenant-*:*`. */
 export const TENANT_PREFIX = "tenant-";
@@ -31,7 +31,7 @@ export interface TenantPlan {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   secretNames: string[];
-  functions: FunctionSpec[];
+  functions: TenantFunction[];
 }
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -42,7 +42,7 @@ const RESERVED_KEYS = new Set([TENANT_LABEL, MANAGED_BY_LABEL, "openfaas"]);
 export function tenantName(value: unknown): string {
   const name = requireName(typeof value === "string" ? value : undefined, "tenant name");
   if (name.length > 63 - TENANT_PREFIX.length) {
-    throw new ApiError(400, "INVALID_NAME", `tenant name must be at most ${63 - TENANT_PREFIX.length} characters`, { field: "name" });
+    throw new ApiError<ErrorCode>(400, "INVALID_NAME", `tenant name must be at most ${63 - TENANT_PREFIX.length} characters`, { field: "name" });
   }
   return name;
 }
@@ -80,10 +80,10 @@ function metadata(body: JsonObject, key: "labels" | "annotations", valuePattern:
   const map = optionalStringMap(body, key) ?? {};
   for (const [k, v] of Object.entries(map)) {
     if (!LABEL_KEY.test(k) || !valuePattern.test(v)) {
-      throw new ApiError(400, "INVALID_BODY", `${key}: "${k.slice(0, 80)}" is not a valid Kubernetes ${key.slice(0, -1)}`, { field: key });
+      throw new ApiError<ErrorCode>(400, "INVALID_BODY", `${key}: "${k.slice(0, 80)}" is not a valid Kubernetes ${key.slice(0, -1)}`, { field: key });
     }
     if (RESERVED_KEYS.has(k)) {
-      throw new ApiError(400, "INVALID_BODY", `${key}: "${k}" is set by the provisioner`, { field: key });
+      throw new ApiError<ErrorCode>(400, "INVALID_BODY", `${key}: "${k}" is set by the provisioner`, { field: key });
     }
   }
   return map;

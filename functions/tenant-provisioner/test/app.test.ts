@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createProvisioner, FAULT_HEADER } from "../src/app.js";
-import type { ApiResponse } from "../src/http.js";
+import type { ApiResponse } from "@node-ts-iam/sdk";
 import type { Report } from "../src/reconcile.js";
 import { configFromEnv } from "../src/tenant.js";
 import { FakeGateway } from "./fake-gateway.js";

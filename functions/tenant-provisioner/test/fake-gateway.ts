@@ -2,7 +2,11 @@
  * An in-memory gateway for unit tests: namespaces with metadata, functions, secrets, an IAM-like
  * grant per namespace (403 otherwise), a failure switch per operation, and a call log.
  */
-import type { FunctionInfo, FunctionSpec, NamespaceInfo, ProvisionerGateway, SecretInfo, SecretWrite } from "../src/gateway.js";
+import type { FunctionStatus as FunctionInfo, NamespaceInfo, Secret, SecretDescription as SecretInfo } from "@node-ts-iam/sdk";
+import type { ProvisionerGateway, TenantFunction as FunctionSpec } from "../src/gateway.js";
+
+/** A secret as the provisioner writes it: always a text value in a namespace. */
+type SecretWrite = Secret & { namespace: string; value: string };
 
 /** An error shaped like the SDK's HTTP errors. */
 export class FakeGatewayError extends Error {

@@ -50,7 +50,7 @@ export type * from "./types.js";
 // HTTP API kit for handlers: routing, request validation, JSON error answers (see ./api/).
 export { json, JSON_CONTENT_TYPE, type Api, type ApiRequest, type ApiResponse } from "./api/message.js";
 export { ApiError, type CommonErrorCode, type RequestErrorCode, type GatewayErrorCode } from "./api/errors.js";
-export { fromGatewayError } from "./api/gateway-errors.js";
+export { fromGatewayError, hasErrorCode } from "./api/gateway-errors.js";
 export { createRouter, type Route, type RouteHandler, type Params } from "./api/router.js";
 export {
   isDnsLabel,

@@ -122,3 +122,11 @@ function gatewayReason(message: string | undefined): string | undefined {
   // The SDK redacts gateway text already; this also covers errors that did not come through it.
   return redact(reason).slice(0, 500);
 }
+
+/**
+ * Whether `error` is an SDK error with this code (by `instanceof`, or by `code` for an error shaped
+ * like one), e.g. `hasErrorCode(error, "ERR_NOT_FOUND")` to treat a missing object as absent.
+ */
+export function hasErrorCode(error: unknown, code: OpenFaaSErrorCode): boolean {
+  return sdkFields(error)?.code === code;
+}

@@ -9,8 +9,8 @@ import type { Api, ApiRequest } from "./message.js";
 
 /** Options of {@link withErrorAnswers} and {@link serveApi}. */
 export interface ErrorAnswerOptions {
-  /** Name at the start of each failure log line (e.g. the function's name). */
-  service: string;
+  /** Name at the start of each failure log line (default: env `OPENFAAS_NAME`, else `api`). */
+  service?: string;
   /**
    * Maps a thrown value to its answer (default {@link fromGatewayError}). Use it to unwrap an
    * API's own wrapper errors or to add details; whatever it returns is sent as it is.
@@ -25,7 +25,8 @@ export interface ErrorAnswerOptions {
  * its gateway answer, anything else 500 `INTERNAL` without internals. Each 5xx answer is logged as
  * one line with method, path, status, code and the cause's `code`, never bodies, headers or tokens.
  */
-export function withErrorAnswers(api: Api, options: ErrorAnswerOptions): Api {
+export function withErrorAnswers(api: Api, options: ErrorAnswerOptions = {}): Api {
+  const service = options.service ?? process.env["OPENFAAS_NAME"] ?? "api";
   const toApiError = options.toApiError ?? fromGatewayError;
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   return async (request) => {
@@ -33,7 +34,7 @@ export function withErrorAnswers(api: Api, options: ErrorAnswerOptions): Api {
       return await api(request);
     } catch (error) {
       const apiError = toApiError(error);
-      if (apiError.status >= 500) log(failureLine(options.service, request, apiError, error));
+      if (apiError.status >= 500) log(failureLine(service, request, apiError, error));
       return apiError.toResponse();
     }
   };
@@ -47,10 +48,10 @@ export function withErrorAnswers(api: Api, options: ErrorAnswerOptions): Api {
  * ```ts
  * import { createRouter, json, serveApi } from "@node-ts-iam/sdk";
  * const api = createRouter([{ pattern: "/hello/:name", methods: { GET: async (_req, p) => json(200, { hi: p["name"] }) } }]);
- * export default serveApi(api, { service: "hello" });
+ * export default serveApi(api);
  * ```
  */
-export function serveApi(api: Api, options: ErrorAnswerOptions): Handler {
+export function serveApi(api: Api, options: ErrorAnswerOptions = {}): Handler {
   const answer = withErrorAnswers(api, options);
   return async (event, context) => {
     const response = await answer(event);
