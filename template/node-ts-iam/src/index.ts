@@ -13,9 +13,9 @@ try {
   const config = loadConfig();
   const running = await startServer(config);
   exitOnSignals(running.server, config.drainTimeoutMs, running.startDraining, log);
-  log(`listening on ${config.host}:${running.port}`);
+  // One line once the handler is loaded: the first request is usually already waiting.
   running.loaded.then(
-    () => log(`handler loaded from ${config.handlerPath}`),
+    () => log(`listening on ${config.host}:${running.port}, handler ${config.handlerPath}`),
     (error: unknown) => {
       log(error instanceof Error ? error.message : String(error));
       process.exit(1);
