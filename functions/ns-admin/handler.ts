@@ -7,7 +7,7 @@
  * the gateway's IAM policy), `MAX_REPLICAS` (default 20), `ALLOW_SERVICEACCOUNT_ANNOTATION`
  * (`true` lets deployments pick a service account; default off).
  */
-import { gatewayClient, type Handler } from "@node-ts-iam/sdk";
+import { gatewayClient, serveApi } from "@node-ts-iam/sdk";
 import { createNsAdmin } from "./src/app.js";
 import { parseScope } from "./src/scope.js";
 
@@ -26,9 +26,4 @@ function positiveInt(value: string | undefined, fallback: number): number {
   return n;
 }
 
-const handle: Handler = async (event, context) => {
-  const response = await api(event);
-  context.status(response.status).headers(response.headers).succeed(response.body);
-};
-
-export default handle;
+export default serveApi(api, { service: "ns-admin" });

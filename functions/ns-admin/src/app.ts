@@ -1,11 +1,10 @@
-import { ApiError, fromGatewayError } from "./errors.js";
-import type { FunctionSpec, NsAdminGateway, SecretWrite } from "./gateway.js";
-import { json, type ApiRequest, type ApiResponse } from "./http.js";
-import { createRouter, type Params } from "./router.js";
-import type { NamespaceScope } from "./scope.js";
 import {
+  ApiError,
+  createRouter,
+  hasErrorCode,
   intQuery,
   isDnsLabel,
+  json,
   jsonBody,
   onlyKeys,
   optionalString,
@@ -13,8 +12,17 @@ import {
   optionalStringMap,
   queryParam,
   requireName,
+  withErrorAnswers,
+  type Api,
+  type FunctionDeployment,
   type JsonObject,
-} from "./validate.js";
+  type LogsRequest,
+  type Params,
+  type Secret,
+} from "@node-ts-iam/sdk";
+import type { ErrorCode } from "./errors.js";
+import type { NsAdminGateway } from "./gateway.js";
+import type { NamespaceScope } from "./scope.js";
 
 /** The annotation that picks a function's service account, i.e. its IAM identity. */
 export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
@@ -57,7 +65,7 @@ const MAX_SECRET_BYTES = 512 * 1024;
  * Creates the ns-admin API: `(request) => response`, never throwing. Every request naming a
  * namespace is checked against the scope before the gateway is called.
  */
-export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) => Promise<ApiResponse> {
+export function createNsAdmin(options: NsAdminOptions): Api {
   const { scope } = options;
   const maxReplicas = options.maxReplicas ?? 20;
   const logTimeoutMs = options.logTimeoutMs ?? 5_000;
@@ -67,7 +75,7 @@ export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) =>
   const namespaceOf = (params: Params): string => {
     const namespace = requireName(params["namespace"], "namespace");
     if (!scope.allows(namespace)) {
-      throw new ApiError(403, "NAMESPACE_NOT_ALLOWED", `namespace "${namespace}" is outside this function's scope`, {
+      throw new ApiError<ErrorCode>(403, "NAMESPACE_NOT_ALLOWED", `namespace "${namespace}" is outside this function's scope`, {
         namespace,
         allowed: scope.entries,
       });
@@ -75,21 +83,21 @@ export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) =>
     return namespace;
   };
 
-  const deploySpec = (body: JsonObject, name: string, namespace: string): FunctionSpec => {
+  const deploySpec = (body: JsonObject, name: string, namespace: string): FunctionDeployment => {
     onlyKeys(body, DEPLOY_FIELDS);
     const image = optionalString(body, "image", 512);
-    if (!image || /\s/.test(image)) throw new ApiError(400, "INVALID_BODY", "image is required (a non-empty string without spaces)", { field: "image" });
+    if (!image || /\s/.test(image)) throw new ApiError<ErrorCode>(400, "INVALID_BODY", "image is required (a non-empty string without spaces)", { field: "image" });
     const annotations = optionalStringMap(body, "annotations");
     if (annotations && SERVICE_ACCOUNT_ANNOTATION in annotations && !options.allowServiceAccountAnnotation) {
-      throw new ApiError(403, "ANNOTATION_NOT_ALLOWED", `${SERVICE_ACCOUNT_ANNOTATION} cannot be set through ns-admin`, {
+      throw new ApiError<ErrorCode>(403, "ANNOTATION_NOT_ALLOWED", `${SERVICE_ACCOUNT_ANNOTATION} cannot be set through ns-admin`, {
         field: "annotations",
       });
     }
     const readOnly = body["readOnlyRootFilesystem"];
     if (readOnly !== undefined && typeof readOnly !== "boolean") {
-      throw new ApiError(400, "INVALID_BODY", "readOnlyRootFilesystem must be a boolean", { field: "readOnlyRootFilesystem" });
+      throw new ApiError<ErrorCode>(400, "INVALID_BODY", "readOnlyRootFilesystem must be a boolean", { field: "readOnlyRootFilesystem" });
     }
-    const spec: FunctionSpec = { service: name, namespace, image };
+    const spec: FunctionDeployment = { service: name, namespace, image };
     const envProcess = optionalString(body, "envProcess", 1024);
     const envVars = optionalStringMap(body, "envVars");
     const labels = optionalStringMap(body, "labels");
@@ -109,20 +117,20 @@ export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) =>
     return spec;
   };
 
-  const secretValue = (body: JsonObject): Pick<SecretWrite, "value" | "rawValue"> => {
+  const secretValue = (body: JsonObject): Pick<Secret, "value" | "rawValue"> => {
     const value = body["value"];
     const rawValue = body["rawValue"];
     if ((value === undefined) === (rawValue === undefined)) {
-      throw new ApiError(400, "INVALID_BODY", "give exactly one of value (text) or rawValue (base64)", { field: "value" });
+      throw new ApiError<ErrorCode>(400, "INVALID_BODY", "give exactly one of value (text) or rawValue (base64)", { field: "value" });
     }
     if (value !== undefined) {
       if (typeof value !== "string" || Buffer.byteLength(value) > MAX_SECRET_BYTES) {
-        throw new ApiError(400, "INVALID_BODY", "value must be a string of at most 512 KiB", { field: "value" });
+        throw new ApiError<ErrorCode>(400, "INVALID_BODY", "value must be a string of at most 512 KiB", { field: "value" });
       }
       return { value };
     }
     if (typeof rawValue !== "string" || rawValue.length % 4 !== 0 || !BASE64.test(rawValue) || rawValue.length > (MAX_SECRET_BYTES * 4) / 3) {
-      throw new ApiError(400, "INVALID_BODY", "rawValue must be base64 of at most 512 KiB", { field: "rawValue" });
+      throw new ApiError<ErrorCode>(400, "INVALID_BODY", "rawValue must be base64 of at most 512 KiB", { field: "rawValue" });
     }
     return { rawValue };
   };
@@ -198,7 +206,7 @@ export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) =>
           onlyKeys(body, ["replicas"]);
           const replicas = body["replicas"];
           if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0 || replicas > maxReplicas) {
-            throw new ApiError(400, "INVALID_REPLICAS", `replicas must be an integer from 0 to ${maxReplicas}`, { field: "replicas", max: maxReplicas });
+            throw new ApiError<ErrorCode>(400, "INVALID_REPLICAS", `replicas must be an integer from 0 to ${maxReplicas}`, { field: "replicas", max: maxReplicas });
           }
           await gw().scaleFunction(name, namespace, replicas);
           return json(202, { name, namespace, replicas });
@@ -214,7 +222,7 @@ export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) =>
           const tail = intQuery(req, "tail", 1, 1000, 100);
           const since = queryParam(req, "since");
           if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(since) || Number.isNaN(Date.parse(since)))) {
-            throw new ApiError(400, "INVALID_QUERY", "since must be an RFC 3339 timestamp", { field: "since" });
+            throw new ApiError<ErrorCode>(400, "INVALID_QUERY", "since must be an RFC 3339 timestamp", { field: "since" });
           }
           const lines = await tailLogs(gw(), { name, namespace, tail, follow: false, ...(since ? { since } : {}) }, logTimeoutMs);
           return json(200, { name, namespace, lines });
@@ -260,22 +268,14 @@ export function createNsAdmin(options: NsAdminOptions): (request: ApiRequest) =>
     },
   ]);
 
-  return async (request) => {
-    try {
-      return await route(request);
-    } catch (error) {
-      const apiError = fromGatewayError(error);
-      if (apiError.status >= 500) logFailure(request, apiError, error);
-      return apiError.toResponse();
-    }
-  };
+  return withErrorAnswers(route, { service: "ns-admin" });
 }
 
 function resources(body: JsonObject, key: "limits" | "requests"): { memory?: string; cpu?: string } | undefined {
   const value = body[key];
   if (value === undefined) return undefined;
   const fail = (): never => {
-    throw new ApiError(400, "INVALID_BODY", `${key} must be {memory?, cpu?} with quantities like "128Mi" or "0.5"`, { field: key });
+    throw new ApiError<ErrorCode>(400, "INVALID_BODY", `${key} must be {memory?, cpu?} with quantities like "128Mi" or "0.5"`, { field: key });
   };
   if (typeof value !== "object" || value === null || Array.isArray(value)) return fail();
   const entries = Object.entries(value as JsonObject);
@@ -288,11 +288,11 @@ function resources(body: JsonObject, key: "limits" | "requests"): { memory?: str
 }
 
 /** Deploys, or updates when the function exists (also when a concurrent deploy won the race). */
-async function deployOrUpdate(gw: NsAdminGateway, spec: FunctionSpec): Promise<"created" | "updated"> {
+async function deployOrUpdate(gw: NsAdminGateway, spec: FunctionDeployment): Promise<"created" | "updated"> {
   const exists = await gw.getFunction(spec.service, spec.namespace ?? "").then(
     () => true,
     (error: unknown) => {
-      if ((error as { code?: unknown }).code === "ERR_NOT_FOUND") return false;
+      if (hasErrorCode(error, "ERR_NOT_FOUND")) return false;
       throw error;
     },
   );
@@ -304,7 +304,7 @@ async function deployOrUpdate(gw: NsAdminGateway, spec: FunctionSpec): Promise<"
     await gw.deploy(spec);
     return "created";
   } catch (error) {
-    if ((error as { code?: unknown }).code !== "ERR_CONFLICT") throw error;
+    if (!hasErrorCode(error, "ERR_CONFLICT")) throw error;
     await gw.update(spec);
     return "updated";
   }
@@ -313,7 +313,7 @@ async function deployOrUpdate(gw: NsAdminGateway, spec: FunctionSpec): Promise<"
 /** Reads up to `tail` lines without following; a slow stream returns what arrived in time. */
 async function tailLogs(
   gw: NsAdminGateway,
-  query: Parameters<NsAdminGateway["getLogs"]>[0],
+  query: LogsRequest,
   timeoutMs: number,
 ): Promise<{ timestamp?: string; instance?: string; text: string }[]> {
   const controller = new AbortController();
@@ -340,12 +340,4 @@ function timestampOf(value: string | Date | undefined): { timestamp?: string } {
   if (typeof value === "string") return { timestamp: value };
   if (value instanceof Date && !Number.isNaN(value.getTime())) return { timestamp: value.toISOString() };
   return {};
-}
-
-/** One stderr line per server-side failure: route and code only, never request bodies or tokens. */
-function logFailure(request: ApiRequest, apiError: ApiError, cause: unknown): void {
-  const causeCode = typeof (cause as { code?: unknown })?.code === "string" ? (cause as { code: string }).code : "unknown";
-  process.stderr.write(
-    `ns-admin: ${request.method} ${request.path.slice(0, 200)} -> ${apiError.status} ${apiError.code} (cause ${causeCode})\n`,
-  );
 }

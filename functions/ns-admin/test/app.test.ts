@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createNsAdmin } from "../src/app.js";
-import type { ApiRequest, ApiResponse } from "../src/http.js";
+import type { ApiRequest, ApiResponse } from "@node-ts-iam/sdk";
 import { parseScope, ScopeConfigError } from "../src/scope.js";
 import { FakeGateway } from "./fake-gateway.js";
 

@@ -2,7 +2,15 @@
  * An in-memory gateway for unit tests: namespaces, functions and secrets, an IAM-like namespace
  * allow-list that answers 403 like the SDK's `ForbiddenError`, and a record of every call.
  */
-import type { FunctionInfo, FunctionSpec, LogLine, LogQuery, NsAdminGateway, SecretInfo, SecretWrite } from "../src/gateway.js";
+import type {
+  FunctionDeployment as FunctionSpec,
+  FunctionStatus as FunctionInfo,
+  LogMessage as LogLine,
+  LogsRequest as LogQuery,
+  Secret as SecretWrite,
+  SecretDescription as SecretInfo,
+} from "@node-ts-iam/sdk";
+import type { NsAdminGateway } from "../src/gateway.js";
 
 /** An error shaped like the SDK's HTTP errors. */
 export class FakeGatewayError extends Error {

@@ -1,3 +1,4 @@
+import { hasErrorCode } from "@node-ts-iam/sdk";
 import type { JanitorGateway } from "./gateway.js";
 
 /** Only functions carrying this label are ever considered: the janitor never guesses. */
@@ -44,7 +45,7 @@ export async function sweep(gw: JanitorGateway, namespaces: readonly string[], n
         try {
           await gw.deleteFunction(fn.name, namespace);
         } catch (error) {
-          if ((error as { code?: unknown }).code !== "ERR_NOT_FOUND") throw error;
+          if (!hasErrorCode(error, "ERR_NOT_FOUND")) throw error;
           report.alreadyGone.push({ namespace, name: fn.name });
           continue;
         }
