@@ -9,7 +9,10 @@ import {
   ApiError,
   Client,
   createRouter,
+  ForbiddenError,
   fromGatewayError,
+  gatewayStatusError,
+  hasErrorCode,
   intQuery,
   isDnsLabel,
   json,
@@ -19,6 +22,7 @@ import {
   optionalStringArray,
   optionalStringMap,
   queryParam,
+  UnexpectedStatusError,
   requireName,
   serveApi,
   StaticTokenSource,
@@ -187,6 +191,20 @@ describe("fromGatewayError with the SDK's real errors", () => {
     expect(answer.body).toMatchObject({ code: "GATEWAY_FORBIDDEN", reason: "nope for Bearer [redacted]" });
     expect(JSON.stringify(answer)).not.toContain(CANARY_SA.split(".")[1]!);
     expect(fromGatewayError(Object.assign(new Error("x"), { code: "ENOENT" })).status).toBe(500);
+  });
+});
+
+describe("test doubles", () => {
+  it("gatewayStatusError builds the Client's own typed error, which maps like a real one", () => {
+    const forbidden = gatewayStatusError(403, "forbidden: list on prod:*");
+    expect(forbidden).toBeInstanceOf(ForbiddenError);
+    expect(hasErrorCode(forbidden, "ERR_FORBIDDEN")).toBe(true);
+    expect(hasErrorCode(forbidden, "ERR_NOT_FOUND")).toBe(false);
+    expect(fromGatewayError(forbidden).toResponse().body).toEqual({ code: "GATEWAY_FORBIDDEN", message: "forbidden: list on prod:*", reason: "forbidden: list on prod:*" });
+    const unexpected = gatewayStatusError(503, "");
+    expect(unexpected).toBeInstanceOf(UnexpectedStatusError);
+    expect(fromGatewayError(unexpected).toResponse()).toMatchObject({ status: 502, body: { code: "GATEWAY_UNAVAILABLE", message: "the gateway answered 503" } });
+    expect(hasErrorCode(new Error("plain"), "ERR_FORBIDDEN")).toBe(false);
   });
 });
 

@@ -2,26 +2,16 @@
  * An in-memory gateway for unit tests: namespaces, functions and secrets, an IAM-like namespace
  * allow-list that answers 403 like the SDK's `ForbiddenError`, and a record of every call.
  */
-import type {
-  FunctionDeployment as FunctionSpec,
-  FunctionStatus as FunctionInfo,
-  LogMessage as LogLine,
-  LogsRequest as LogQuery,
-  Secret as SecretWrite,
-  SecretDescription as SecretInfo,
+import {
+  gatewayStatusError,
+  type FunctionDeployment as FunctionSpec,
+  type FunctionStatus as FunctionInfo,
+  type LogMessage as LogLine,
+  type LogsRequest as LogQuery,
+  type Secret as SecretWrite,
+  type SecretDescription as SecretInfo,
 } from "@node-ts-iam/sdk";
 import type { NsAdminGateway } from "../src/gateway.js";
-
-/** An error shaped like the SDK's HTTP errors. */
-export class FakeGatewayError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    readonly gatewayMessage: string,
-  ) {
-    super(`fake gateway: ${status}`);
-  }
-}
 
 export class FakeGateway implements NsAdminGateway {
   readonly calls: string[] = [];
@@ -36,9 +26,9 @@ export class FakeGateway implements NsAdminGateway {
   private check(op: string, namespace: string): void {
     this.calls.push(`${op} ${namespace}`);
     if (!this.granted(namespace)) {
-      throw new FakeGatewayError("ERR_FORBIDDEN", 403, `forbidden: action not allowed on ${namespace}:*`);
+      throw gatewayStatusError(403, `forbidden: action not allowed on ${namespace}:*`);
     }
-    if (!this.namespaces.has(namespace)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, `namespace ${namespace} not found`);
+    if (!this.namespaces.has(namespace)) throw gatewayStatusError(404, `namespace ${namespace} not found`);
   }
 
   async getNamespaces(): Promise<string[]> {
@@ -52,13 +42,13 @@ export class FakeGateway implements NsAdminGateway {
   async getFunction(name: string, namespace: string): Promise<FunctionInfo> {
     this.check("getFunction", namespace);
     const fn = this.functions.get(`${namespace}/${name}`);
-    if (!fn) throw new FakeGatewayError("ERR_NOT_FOUND", 404, `function ${name} not found`);
+    if (!fn) throw gatewayStatusError(404, `function ${name} not found`);
     return toInfo(fn);
   }
   async deploy(spec: FunctionSpec): Promise<number> {
     this.check("deploy", spec.namespace ?? "");
     const key = `${spec.namespace}/${spec.service}`;
-    if (this.functions.has(key)) throw new FakeGatewayError("ERR_CONFLICT", 409, "function exists");
+    if (this.functions.has(key)) throw gatewayStatusError(409, "function exists");
     this.functions.set(key, { ...spec, replicas: 1 });
     return 202;
   }
@@ -66,18 +56,18 @@ export class FakeGateway implements NsAdminGateway {
     this.check("update", spec.namespace ?? "");
     const key = `${spec.namespace}/${spec.service}`;
     const old = this.functions.get(key);
-    if (!old) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "function not found");
+    if (!old) throw gatewayStatusError(404, "function not found");
     this.functions.set(key, { ...spec, replicas: old.replicas });
     return 202;
   }
   async deleteFunction(name: string, namespace: string): Promise<void> {
     this.check("deleteFunction", namespace);
-    if (!this.functions.delete(`${namespace}/${name}`)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "function not found");
+    if (!this.functions.delete(`${namespace}/${name}`)) throw gatewayStatusError(404, "function not found");
   }
   async scaleFunction(name: string, namespace: string, replicas: number): Promise<void> {
     this.check("scaleFunction", namespace);
     const fn = this.functions.get(`${namespace}/${name}`);
-    if (!fn) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "function not found");
+    if (!fn) throw gatewayStatusError(404, "function not found");
     fn.replicas = replicas;
   }
   async getSecrets(namespace: string): Promise<SecretInfo[]> {
@@ -87,20 +77,20 @@ export class FakeGateway implements NsAdminGateway {
   async createSecret(secret: SecretWrite): Promise<number> {
     this.check("createSecret", secret.namespace ?? "");
     const key = `${secret.namespace}/${secret.name}`;
-    if (this.secrets.has(key)) throw new FakeGatewayError("ERR_CONFLICT", 409, "secret exists");
+    if (this.secrets.has(key)) throw gatewayStatusError(409, "secret exists");
     this.secrets.set(key, secret);
     return 202;
   }
   async updateSecret(secret: SecretWrite): Promise<number> {
     this.check("updateSecret", secret.namespace ?? "");
     const key = `${secret.namespace}/${secret.name}`;
-    if (!this.secrets.has(key)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "secret not found");
+    if (!this.secrets.has(key)) throw gatewayStatusError(404, "secret not found");
     this.secrets.set(key, secret);
     return 202;
   }
   async deleteSecret(name: string, namespace: string): Promise<void> {
     this.check("deleteSecret", namespace);
-    if (!this.secrets.delete(`${namespace}/${name}`)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "secret not found");
+    if (!this.secrets.delete(`${namespace}/${name}`)) throw gatewayStatusError(404, "secret not found");
   }
   async *getLogs(query: LogQuery): AsyncIterable<LogLine> {
     this.check("getLogs", query.namespace ?? "");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createJanitor, namespacesFromEnv } from "../src/app.js";
-import type { ApiResponse, FunctionStatus as FunctionInfo } from "@node-ts-iam/sdk";
+import { gatewayStatusError, type ApiResponse, type FunctionStatus as FunctionInfo } from "@node-ts-iam/sdk";
 import type { JanitorGateway } from "../src/gateway.js";
 import type { SweepReport } from "../src/sweep.js";
 
@@ -11,12 +11,12 @@ class FakeGateway implements JanitorGateway {
   readonly deleted: string[] = [];
   constructor(readonly functions: FunctionInfo[]) {}
   async getFunctions(namespace: string): Promise<FunctionInfo[]> {
-    if (namespace === "prod") throw Object.assign(new Error("x"), { code: "ERR_FORBIDDEN", status: 403, gatewayMessage: "forbidden on prod:*" });
+    if (namespace === "prod") throw gatewayStatusError(403, "forbidden on prod:*");
     return this.functions.filter((f) => f.namespace === namespace);
   }
   async deleteFunction(name: string, namespace: string): Promise<void> {
     const i = this.functions.findIndex((f) => f.name === name && f.namespace === namespace);
-    if (i < 0) throw Object.assign(new Error("x"), { code: "ERR_NOT_FOUND", status: 404 });
+    if (i < 0) throw gatewayStatusError(404, "");
     this.functions.splice(i, 1);
     this.deleted.push(`${namespace}/${name}`);
   }

@@ -2,22 +2,11 @@
  * An in-memory gateway for unit tests: namespaces with metadata, functions, secrets, an IAM-like
  * grant per namespace (403 otherwise), a failure switch per operation, and a call log.
  */
-import type { FunctionStatus as FunctionInfo, NamespaceInfo, Secret, SecretDescription as SecretInfo } from "@node-ts-iam/sdk";
+import { gatewayStatusError, type FunctionStatus as FunctionInfo, type NamespaceInfo, type Secret, type SecretDescription as SecretInfo } from "@node-ts-iam/sdk";
 import type { ProvisionerGateway, TenantFunction as FunctionSpec } from "../src/gateway.js";
 
 /** A secret as the provisioner writes it: always a text value in a namespace. */
 type SecretWrite = Secret & { namespace: string; value: string };
-
-/** An error shaped like the SDK's HTTP errors. */
-export class FakeGatewayError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    readonly gatewayMessage: string,
-  ) {
-    super(`fake gateway: ${status}`);
-  }
-}
 
 export class FakeGateway implements ProvisionerGateway {
   readonly calls: string[] = [];
@@ -31,9 +20,9 @@ export class FakeGateway implements ProvisionerGateway {
 
   private check(op: string, namespace: string, mustExist = true): void {
     this.calls.push(`${op} ${namespace}`);
-    if (!this.granted(namespace)) throw new FakeGatewayError("ERR_FORBIDDEN", 403, `forbidden: ${op} on ${namespace}:*`);
-    if (this.failing.has(op)) throw new FakeGatewayError("ERR_UNEXPECTED_STATUS", 500, "boom");
-    if (mustExist && !this.namespaces.has(namespace)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, `namespace ${namespace} not found`);
+    if (!this.granted(namespace)) throw gatewayStatusError(403, `forbidden: ${op} on ${namespace}:*`);
+    if (this.failing.has(op)) throw gatewayStatusError(500, "boom");
+    if (mustExist && !this.namespaces.has(namespace)) throw gatewayStatusError(404, `namespace ${namespace} not found`);
   }
 
   async getNamespaces(): Promise<string[]> {
@@ -46,7 +35,7 @@ export class FakeGateway implements ProvisionerGateway {
   }
   async createNamespace(ns: NamespaceInfo): Promise<void> {
     this.check("createNamespace", ns.name, false);
-    if (this.namespaces.has(ns.name)) throw new FakeGatewayError("ERR_CONFLICT", 409, "namespace exists");
+    if (this.namespaces.has(ns.name)) throw gatewayStatusError(409, "namespace exists");
     this.namespaces.set(ns.name, structuredClone(ns));
   }
   async updateNamespace(ns: NamespaceInfo): Promise<void> {
@@ -65,7 +54,7 @@ export class FakeGateway implements ProvisionerGateway {
   }
   async deploy(spec: FunctionSpec): Promise<number> {
     this.check("deploy", spec.namespace);
-    if (this.functions.has(`${spec.namespace}/${spec.service}`)) throw new FakeGatewayError("ERR_CONFLICT", 409, "function exists");
+    if (this.functions.has(`${spec.namespace}/${spec.service}`)) throw gatewayStatusError(409, "function exists");
     this.functions.set(`${spec.namespace}/${spec.service}`, structuredClone(spec));
     return 202;
   }
@@ -76,7 +65,7 @@ export class FakeGateway implements ProvisionerGateway {
   }
   async deleteFunction(name: string, namespace: string): Promise<void> {
     this.check("deleteFunction", namespace);
-    if (!this.functions.delete(`${namespace}/${name}`)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "function not found");
+    if (!this.functions.delete(`${namespace}/${name}`)) throw gatewayStatusError(404, "function not found");
   }
   async getSecrets(namespace: string): Promise<SecretInfo[]> {
     this.check("getSecrets", namespace);
@@ -84,12 +73,12 @@ export class FakeGateway implements ProvisionerGateway {
   }
   async createSecret(secret: SecretWrite): Promise<number> {
     this.check("createSecret", secret.namespace);
-    if (this.secrets.has(`${secret.namespace}/${secret.name}`)) throw new FakeGatewayError("ERR_CONFLICT", 409, "secret exists");
+    if (this.secrets.has(`${secret.namespace}/${secret.name}`)) throw gatewayStatusError(409, "secret exists");
     this.secrets.set(`${secret.namespace}/${secret.name}`, { ...secret });
     return 202;
   }
   async deleteSecret(name: string, namespace: string): Promise<void> {
     this.check("deleteSecret", namespace);
-    if (!this.secrets.delete(`${namespace}/${name}`)) throw new FakeGatewayError("ERR_NOT_FOUND", 404, "secret not found");
+    if (!this.secrets.delete(`${namespace}/${name}`)) throw gatewayStatusError(404, "secret not found");
   }
 }

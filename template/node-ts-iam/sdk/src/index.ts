@@ -51,6 +51,7 @@ export type * from "./types.js";
 export { json, JSON_CONTENT_TYPE, type Api, type ApiRequest, type ApiResponse } from "./api/message.js";
 export { ApiError, type CommonErrorCode, type RequestErrorCode, type GatewayErrorCode } from "./api/errors.js";
 export { fromGatewayError, hasErrorCode } from "./api/gateway-errors.js";
+export { gatewayStatusError } from "./api/test-doubles.js";
 export { createRouter, type Route, type RouteHandler, type Params } from "./api/router.js";
 export {
   isDnsLabel,
