@@ -5,34 +5,10 @@
  */
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ApiError,
-  Client,
-  createRouter,
-  ForbiddenError,
-  fromGatewayError,
-  gatewayStatusError,
-  hasErrorCode,
-  intQuery,
-  isDnsLabel,
-  json,
-  jsonBody,
-  onlyKeys,
-  optionalString,
-  optionalStringArray,
-  optionalStringMap,
-  queryParam,
-  UnexpectedStatusError,
-  requireName,
-  serveApi,
-  StaticTokenSource,
-  TokenAuth,
-  withErrorAnswers,
-  type ApiRequest,
-  type ApiResponse,
-  type FunctionContext,
-  type FunctionHeaders,
-} from "@node-ts-iam/sdk";
+import { Client, ForbiddenError, StaticTokenSource, TokenAuth, UnexpectedStatusError, type FunctionContext, type FunctionHeaders } from "@node-ts-iam/sdk";
+import { ApiError, createRouter, fromGatewayError, gatewayStatusError, hasErrorCode, json, serveApi, withErrorAnswers } from "@node-ts-iam/sdk";
+import { intQuery, isDnsLabel, jsonBody, onlyKeys, optionalString, optionalStringArray, optionalStringMap, queryParam, requireName } from "@node-ts-iam/sdk";
+import type { ApiRequest, ApiResponse } from "@node-ts-iam/sdk";
 import { saToken, startFakeGateway, json as sendJson, type FakeGateway } from "./helpers.js";
 
 const request = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({ method, path, query: {}, headers: {}, body: undefined, ...extra });
