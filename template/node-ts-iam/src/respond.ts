@@ -1,5 +1,5 @@
 /**
- * Writing answers. Every answer is one `writeHead` + one `end` (Node sets Content-Length), and all
+ * Writing answers. Every answer is one `writeHead` (with Content-Length) + one `end`, and all
  * error answers are JSON `{"error": message, "code"?: string}`.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
