@@ -153,6 +153,7 @@ describe("configuration", () => {
       maxJsonSize: 102_400,
       maxTextSize: 102_400,
       drainTimeoutMs: 10_000,
+      shutdownGraceMs: 0,
       handlerPath: "/srv/app/function/dist/handler.js",
     });
     expect(loadConfig({ HANDLER_PATH: "functions/x/dist/handler.js" }, "/srv/app/dist").handlerPath).toBe(join(process.cwd(), "functions/x/dist/handler.js"));

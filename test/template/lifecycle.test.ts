@@ -86,6 +86,28 @@ describe("SIGTERM", () => {
     }
   });
 
+  it("keeps serving for healthcheck_interval (not ready, closing connections) while the watchdog stops routing, then drains", async () => {
+    const server = await start("scenarios.mjs", { healthcheck_interval: "1s", write_timeout: "20s" });
+    server.child.kill("SIGTERM");
+    await waitFor(() => server.stderr().includes("SIGTERM: still serving for 1000 ms"));
+    // A request the watchdog forwards during its healthcheck_interval still gets a real answer.
+    const late = await send(server.port, { path: "/string" });
+    expect(late.status).toBe(200);
+    expect(late.headers["connection"]).toBe("close");
+    expect((await send(server.port, { path: "/_/ready" })).status).toBe(503);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toContain("drained, exiting");
+  });
+
+  it("ends the grace early on a second signal", async () => {
+    const server = await start("scenarios.mjs", { healthcheck_interval: "10m", write_timeout: "20s" });
+    server.child.kill("SIGTERM");
+    await waitFor(() => server.stderr().includes("still serving"));
+    server.child.kill("SIGINT");
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toContain("drained, exiting");
+  });
+
   it("gives up on requests still running at write_timeout, and still exits 0", async () => {
     const server = await start("scenarios.mjs", { write_timeout: "300ms" });
     const stuck = send(server.port, { path: "/slow?ms=10000" });

@@ -22,6 +22,13 @@ export interface ServerConfig {
   readonly maxTextSize: number;
   /** How long a SIGTERM drain may take (`write_timeout`, default 10s as the watchdog's). */
   readonly drainTimeoutMs: number;
+  /**
+   * How long to keep accepting after SIGTERM before the drain starts (`healthcheck_interval`, the
+   * watchdog's own setting, inherited from the image; 0 when unset). The watchdog forwards SIGTERM at
+   * once but goes on proxying requests for `healthcheck_interval`; closing the listener earlier would
+   * turn those into 502s.
+   */
+  readonly shutdownGraceMs: number;
   /** Absolute path of the handler module (`HANDLER_PATH`, else `../function/dist/handler.js` from `dist/index.js`). */
   readonly handlerPath: string;
 }
@@ -93,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, serverDir = dir
     maxJsonSize: parseSize("MAX_JSON_SIZE", env["MAX_JSON_SIZE"], DEFAULT_LIMIT),
     maxTextSize: DEFAULT_LIMIT,
     drainTimeoutMs: parseDuration("write_timeout", env["write_timeout"], 10_000),
+    shutdownGraceMs: parseDuration("healthcheck_interval", env["healthcheck_interval"], 0),
     // A relative HANDLER_PATH is taken from the working directory (how the sandbox starts functions).
     handlerPath: env["HANDLER_PATH"] ? resolve(env["HANDLER_PATH"]) : resolve(serverDir, "../function/dist/handler.js"),
   };

@@ -12,7 +12,12 @@ const log = (line: string): void => void process.stderr.write(`node-ts-iam: ${li
 try {
   const config = loadConfig();
   const running = await startServer(config);
-  exitOnSignals(running.server, config.drainTimeoutMs, running.startDraining, log);
+  exitOnSignals(
+    running.server,
+    { graceMs: config.shutdownGraceMs, drainTimeoutMs: config.drainTimeoutMs },
+    running.startDraining,
+    log,
+  );
   // One line once the handler is loaded: the first request is usually already waiting.
   running.loaded.then(
     () => log(`listening on ${config.host}:${running.port}, handler ${config.handlerPath}`),

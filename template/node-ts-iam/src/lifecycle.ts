@@ -29,21 +29,39 @@ export function drain(server: Server, timeoutMs: number): Promise<DrainOutcome> 
   });
 }
 
+/** Shutdown timing: the grace before the listener closes, then the drain deadline. */
+export interface ShutdownTiming {
+  readonly graceMs: number;
+  readonly drainTimeoutMs: number;
+}
+
 /**
  * Installs the SIGTERM/SIGINT behaviour for the process: `onDrainStart` runs first (readiness turns
- * false, new answers close their connection), then the drain, then exit 0.
+ * false, new answers close their connection); requests are still served for `graceMs` while the
+ * watchdog stops routing to us (a second signal ends the grace early); then the drain, then exit 0.
  */
-export function exitOnSignals(server: Server, timeoutMs: number, onDrainStart: () => void, log: (line: string) => void): void {
-  let started = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (started) return;
-    started = true;
-    onDrainStart();
-    log(`${signal}: draining (up to ${timeoutMs} ms)`);
-    void drain(server, timeoutMs).then((outcome) => {
+export function exitOnSignals(server: Server, timing: ShutdownTiming, onDrainStart: () => void, log: (line: string) => void): void {
+  let signals = 0;
+  let endGrace = (): void => {};
+  const startDrain = (prefix: string): void => {
+    log(`${prefix}draining (up to ${timing.drainTimeoutMs} ms)`);
+    void drain(server, timing.drainTimeoutMs).then((outcome) => {
       log(outcome === "drained" ? "drained, exiting" : "drain deadline reached, exiting");
       process.exit(0);
     });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) return endGrace();
+    onDrainStart();
+    if (timing.graceMs <= 0) return startDrain(`${signal}: `);
+    log(`${signal}: still serving for ${timing.graceMs} ms while the watchdog stops routing here`);
+    const timer = setTimeout(() => endGrace(), timing.graceMs);
+    endGrace = () => {
+      clearTimeout(timer);
+      endGrace = () => {};
+      startDrain("");
+    };
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
