@@ -35,6 +35,8 @@ describe("manifest loading", () => {
     ["missing sid", policyDoc("    - effect: Allow\n      action: [Function:List]\n      resource: ['*']\n"), "spec.statement[0].sid", "is required"],
     ["action not a list", policyDoc("    - sid: a\n      effect: Allow\n      action: Function:List\n      resource: ['*']\n"), "spec.statement[0].action", "must be an array"],
     ["effect Deny", policyDoc("    - sid: a\n      effect: Deny\n      action: [Function:List]\n      resource: ['*']\n"), "spec.statement[0].effect", 'only "Allow"'],
+    ["an action the gateway never checks", policyDoc("    - sid: a\n      effect: Allow\n      action: [Function:List, Function:Read]\n      resource: ['*']\n"), "spec.statement[0].action[1]", "matches no action"],
+    ["a resource without a namespace", policyDoc("    - sid: a\n      effect: Allow\n      action: [Function:List]\n      resource: [dev]\n"), "spec.statement[0].resource[0]", "is not a resource"],
     ["unknown operator", policyDoc("    - sid: a\n      effect: Allow\n      action: [Function:List]\n      resource: ['*']\n      condition:\n        StringNotEqual:\n          jwt:sub: [x]\n"), 'spec.statement[0].condition["StringNotEqual"]', "unknown operator"],
     ["condition values not strings", policyDoc("    - sid: a\n      effect: Allow\n      action: [Function:List]\n      resource: ['*']\n      condition:\n        StringEqual:\n          jwt:sub: [1]\n"), 'spec.statement[0].condition["StringEqual"]["jwt:sub"][0]', "must be a string"],
     ["policy without spec", "apiVersion: iam.openfaas.com/v1\nkind: Policy\nmetadata: {name: p}\n", "spec", "is required"],

@@ -7,6 +7,8 @@ import { CONDITION_OPERATORS, KNOWN_ACTIONS, type Condition, type IamManifests }
 
 /** The namespace the IAM objects live in (facts §2). */
 export const IAM_NAMESPACE = "openfaas";
+/** `*` (the cluster) or `<namespace>:<function>`, either part a pattern with `*` wildcards (facts §2). */
+const RESOURCE = /^(\*|[^:\s]+:[^:\s]+)$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A manifest that must stop start-up: names the file, the object and the field. */
@@ -84,7 +86,7 @@ export async function loadManifests(paths: string[], warn: (line: string) => voi
       }
       if (namespace !== IAM_NAMESPACE) warn(`manifests: ${kind} "${name}" is in namespace "${namespace}"; OpenFaaS reads IAM objects from "${IAM_NAMESPACE}" (loaded anyway)`);
       const spec = obj["spec"] as Record<string, unknown>;
-      checkSemantics(kind, spec, (field, problem) => new ManifestError(file, objectName, field, problem), warn, objectName);
+      checkSemantics(kind, spec, (field, problem) => new ManifestError(file, objectName, field, problem));
       if (kind === "JwtIssuer") out.issuers.push({ kind, name, namespace, source, spec: spec as never });
       else if (kind === "Policy") out.policies.push({ kind, name, namespace, source, spec: spec as never });
       else out.roles.push({ kind: "Role", name, namespace, source, spec: spec as never });
@@ -96,7 +98,7 @@ export async function loadManifests(paths: string[], warn: (line: string) => voi
 type Fail = (field: string, problem: string) => ManifestError;
 
 /** Rules the structural schema cannot express but the gateway relies on (facts §2). */
-function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail, warn: (line: string) => void, objectName: string): void {
+function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail): void {
   if (kind === "JwtIssuer") {
     const s = spec as { iss: string; aud: string[]; issInternal?: string; tokenExpiry?: string };
     if (s.iss.trim() === "") throw fail("spec.iss", "must not be empty");
@@ -109,8 +111,12 @@ function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail,
       if (st.effect !== "Allow") throw fail(`spec.statement[${i}].effect`, `only "Allow" is supported, got "${st.effect}"`);
       if (st.action.length === 0) throw fail(`spec.statement[${i}].action`, "must list at least one action");
       if (st.resource.length === 0) throw fail(`spec.statement[${i}].resource`, "must list at least one resource");
+      // A misspelt action or resource grants nothing and would fail only at request time: refuse it here.
       st.action.forEach((a, j) => {
-        if (!isKnownActionPattern(a)) warn(`manifests: ${objectName}: spec.statement[${i}].action[${j}] "${a}" matches no action the gateway checks`);
+        if (!isKnownActionPattern(a)) throw fail(`spec.statement[${i}].action[${j}]`, `"${a}" matches no action the gateway checks; expected *, <Kind>:* or one of ${KNOWN_ACTIONS.join(", ")}`);
+      });
+      st.resource.forEach((r, j) => {
+        if (!RESOURCE.test(r)) throw fail(`spec.statement[${i}].resource[${j}]`, `"${r}" is not a resource; expected *, <namespace>:* or <namespace>:<function> (* is a wildcard)`);
       });
       if (st.condition) checkCondition(st.condition, `spec.statement[${i}].condition`, fail);
     });
