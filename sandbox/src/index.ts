@@ -6,6 +6,7 @@ export { startSandbox } from "./sandbox.js";
 export type { MintRequest, Sandbox, SandboxFunction, SandboxOptions } from "./types.js";
 export { ManifestError, loadManifests, parseDuration } from "./iam/manifest-loader.js";
 export type { IamManifests, JwtIssuerObject, PolicyObject, RoleObject, Condition, PolicyStatement } from "./iam/types.js";
+export { CONDITION_OPERATORS, KNOWN_ACTIONS } from "./iam/types.js";
 export { IAM_CRD_SCHEMAS } from "./iam/crd-schemas.js";
 export { validateStructure } from "./schema/structural-schema.js";
 export type { StructuralSchema, SchemaViolation } from "./schema/structural-schema.js";

@@ -4,9 +4,12 @@
  * actions are `Kind:Verb` from the documented list, resources are `*`, `<ns>:*` or `<ns>:<fn>`
  * with `*` wildcards, a Role's principal is only `jwt:sub`, condition operators are the documented ones.
  */
+import { CONDITION_OPERATORS, KNOWN_ACTIONS } from "@node-ts-iam/sandbox";
 import type { Schema } from "./schema.js";
 
-const ACTION = "^(\\*|Function:(\\*|Get|Create|Update|Delete|List|Logs|Scale|Invoke)|Secret:(\\*|List|Create|Update|Delete)|Namespace:(\\*|List|Get|Create|Update|Delete)|System:(\\*|Info))$";
+// The action and operator lists are the sandbox's (one source of truth for what the gateway checks).
+const kinds = [...new Set(KNOWN_ACTIONS.map((a) => a.split(":")[0]!))];
+const ACTION = `^(\\*|${[...kinds.map((k) => `${k}:\\*`), ...KNOWN_ACTIONS].join("|")})$`;
 const RESOURCE = "^(\\*|[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?:(\\*|[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?))$";
 const NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
@@ -14,7 +17,7 @@ const condition: Schema = {
   type: "object",
   additionalProperties: false,
   properties: Object.fromEntries(
-    ["StringEqual", "StringEquals", "StringEqualIgnoreCase", "StringLike", "ForAnyValue:StringEqual"].map((op) => [
+    CONDITION_OPERATORS.map((op) => [
       op,
       { type: "object", additionalProperties: { type: "array", minItems: 1, items: { type: "string" } } } satisfies Schema,
     ]),
