@@ -20,10 +20,10 @@ export async function loadHandler(handlerPath: string, config: BodyConfig): Prom
   const fallback = mod["default"];
   const nested = typeof fallback === "object" && fallback !== null ? (fallback as Record<string, unknown>) : undefined;
   const router = mod["router"] ?? nested?.["router"];
-  if (router !== undefined || isExpressLike(fallback)) {
-    const { routerDispatch, isRouter } = await import("./router.js");
+  if (router !== undefined || isRouter(fallback)) {
     const chosen = router ?? fallback;
     if (!isRouter(chosen)) throw new Error(`${handlerPath}: the "router" export is not an Express Router or app`);
+    const { routerDispatch } = await import("./router.js");
     return routerDispatch(chosen, handlerPath, config);
   }
   const handler = [fallback, mod["handle"], nested?.["handle"]].find((candidate) => typeof candidate === "function");
@@ -35,8 +35,8 @@ export async function loadHandler(handlerPath: string, config: BodyConfig): Prom
   return handlerDispatch(handler as Handler, config);
 }
 
-/** Cheap check (no router module load) for a default-exported Express router or app. */
-function isExpressLike(value: unknown): boolean {
+/** Whether `value` looks like an Express Router or app (a function with `use` and `handle`). */
+function isRouter(value: unknown): boolean {
   if (typeof value !== "function") return false;
   const candidate = value as unknown as { use?: unknown; handle?: unknown };
   return typeof candidate.use === "function" && typeof candidate.handle === "function";

@@ -18,13 +18,6 @@ interface ExpressApp {
 }
 type ExpressFactory = () => ExpressApp;
 
-/** Whether `value` looks like an Express Router or app (a function with `use` and `handle`). */
-export function isRouter(value: unknown): value is (...args: unknown[]) => unknown {
-  if (typeof value !== "function") return false;
-  const candidate = value as unknown as { use?: unknown; handle?: unknown };
-  return typeof candidate.use === "function" && typeof candidate.handle === "function";
-}
-
 function resolveExpress(handlerPath: string): string {
   for (const base of [handlerPath, import.meta.url]) {
     try {
