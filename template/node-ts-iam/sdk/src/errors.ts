@@ -7,19 +7,23 @@
  */
 import type { SafeCause } from "./redact.js";
 
+/** @internal Every stable error code, at run time (the one list {@link OpenFaaSErrorCode} comes from). */
+export const OPENFAAS_ERROR_CODES = [
+  "ERR_UNAUTHORIZED",
+  "ERR_FORBIDDEN",
+  "ERR_NOT_FOUND",
+  "ERR_CONFLICT",
+  "ERR_UNEXPECTED_STATUS",
+  "ERR_NETWORK",
+  "ERR_TIMEOUT",
+  "ERR_OAUTH",
+  "ERR_TOKEN_SOURCE",
+  "ERR_INVALID_RESPONSE",
+  "ERR_INVALID_ARGUMENT",
+] as const;
+
 /** Every stable error code the SDK uses. */
-export type OpenFaaSErrorCode =
-  | "ERR_UNAUTHORIZED"
-  | "ERR_FORBIDDEN"
-  | "ERR_NOT_FOUND"
-  | "ERR_CONFLICT"
-  | "ERR_UNEXPECTED_STATUS"
-  | "ERR_NETWORK"
-  | "ERR_TIMEOUT"
-  | "ERR_OAUTH"
-  | "ERR_TOKEN_SOURCE"
-  | "ERR_INVALID_RESPONSE"
-  | "ERR_INVALID_ARGUMENT";
+export type OpenFaaSErrorCode = (typeof OPENFAAS_ERROR_CODES)[number];
 
 /** Base class of every SDK error. */
 export class OpenFaaSError extends Error {

@@ -3,23 +3,11 @@
  * reason (its response text, already redacted by the SDK) is passed on: SDK messages, which name
  * gateway URLs and paths, are never echoed, and nothing token-shaped gets through.
  */
-import { HttpStatusError, OpenFaaSError, type OpenFaaSErrorCode } from "../errors.js";
+import { HttpStatusError, OPENFAAS_ERROR_CODES, OpenFaaSError, type OpenFaaSErrorCode } from "../errors.js";
 import { redact } from "../redact.js";
 import { ApiError, type GatewayErrorCode } from "./errors.js";
 
-const SDK_CODES: ReadonlySet<string> = new Set<OpenFaaSErrorCode>([
-  "ERR_UNAUTHORIZED",
-  "ERR_FORBIDDEN",
-  "ERR_NOT_FOUND",
-  "ERR_CONFLICT",
-  "ERR_UNEXPECTED_STATUS",
-  "ERR_NETWORK",
-  "ERR_TIMEOUT",
-  "ERR_OAUTH",
-  "ERR_TOKEN_SOURCE",
-  "ERR_INVALID_RESPONSE",
-  "ERR_INVALID_ARGUMENT",
-]);
+const SDK_CODES: ReadonlySet<string> = new Set(OPENFAAS_ERROR_CODES);
 
 /** The fields of an SDK error the mapping reads. */
 interface SdkErrorFields {
