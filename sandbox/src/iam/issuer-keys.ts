@@ -27,6 +27,8 @@ export class IssuerKeysError extends Error {
 export class IssuerKeyCache {
   private readonly cache = new Map<string, CachedKeys>();
   private readonly inflight = new Map<string, Promise<CachedKeys>>();
+  /** When a refresh last failed: while the last good keys are served, retry at most every MIN_REFETCH_MS. */
+  private readonly failedAt = new Map<string, number>();
 
   /** Keys for the issuer discovered at `baseUrl`; refetches when stale or when `kid` is unknown (rate-limited). */
   async keysFor(baseUrl: string, kid: string | undefined): Promise<JWTVerifyGetKey> {
@@ -35,6 +37,8 @@ export class IssuerKeyCache {
     const stale = !cached || now - cached.fetchedAt > CACHE_TTL_MS;
     const unknownKid = cached !== undefined && kid !== undefined && !cached.kids.has(kid) && now - cached.fetchedAt > MIN_REFETCH_MS;
     if (!stale && !unknownKid) return cached.keySet;
+    // An unreachable issuer must not make every exchange wait for the fetch timeout again.
+    if (cached && now - (this.failedAt.get(baseUrl) ?? -Infinity) < MIN_REFETCH_MS) return cached.keySet;
     let pending = this.inflight.get(baseUrl);
     if (!pending) {
       pending = this.fetchKeys(baseUrl).finally(() => this.inflight.delete(baseUrl));
@@ -43,8 +47,10 @@ export class IssuerKeyCache {
     try {
       const fresh = await pending;
       this.cache.set(baseUrl, fresh);
+      this.failedAt.delete(baseUrl);
       return fresh.keySet;
     } catch (err) {
+      this.failedAt.set(baseUrl, Date.now());
       // Keep serving the last good keys when a refresh fails.
       if (cached) return cached.keySet;
       throw err;
