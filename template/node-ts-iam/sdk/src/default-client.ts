@@ -12,8 +12,3 @@ export function gatewayClient(): Client {
   instance ??= Client.fromEnv();
   return instance;
 }
-
-/** @internal Forgets the default client (tests). */
-export function resetGatewayClient(): void {
-  instance = undefined;
-}
