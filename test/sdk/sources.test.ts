@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClientCredentialsTokenSource,
+  configFromEnv,
   EnvTokenSource,
   OAuthError,
   ServiceAccountTokenSource,
@@ -29,6 +30,12 @@ describe("ServiceAccountTokenSource paths", () => {
     );
     expect(new ServiceAccountTokenSource({ directory: "/d", env: {} }).path).toBe("/d/openfaas-token");
     expect(new ServiceAccountTokenSource({ path: "/x/token", env: { OPENFAAS_TOKEN_FILE: "/y" } }).path).toBe("/x/token");
+  });
+  it("resolves the same file as configFromEnv, whitespace trimmed and blank values unset", () => {
+    for (const env of [{}, { token_mount_path: " /mnt/t \n" }, { OPENFAAS_TOKEN_FILE: " /sa/token ", token_mount_path: "/mnt/t" }, { OPENFAAS_TOKEN_FILE: "  ", token_mount_path: " " }]) {
+      expect(new ServiceAccountTokenSource({ env }).path).toBe(configFromEnv(env).tokenFile);
+    }
+    expect(new ServiceAccountTokenSource({ env: { token_mount_path: " /mnt/t " } }).path).toBe("/mnt/t/openfaas-token");
   });
 });
 

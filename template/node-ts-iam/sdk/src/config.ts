@@ -1,7 +1,6 @@
 /** Configuration from the environment a function (or any in-cluster program) runs with. */
-import { join } from "node:path";
 import { TokenAuth, type TokenAuthOptions } from "./auth.js";
-import { DEFAULT_TOKEN_MOUNT_PATH, ServiceAccountTokenSource, TOKEN_FILE_NAME } from "./sources.js";
+import { ServiceAccountTokenSource, tokenFileFromEnv } from "./sources.js";
 
 /** In-cluster gateway URL, used when `OPENFAAS_URL` is unset. */
 export const DEFAULT_GATEWAY_URL = "http://gateway.openfaas:8080";
@@ -20,8 +19,7 @@ export interface EnvConfig {
 export function configFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): EnvConfig {
   const gatewayURL = (env.OPENFAAS_URL?.trim() || DEFAULT_GATEWAY_URL).replace(/\/+$/, "");
   const tokenURL = env.OPENFAAS_TOKEN_URL?.trim() || `${gatewayURL}/oauth/token`;
-  const tokenFile = env.OPENFAAS_TOKEN_FILE?.trim() || join(env.token_mount_path?.trim() || DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME);
-  return { gatewayURL, tokenURL, tokenFile };
+  return { gatewayURL, tokenURL, tokenFile: tokenFileFromEnv(env) };
 }
 
 const shared = new Map<string, TokenAuth>();

@@ -48,9 +48,7 @@ export class ServiceAccountTokenSource implements TokenSource {
   #lastGood: { value: string; expiresAt: number | undefined } | undefined;
 
   constructor(options: ServiceAccountTokenSourceOptions = {}) {
-    const env = options.env ?? process.env;
-    this.path =
-      options.path ?? nonEmpty(env.OPENFAAS_TOKEN_FILE) ?? join(options.directory ?? nonEmpty(env.token_mount_path) ?? DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME);
+    this.path = options.path ?? tokenFileFromEnv(options.env ?? process.env, options.directory);
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -100,8 +98,17 @@ function isTransient(error: unknown): boolean {
   return code === "ENOENT" || code === "ESTALE" || code === "EAGAIN";
 }
 
+/**
+ * @internal The token file the environment names: `OPENFAAS_TOKEN_FILE`, else `openfaas-token` in
+ * `directory`, else in `token_mount_path`, else in `/var/secrets/tokens`. Values are trimmed; an
+ * empty one counts as unset.
+ */
+export function tokenFileFromEnv(env: Readonly<Record<string, string | undefined>>, directory?: string): string {
+  return nonEmpty(env.OPENFAAS_TOKEN_FILE) ?? join(directory ?? nonEmpty(env.token_mount_path) ?? DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME);
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value;
+  return value?.trim() || undefined;
 }
 
 /** A fixed token, e.g. one a test or a CLI obtained elsewhere. */
