@@ -20,7 +20,12 @@ export function decodeJwtPayload(token: string): Record<string, unknown> | undef
 
 /** The `exp` claim in milliseconds since the epoch, if present and numeric. */
 export function jwtExpiresAt(token: string): number | undefined {
-  const exp = decodeJwtPayload(token)?.exp;
+  return payloadExpiresAt(decodeJwtPayload(token));
+}
+
+/** The `exp` claim of an already decoded payload, in milliseconds since the epoch. */
+export function payloadExpiresAt(payload: Record<string, unknown> | undefined): number | undefined {
+  const exp = payload?.exp;
   return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
 }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { checkTimeout, TokenSourceError } from "./errors.js";
 import { parseTokenResponse, postTokenForm } from "./exchange.js";
-import { decodeJwtPayload, jwtExpiresAt } from "./jwt.js";
+import { decodeJwtPayload, payloadExpiresAt } from "./jwt.js";
 import { safeCause } from "./redact.js";
 import { TokenCache, type Clock, type TokenLifecycleOptions } from "./token.js";
 
@@ -59,9 +59,9 @@ export class ServiceAccountTokenSource implements TokenSource {
     // visible path points at the new one by then, so an immediate re-read settles it.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const value = await this.#readOnce();
-        this.#lastGood = { value, expiresAt: jwtExpiresAt(value) };
-        return value;
+        const read = await this.#readOnce();
+        this.#lastGood = read;
+        return read.value;
       } catch (error) {
         failure = error instanceof TokenSourceError ? error : new TokenSourceError(`cannot read token file ${this.path}`, safeCause(error));
         if (!isTransient(error)) break;
@@ -72,7 +72,8 @@ export class ServiceAccountTokenSource implements TokenSource {
     throw failure ?? new TokenSourceError(`cannot read token file ${this.path}`);
   }
 
-  async #readOnce(): Promise<string> {
+  /** One read of the file: the trimmed token and its `exp` (decoded once, here). */
+  async #readOnce(): Promise<{ value: string; expiresAt: number | undefined }> {
     let raw: string;
     try {
       raw = await readFile(this.path, "utf8");
@@ -88,8 +89,9 @@ export class ServiceAccountTokenSource implements TokenSource {
     }
     const value = raw.trim();
     if (value === "") throw new TokenSourceError(`token file ${this.path} is empty`);
-    if (decodeJwtPayload(value) === undefined) throw new TokenSourceError(`token file ${this.path} does not hold a JWT`);
-    return value;
+    const payload = decodeJwtPayload(value);
+    if (payload === undefined) throw new TokenSourceError(`token file ${this.path} does not hold a JWT`);
+    return { value, expiresAt: payloadExpiresAt(payload) };
   }
 }
 
