@@ -3,7 +3,8 @@ import { httpError } from "../http/errors.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import { DeleteFunctionRequestSchema, FunctionDeploymentSchema, ScaleServiceRequestSchema } from "../schema/api-schemas.js";
-import type { FunctionDeployment, FunctionRecord } from "../state/model.js";
+import type { FunctionDeployment, FunctionRecord, SandboxState } from "../state/model.js";
+import { findFunction, findNamespace } from "../state/state-store.js";
 import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
 import { checkBody, existingNamespace, requireName } from "./request-checks.js";
@@ -96,9 +97,12 @@ export function registerFunctionRoutes(router: Router, ctx: GatewayContext): voi
     const resource = `${isNameOrDefault(body["namespace"])}:${requireName(body["service"], "service")}`;
     requireAllowed(ctx, caller, "Function:Create", resource);
     const deployment = parseDeployment(ctx, body);
-    if (ctx.store.function(deployment.service, deployment.namespace)) throw httpError(409, `function ${deployment.service} already exists in namespace ${deployment.namespace}`);
     const record: FunctionRecord = { deployment, replicas: 1, createdAt: new Date().toISOString() };
-    await ctx.store.mutate((s) => void s.functions.push(record));
+    await ctx.store.mutate((s) => {
+      requireNamespaceIn(s, deployment.namespace);
+      if (findFunction(s, deployment.service, deployment.namespace)) throw httpError(409, `function ${deployment.service} already exists in namespace ${deployment.namespace}`);
+      s.functions.push(record);
+    });
     await applyRecord(ctx, record);
     sendJson(res, 202, { message: runnableMessage(ctx, deployment) });
   });
@@ -109,11 +113,11 @@ export function registerFunctionRoutes(router: Router, ctx: GatewayContext): voi
     checkBody(body, FunctionDeploymentSchema, "function deployment");
     requireAllowed(ctx, caller, "Function:Update", `${isNameOrDefault(body["namespace"])}:${requireName(body["service"], "service")}`);
     const deployment = parseDeployment(ctx, body);
-    const existing = ctx.store.function(deployment.service, deployment.namespace);
-    if (!existing) throw httpError(404, `function ${deployment.service} not found in namespace ${deployment.namespace}`);
-    const record: FunctionRecord = { deployment, replicas: Math.max(existing.replicas, 1), createdAt: existing.createdAt };
+    let record!: FunctionRecord;
     await ctx.store.mutate((s) => {
-      s.functions = s.functions.map((f) => (f.deployment.service === deployment.service && f.deployment.namespace === deployment.namespace ? record : f));
+      const existing = requireFunctionIn(s, deployment.service, deployment.namespace);
+      record = { deployment, replicas: Math.max(existing.replicas, 1), createdAt: existing.createdAt };
+      s.functions = s.functions.map((f) => (f === existing ? record : f));
     });
     await applyRecord(ctx, record);
     sendJson(res, 202, { message: runnableMessage(ctx, deployment) });
@@ -126,9 +130,9 @@ export function registerFunctionRoutes(router: Router, ctx: GatewayContext): voi
     const name = requireName(body["functionName"], "functionName");
     const namespace = existingNamespace(ctx.store, body["namespace"]);
     requireAllowed(ctx, caller, "Function:Delete", `${namespace}:${name}`);
-    if (!ctx.store.function(name, namespace)) throw httpError(404, `function ${name} not found in namespace ${namespace}`);
     await ctx.store.mutate((s) => {
-      s.functions = s.functions.filter((f) => !(f.deployment.service === name && f.deployment.namespace === namespace));
+      const existing = requireFunctionIn(s, name, namespace);
+      s.functions = s.functions.filter((f) => f !== existing);
     });
     await ctx.runner.stop(namespace, name);
     ctx.logs.forget(namespace, name);
@@ -144,17 +148,28 @@ export function registerFunctionRoutes(router: Router, ctx: GatewayContext): voi
     if (body["serviceName"] !== name) throw httpError(400, `serviceName does not match the path (${name})`, { field: "serviceName" });
     const namespace = existingNamespace(ctx.store, body["namespace"]);
     requireAllowed(ctx, caller, "Function:Scale", `${namespace}:${name}`);
-    const existing = ctx.store.function(name, namespace);
-    if (!existing) throw httpError(404, `function ${name} not found in namespace ${namespace}`);
     const replicas = body["replicas"] as number;
-    const record: FunctionRecord = { ...existing, replicas };
+    let record!: FunctionRecord;
     await ctx.store.mutate((s) => {
-      s.functions = s.functions.map((f) => (f === existing || (f.deployment.service === name && f.deployment.namespace === namespace) ? record : f));
+      const existing = requireFunctionIn(s, name, namespace);
+      record = { ...existing, replicas };
+      s.functions = s.functions.map((f) => (f === existing ? record : f));
     });
     const wasRunning = ctx.runner.endpoint(namespace, name) !== undefined;
     if (replicas === 0 || !wasRunning) await applyRecord(ctx, record);
     sendJson(res, 202, { message: `function ${name} scaled to ${replicas}` });
   });
+}
+
+// Checked on the store's draft, inside its write queue, so concurrent requests cannot both pass.
+function requireNamespaceIn(state: SandboxState, namespace: string): void {
+  if (!findNamespace(state, namespace)) throw httpError(404, `namespace ${namespace} not found`);
+}
+
+function requireFunctionIn(state: SandboxState, name: string, namespace: string): FunctionRecord {
+  const existing = findFunction(state, name, namespace);
+  if (!existing) throw httpError(404, `function ${name} not found in namespace ${namespace}`);
+  return existing;
 }
 
 function isNameOrDefault(value: unknown): string {

@@ -2,6 +2,8 @@ import { readJsonObject } from "../http/body.js";
 import { httpError } from "../http/errors.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
+import type { NamespaceRecord, SandboxState } from "../state/model.js";
+import { findNamespace } from "../state/state-store.js";
 import { NamespaceInfoSchema } from "../schema/api-schemas.js";
 import { authenticate, isAllowed, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
@@ -36,10 +38,13 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
     checkBody(body, NamespaceInfoSchema, "namespace");
     const name = requireName(body["name"], "name");
     requireAllowed(ctx, caller, "Namespace:Create", namespaceResource(name));
-    if (ctx.store.namespace(name)) throw httpError(409, `namespace ${name} already exists`);
     const labels = { ...((body["labels"] as Record<string, string> | null) ?? {}), ...MANAGED };
     const annotations = { ...((body["annotations"] as Record<string, string> | null) ?? {}), ...MANAGED };
-    await ctx.store.mutate((s) => void s.namespaces.push({ name, labels, annotations }));
+    // Checked on the store's draft, inside its write queue, so concurrent requests cannot both pass.
+    await ctx.store.mutate((s) => {
+      if (findNamespace(s, name)) throw httpError(409, `namespace ${name} already exists`);
+      s.namespaces.push({ name, labels, annotations });
+    });
     sendJson(res, 201, { name, labels, annotations });
   });
 
@@ -54,11 +59,10 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
     checkBody(body, NamespaceInfoSchema, "namespace");
     if (body["name"] !== name) throw httpError(400, `body name "${String(body["name"]).slice(0, 63)}" does not match the path (${name})`, { field: "name" });
     requireAllowed(ctx, caller, "Namespace:Update", namespaceResource(name));
-    if (!ctx.store.namespace(name)) throw httpError(404, `namespace ${name} not found`);
     const labels = { ...((body["labels"] as Record<string, string> | null) ?? {}), ...MANAGED };
     const annotations = { ...((body["annotations"] as Record<string, string> | null) ?? {}), ...MANAGED };
     await ctx.store.mutate((s) => {
-      const ns = s.namespaces.find((n) => n.name === name)!;
+      const ns = requireNamespaceIn(s, name);
       ns.labels = labels;
       ns.annotations = annotations;
     });
@@ -74,14 +78,25 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
       if (body["name"] !== undefined && body["name"] !== name) throw httpError(400, `body name does not match the path (${name})`, { field: "name" });
     }
     requireAllowed(ctx, caller, "Namespace:Delete", namespaceResource(name));
-    if (!ctx.store.namespace(name)) throw httpError(404, `namespace ${name} not found`);
     // Like Kubernetes, deleting a namespace deletes what is in it.
-    for (const f of ctx.store.functions.filter((f) => f.deployment.namespace === name)) await ctx.runner.stop(name, f.deployment.service);
+    let removed: string[] = [];
     await ctx.store.mutate((s) => {
+      requireNamespaceIn(s, name);
+      removed = s.functions.filter((f) => f.deployment.namespace === name).map((f) => f.deployment.service);
       s.namespaces = s.namespaces.filter((n) => n.name !== name);
       s.functions = s.functions.filter((f) => f.deployment.namespace !== name);
       s.secrets = s.secrets.filter((x) => x.namespace !== name);
     });
+    for (const fn of removed) {
+      await ctx.runner.stop(name, fn);
+      ctx.logs.forget(name, fn);
+    }
     sendJson(res, 202, { name });
   });
+}
+
+function requireNamespaceIn(state: SandboxState, name: string): NamespaceRecord {
+  const ns = findNamespace(state, name);
+  if (!ns) throw httpError(404, `namespace ${name} not found`);
+  return ns;
 }

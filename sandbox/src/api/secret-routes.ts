@@ -3,6 +3,7 @@ import { httpError } from "../http/errors.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import { SecretDescriptionSchema, SecretSchema } from "../schema/api-schemas.js";
+import { findNamespace, findSecret } from "../state/state-store.js";
 import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
 import { checkBody, existingNamespace, requireName } from "./request-checks.js";
@@ -36,10 +37,12 @@ export function registerSecretRoutes(router: Router, ctx: GatewayContext): void 
       const namespace = existingNamespace(ctx.store, body["namespace"]);
       requireAllowed(ctx, caller, method === "POST" ? "Secret:Create" : "Secret:Update", secretResource(namespace));
       const bytes = secretBytes(body);
-      const exists = ctx.store.secret(name, namespace) !== undefined;
-      if (method === "POST" && exists) throw httpError(409, `secret ${name} already exists in namespace ${namespace}`);
-      if (method === "PUT" && !exists) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
+      // Checked on the store's draft, inside its write queue, so concurrent requests cannot both pass.
       await ctx.store.mutate((s) => {
+        if (!findNamespace(s, namespace)) throw httpError(404, `namespace ${namespace} not found`);
+        const exists = findSecret(s, name, namespace) !== undefined;
+        if (method === "POST" && exists) throw httpError(409, `secret ${name} already exists in namespace ${namespace}`);
+        if (method === "PUT" && !exists) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
         s.secrets = s.secrets.filter((x) => !(x.name === name && x.namespace === namespace));
         s.secrets.push({ name, namespace, valueBase64: bytes.toString("base64") });
       });
@@ -55,8 +58,8 @@ export function registerSecretRoutes(router: Router, ctx: GatewayContext): void 
     const name = requireName(body["name"], "name");
     const namespace = existingNamespace(ctx.store, body["namespace"]);
     requireAllowed(ctx, caller, "Secret:Delete", secretResource(namespace));
-    if (!ctx.store.secret(name, namespace)) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
     await ctx.store.mutate((s) => {
+      if (!findSecret(s, name, namespace)) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
       s.secrets = s.secrets.filter((x) => !(x.name === name && x.namespace === namespace));
     });
     await ctx.runner.refreshSecret(namespace, name);

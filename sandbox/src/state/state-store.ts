@@ -16,6 +16,13 @@ function emptyState(): SandboxState {
   };
 }
 
+/** Lookups on a state (the current one, or the draft a `mutate` change sees). */
+export const findNamespace = (state: SandboxState, name: string): NamespaceRecord | undefined => state.namespaces.find((n) => n.name === name);
+export const findFunction = (state: SandboxState, name: string, namespace: string): FunctionRecord | undefined =>
+  state.functions.find((f) => f.deployment.service === name && f.deployment.namespace === namespace);
+export const findSecret = (state: SandboxState, name: string, namespace: string): SecretRecord | undefined =>
+  state.secrets.find((s) => s.name === name && s.namespace === namespace);
+
 /**
  * Namespaces, functions and secrets, kept in memory and, with a state directory, in
  * `state.json`. Every mutation is written atomically (and fsynced) before it resolves, so a write
@@ -57,18 +64,22 @@ export class StateStore {
   }
 
   namespace(name: string): NamespaceRecord | undefined {
-    return this.state.namespaces.find((n) => n.name === name);
+    return findNamespace(this.state, name);
   }
 
   function(name: string, namespace: string): FunctionRecord | undefined {
-    return this.state.functions.find((f) => f.deployment.service === name && f.deployment.namespace === namespace);
+    return findFunction(this.state, name, namespace);
   }
 
   secret(name: string, namespace: string): SecretRecord | undefined {
-    return this.state.secrets.find((s) => s.name === name && s.namespace === namespace);
+    return findSecret(this.state, name, namespace);
   }
 
-  /** Applies `change` to a copy of the state, persists it, then makes it current. */
+  /**
+   * Applies `change` to a copy of the state, persists it, then makes it current. Changes run one
+   * at a time, so a precondition checked on the draft (exists, conflicts) holds when it is written;
+   * if `change` throws, nothing is written and `mutate` rejects with that error.
+   */
   async mutate(change: (draft: SandboxState) => void): Promise<void> {
     const run = this.queue.then(async () => {
       const draft = structuredClone(this.state);
