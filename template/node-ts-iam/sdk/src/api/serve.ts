@@ -54,8 +54,10 @@ export function withErrorAnswers(api: Api, options: ErrorAnswerOptions = {}): Ap
 export function serveApi(api: Api, options: ErrorAnswerOptions = {}): Handler {
   const answer = withErrorAnswers(api, options);
   return async (event, context) => {
-    const response = await answer(event);
-    context.status(response.status).headers(response.headers).succeed(response.body);
+    const { status, headers, body } = await answer(event);
+    // succeed() already sends objects, numbers and booleans as JSON, but a string as it is and null
+    // as an empty body: those two are serialised here so that every answer body is JSON.
+    context.status(status).headers(headers).succeed(typeof body === "string" || body === null ? JSON.stringify(body) : body);
   };
 }
 
