@@ -13,3 +13,4 @@ export type { StructuralSchema, SchemaViolation } from "./schema/structural-sche
 export * as apiSchemas from "./schema/api-schemas.js";
 export { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS } from "./issuer/service-account-issuer.js";
 export { TOKEN_FILE_NAME } from "./projection/token-projector.js";
+export { substituteEnv } from "./runner/stack.js";

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseAllDocuments, parseDocument, isScalar } from "yaml";
+import { substituteEnv } from "@node-ts-iam/sandbox";
 
 /** The repository root. */
 export const repoRoot = resolve(import.meta.dirname, "../../..");
@@ -38,16 +39,8 @@ export function readManifests(dir: string): Manifest[] {
   return out;
 }
 
-/**
- * faas-cli's environment substitution (`${VAR}`, `${VAR:-default}`) applied to a stack file's text,
- * with `env` as the environment.
- */
-export function substitute(text: string, env: Readonly<Record<string, string | undefined>>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
-    const value = env[name];
-    return value !== undefined && value !== "" ? value : (fallback ?? "");
-  });
-}
+/** faas-cli's environment substitution (`${VAR}`, `${VAR:-default}`, `${VAR-default}`): the sandbox's, which reads stack.yml the same way. */
+export const substitute = (text: string, env: Readonly<Record<string, string | undefined>>): string => substituteEnv(text, env);
 
 /** The stack file parsed after substitution, plus the source text of `version` (YAML reads 1.0 as 1). */
 export function readStack(env: Readonly<Record<string, string | undefined>> = {}, file = join(repoRoot, "stack.yml")): {
