@@ -122,7 +122,7 @@ async function authOverhead(url: string, log: (line: string) => void): Promise<B
   const tokenAuth = authed.auth as TokenAuth;
   const LOOKUPS = 1_000_000;
   const l0 = performance.now();
-  for (let i = 0; i < LOOKUPS; i++) if (!tokenAuth.peekCredential()?.authorization()) throw new Error("no cached token");
+  for (let i = 0; i < LOOKUPS; i++) if (!tokenAuth.peek()?.authorization()) throw new Error("no cached token");
   const lookupNs = ((performance.now() - l0) / LOOKUPS) * 1e6;
   return {
     title: "SDK: authenticated call (cached token) vs the same call without auth",

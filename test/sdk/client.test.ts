@@ -15,6 +15,7 @@ import {
   UnauthorizedError,
   UnexpectedStatusError,
   type BeforeRequestContext,
+  type ClientAuth,
 } from "@node-ts-iam/sdk";
 import { json, startFakeGateway, type FakeGateway, type SeenRequest } from "./helpers.js";
 
@@ -124,6 +125,36 @@ describe("Client methods", () => {
       const basic = new Client({ gatewayURL: `${open.url}/prefix/`, auth: new BasicAuth("admin", "pw") });
       expect(await basic.getNamespaces()).toEqual(["a"]);
       expect(open.seen.at(-1)!.headers.authorization).toBe(`Basic ${Buffer.from("admin:pw").toString("base64")}`);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("takes a custom auth's credential from peek() when it has one at hand, else from authorize()", async () => {
+    const open = await startFakeGateway({ open: true, api: (_req, res) => json(res, 200, ["a"]) });
+    try {
+      const calls: string[] = [];
+      let atHand: string | undefined = "Custom ready";
+      const custom: ClientAuth = {
+        authorize: async () => {
+          calls.push("authorize");
+          return { authorization: () => "Custom awaited" };
+        },
+        peek: () => {
+          calls.push("peek");
+          return atHand === undefined ? undefined : { authorization: () => atHand! };
+        },
+      };
+      const peeking = new Client({ gatewayURL: open.url, auth: custom });
+      await peeking.getNamespaces();
+      expect(open.seen.at(-1)!.headers.authorization).toBe("Custom ready");
+      atHand = undefined;
+      await peeking.getNamespaces();
+      expect(open.seen.at(-1)!.headers.authorization).toBe("Custom awaited");
+      expect(calls).toEqual(["peek", "peek", "authorize"]);
+      const { peek: _unused, ...withoutPeek } = custom;
+      await new Client({ gatewayURL: open.url, auth: withoutPeek }).getNamespaces();
+      expect(open.seen.at(-1)!.headers.authorization).toBe("Custom awaited");
     } finally {
       await open.close();
     }

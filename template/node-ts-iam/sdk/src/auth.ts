@@ -24,6 +24,11 @@ export interface Credential {
 export interface ClientAuth {
   /** A credential for the next request. */
   authorize(signal?: AbortSignal): Promise<Credential>;
+  /**
+   * The credential `authorize` would resolve to, when it is available right now without waiting
+   * (a cached token); `undefined` otherwise. Lets a client skip the promise on its hot path.
+   */
+  peek?(): Credential | undefined;
   /** Discards a cached credential obtained before `issuedBefore` (after a 401). */
   invalidate?(issuedBefore: number): void;
   /** The clock `issuedAt` is measured with. */
@@ -105,11 +110,11 @@ export class TokenAuth implements ClientAuth {
 
   /** A Bearer credential for the next request. */
   async authorize(signal?: AbortSignal): Promise<Credential> {
-    return this.peekCredential() ?? this.#toCredential(await this.#cache.get(signal));
+    return this.peek() ?? this.#toCredential(await this.#cache.get(signal));
   }
 
-  /** @internal The cached credential when it is usable right now, without awaiting anything. */
-  peekCredential(): Credential | undefined {
+  /** The cached credential when it is usable right now, without awaiting anything (may start a background refresh). */
+  peek(): Credential | undefined {
     const cached = this.#cache.peek();
     return cached === undefined ? undefined : this.#toCredential(cached);
   }
@@ -164,5 +169,9 @@ export class BasicAuth implements ClientAuth {
   /** The constant Basic credential. */
   authorize(): Promise<Credential> {
     return Promise.resolve(this.#credential);
+  }
+  /** The constant Basic credential, synchronously. */
+  peek(): Credential {
+    return this.#credential;
   }
 }

@@ -4,7 +4,7 @@
  * the single replay after a 401, and mapping of failures to typed, token-free errors.
  */
 import type { Dispatcher } from "undici";
-import { TokenAuth, type ClientAuth, type Credential } from "./auth.js";
+import type { ClientAuth, Credential } from "./auth.js";
 import { checkTimeout, NetworkError, OpenFaaSError, TimeoutError, statusError, type RequestSite } from "./errors.js";
 import type { ClientHooks } from "./hooks.js";
 import { abortable, CallScope, header, readBody, send, type WireResponse } from "./http.js";
@@ -134,14 +134,6 @@ export class Pipeline {
     return url;
   }
 
-  async #credential(auth: ClientAuth, scope: CallScope): Promise<Credential> {
-    if (auth instanceof TokenAuth) {
-      const cached = auth.peekCredential();
-      if (cached) return cached;
-    }
-    return abortable(auth.authorize(scope.signal), scope.signal);
-  }
-
   async #run(
     call: ApiCall,
     scope: CallScope,
@@ -177,7 +169,8 @@ export class Pipeline {
       let credential: Credential | undefined;
       if (auth) {
         try {
-          credential = await this.#credential(auth, scope);
+          // A credential at hand (a cached token) is taken synchronously: no promise on the hot path.
+          credential = auth.peek?.() ?? (await abortable(auth.authorize(scope.signal), scope.signal));
         } catch (error) {
           if (scope.timedOut || scope.signal.aborted) throw scope.classify(error, site, []);
           // Exchanges are safe to repeat, whatever the method of the call they serve.
