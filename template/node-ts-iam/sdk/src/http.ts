@@ -147,22 +147,24 @@ export class CallScope {
    */
   classify(error: unknown, site: RequestSite, secrets: readonly string[]): Error {
     if (this.#timedOut) return new TimeoutError(site, this.timeoutMs);
-    if (this.#userSignal?.aborted) return asError(this.#userSignal.reason);
+    if (this.#userSignal?.aborted) return abortError(this.#userSignal);
     if (error instanceof NetworkError || error instanceof TimeoutError) return error;
     return new NetworkError(site, !neverReachedServer(error), safeCause(error, secrets));
   }
 }
 
-function asError(reason: unknown): Error {
+/** @internal What an aborted wait rejects with: the signal's reason when it is an Error, else an AbortError. */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
 }
 
 /** Resolves `promise`, or rejects as soon as `signal` aborts (the promise itself keeps running). */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(asError(signal.reason));
+  if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(asError(signal.reason));
+    const onAbort = (): void => reject(abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (value) => {

@@ -1,5 +1,6 @@
 /** Retry policy: which failures are retried, full-jitter backoff, and `Retry-After`. */
 import type { OpenFaaSError } from "./errors.js";
+import { abortError } from "./http.js";
 
 /** How a client retries failed calls. */
 export interface RetryOptions {
@@ -68,15 +69,12 @@ export function retryDelay(retry: number, policy: ResolvedRetry, retryAfterMs: n
 
 /** Sleeps `ms`, rejecting early with the signal's reason if it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 && !signal?.aborted) return Promise.resolve();
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new DOMException("The operation was aborted", "AbortError"));
-      return;
-    }
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new DOMException("The operation was aborted", "AbortError"));
+      reject(abortError(signal as AbortSignal));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
