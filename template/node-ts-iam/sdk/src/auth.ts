@@ -60,7 +60,10 @@ export interface TokenAuthOptions extends TokenLifecycleOptions {
   audience?: string | readonly string[];
   /** Lifetime assumed when the response gives neither `expires_in` nor a JWT `exp` (default 60,000 ms). */
   assumedLifetimeMs?: number;
-  /** Timeout of one exchange, including reading the subject token (default 10,000 ms). */
+  /**
+   * Timeout of one exchange request, and separately of reading the subject token for it (default
+   * 10,000 ms each); a call's own deadline bounds the whole.
+   */
   exchangeTimeoutMs?: number;
   /** undici dispatcher for the exchanges (default: the SDK's shared Agent). */
   dispatcher?: Dispatcher;
