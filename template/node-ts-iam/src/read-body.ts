@@ -16,7 +16,11 @@ function tooLarge(limit: BodyLimit): RequestError {
   return new RequestError(413, "ERR_BODY_TOO_LARGE", `request body is larger than ${limit.setting} (${limit.bytes} bytes)`);
 }
 
-/** Collects `stream` until it ends; rejects with 413 past the limit (and discards the rest). */
+/**
+ * Collects `stream` until it ends; rejects with 413 past the limit. Whichever way it fails, the rest
+ * of the request is discarded and a decompressor in between is destroyed (after a client abort it
+ * would otherwise wait for an end that never comes, holding its zlib context).
+ */
 function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -27,28 +31,26 @@ function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): P
       stream.off("error", onError);
       source.off("close", onClose);
     };
+    const abandon = (error: RequestError): void => {
+      cleanup();
+      if (stream !== source) {
+        source.unpipe();
+        stream.destroy();
+      }
+      source.resume();
+      reject(error);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit.bytes) {
-        cleanup();
-        if (stream !== source) {
-          source.unpipe();
-          stream.destroy();
-        }
-        source.resume();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit.bytes) abandon(tooLarge(limit));
+      else chunks.push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onError = (error: Error): void => {
-      cleanup();
-      source.resume();
-      reject(new RequestError(400, "ERR_BODY_UNREADABLE", `request body could not be read: ${error.message}`));
+      abandon(new RequestError(400, "ERR_BODY_UNREADABLE", `request body could not be read: ${error.message}`));
     };
     const onClose = (): void => {
       if (!source.complete) onError(new Error("the client aborted the request"));
