@@ -4,6 +4,9 @@ import type { Claims } from "./conditions.js";
 import { describeJoseError } from "./jose-errors.js";
 import { peekJwt } from "./jwt-shape.js";
 
+/** Verified tokens remembered (the oldest is dropped beyond this). */
+const MAX_VERIFIED_TOKENS = 10_000;
+
 /** Claims of the subject token that the gateway sets itself instead of copying. */
 const REPLACED_CLAIMS = new Set(["iss", "aud", "sub", "exp", "iat", "jti", "policy", "function", "fed:iss"]);
 
@@ -30,6 +33,12 @@ export class AccessTokenService {
   private publicKey!: CryptoKey;
   private publicJwk!: JWK;
   private gatewayUrl = "";
+  /**
+   * Claims of tokens whose signature already verified, until their `exp`: a caller sends the same
+   * token on every API request, and the signature check is the costliest step of authorising it.
+   * Only verification is cached; policies are still looked up on every request.
+   */
+  private readonly verified = new Map<string, Readonly<Claims>>();
 
   private constructor() {}
 
@@ -86,6 +95,28 @@ export class AccessTokenService {
    */
   async verify(token: string, options: { allowFunctionToken?: boolean; what?: string; now?: Date } = {}): Promise<Claims> {
     const what = options.what ?? "access token";
+    // An explicit clock (tests) always verifies from scratch.
+    let claims = options.now === undefined ? this.verified.get(token) : undefined;
+    if (claims !== undefined && Number(claims["exp"]) * 1000 <= Date.now()) {
+      this.verified.delete(token);
+      claims = undefined;
+    }
+    if (claims === undefined) {
+      claims = Object.freeze(await this.verifySignedToken(token, what, options.now ?? new Date()));
+      if (options.now === undefined) this.remember(token, claims);
+    }
+    if (claims["function"] !== undefined && !options.allowFunctionToken) {
+      throw new AccessTokenError(`${what} is a function token; it can only invoke functions, not call the API`);
+    }
+    return claims;
+  }
+
+  private remember(token: string, claims: Readonly<Claims>): void {
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims);
+  }
+
+  private async verifySignedToken(token: string, what: string, now: Date): Promise<Claims> {
     const peek = peekJwt(token, what);
     if ("problem" in peek) throw new AccessTokenError(peek.problem);
     if (peek.iss !== this.gatewayUrl) throw new AccessTokenError(`${what} was not issued by this gateway`);
@@ -96,16 +127,13 @@ export class AccessTokenService {
         audience: this.gatewayUrl,
         algorithms: ["ES256"],
         requiredClaims: ["exp", "sub"],
-        currentDate: options.now ?? new Date(),
+        currentDate: now,
       });
       claims = payload as Claims;
     } catch (err) {
       throw new AccessTokenError(describeJoseError(err, what));
     }
     if (peek.kid !== this.publicJwk.kid) throw new AccessTokenError(`${what} is signed with an unknown key (kid)`);
-    if (claims["function"] !== undefined && !options.allowFunctionToken) {
-      throw new AccessTokenError(`${what} is a function token; it can only invoke functions, not call the API`);
-    }
     return claims;
   }
 
