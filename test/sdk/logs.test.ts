@@ -30,6 +30,14 @@ describe("getLogs", () => {
     expect(Object.fromEntries(q)).toEqual({ name: "hello", namespace: "dev", tail: "10", since: "1970-01-01T00:00:00.000Z", instance: "hello-abc" });
   });
 
+  it("sends nothing for an iterator that is closed before its first value is asked for", async () => {
+    const requests = gw.seen.length;
+    const iterator = client.getLogs({ name: "hello", namespace: "dev", follow: true })[Symbol.asyncIterator]();
+    await iterator.return?.();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gw.seen.length).toBe(requests);
+  });
+
   it("follows a stream and closes the connection when the loop breaks", async () => {
     let timer: NodeJS.Timeout | undefined;
     handler = (req, res) => {

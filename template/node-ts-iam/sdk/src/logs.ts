@@ -20,12 +20,18 @@ export function getLogs(p: Pipeline, request: LogsRequest, options?: CallOptions
   const query = { name, namespace, instance, tail: request.tail, follow: follow ? "true" : undefined, since };
   return {
     [Symbol.asyncIterator]: () =>
-      stream(p.stream({ method: "GET", path: "/system/logs", query, auth: "client", noDeadlineAfterHead: follow, headers: { accept: "application/x-ndjson" } }, options)),
+      stream(() =>
+        p.stream({ method: "GET", path: "/system/logs", query, auth: "client", noDeadlineAfterHead: follow, headers: { accept: "application/x-ndjson" } }, options),
+      ),
   };
 }
 
-async function* stream(pending: Promise<StreamResponse>): AsyncGenerator<LogMessage, void, undefined> {
-  const res = await pending;
+/**
+ * Sends the request only when the generator first runs: an iterator that is obtained and then
+ * closed (or dropped) unread must not leave a request in flight, nor a rejection nobody handles.
+ */
+async function* stream(open: () => Promise<StreamResponse>): AsyncGenerator<LogMessage, void, undefined> {
+  const res = await open();
   const decoder = new TextDecoder();
   let buffer = "";
   try {
