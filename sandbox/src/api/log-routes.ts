@@ -55,6 +55,8 @@ export function registerLogRoutes(router: Router, ctx: GatewayContext): void {
       };
       req.once("close", done);
       res.once("close", done);
+      // A client gone while the request was authorised has already closed: do not follow for nobody.
+      if (res.destroyed) done();
     });
     if (!res.writableEnded) res.end();
   });
