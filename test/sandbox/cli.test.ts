@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { FIXTURE_ROOT } from "./helpers.js";
+import { alive, FIXTURE_ROOT } from "./helpers.js";
 
 const CLI = resolve(import.meta.dirname, "../../sandbox/dist/cli.js");
 const children: ChildProcess[] = [];
@@ -12,15 +12,6 @@ afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, "SIGKILL");
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs the CLI until it prints its welcome text; returns stdout and stderr so far. */
 function runCli(args: string[]): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {

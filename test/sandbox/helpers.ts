@@ -58,3 +58,13 @@ export async function call(url: string, method: string, path: string, auth: stri
 
 export const basic = (s: Sandbox): string => `Basic ${Buffer.from(`${s.admin.username}:${s.admin.password}`).toString("base64")}`;
 export const bearer = (token: string): string => `Bearer ${token}`;
+
+/** Whether a process with this pid exists (signal 0 probes without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,20 +3,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogEntrySchema } from "../../sandbox/src/schema/api-schemas.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
-import { basic, call, expectSchema, startFixtureSandbox } from "./helpers.js";
+import { alive, basic, call, expectSchema, startFixtureSandbox } from "./helpers.js";
 
 let sandbox: Sandbox;
 let admin: string;
 const logLines: string[] = [];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   process.env["FIXTURE_GREETING"] = "hi from the stack";
