@@ -183,12 +183,3 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
 export async function readBody(body: WireResponse["body"]): Promise<Buffer> {
   return Buffer.from(await body.arrayBuffer());
 }
-
-/** Discards a body so the keep-alive connection can be reused. */
-export async function discardBody(body: WireResponse["body"]): Promise<void> {
-  try {
-    await body.dump({ limit: 64 * 1024 });
-  } catch {
-    // A broken body only costs the connection, which undici then closes.
-  }
-}
