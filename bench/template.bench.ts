@@ -75,15 +75,21 @@ interface Started {
   startMs: number;
 }
 
+/** Every child started and not yet stopped: the bench stops them all on its way out, failed or not. */
+const children = new Set<ChildProcess>();
+
 async function startSubject(subject: Subject): Promise<Started> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, ...subject.env, http_port: String(port) };
   const begin = process.hrtime.bigint();
   const child = spawn(subject.command, subject.args, { cwd: subject.cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+  children.add(child);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${subject.name} exited early:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`${subject.name} did not answer within 30 s:\n${stderr}`);
     try {
       const answer = await post(port);
       if (answer.status === 200) {
@@ -98,6 +104,7 @@ async function startSubject(subject: Subject): Promise<Started> {
 }
 
 function stop(child: ChildProcess): Promise<void> {
+  children.delete(child);
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveStop) => {
     child.once("exit", () => resolveStop());
@@ -231,6 +238,7 @@ const bench: BenchModule = async (log) => {
     };
     return [section];
   } finally {
+    await Promise.all([...children].map(stop));
     upstream?.cleanup();
   }
 };
