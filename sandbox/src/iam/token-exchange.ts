@@ -4,6 +4,7 @@ import { OAuthHttpError } from "../http/errors.js";
 import type { AccessTokenService } from "./access-tokens.js";
 import { AccessTokenError } from "./access-tokens.js";
 import type { Claims } from "./conditions.js";
+import { peekJwt } from "./jwt-shape.js";
 import { parseDuration } from "./manifest-loader.js";
 import type { PolicyEngine } from "./policy-engine.js";
 import { SubjectTokenError, type SubjectVerifier } from "./subject-verifier.js";
@@ -68,7 +69,8 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
   const audiences = fields.get("audience") ?? [];
   const wantsFunctionToken = scopes.includes("function");
 
-  const issuedByGateway = peekIssuer(subjectToken) === deps.accessTokens.issuer;
+  const peek = peekJwt(subjectToken, "subject_token");
+  const issuedByGateway = "iss" in peek && peek.iss === deps.accessTokens.issuer;
   let subject: Claims;
   let policies: string[];
   let lifetime = 0;
@@ -126,17 +128,6 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
 function deny(deps: TokenExchangeDeps, subject: string, description: string, error: string): OAuthHttpError {
   deps.audit({ subject, allowed: false, reason: description, scope: "" });
   return new OAuthHttpError(error, description);
-}
-
-function peekIssuer(token: string): string | undefined {
-  const payload = token.split(".")[1];
-  if (!payload || payload.length > 22_000) return undefined;
-  try {
-    const iss = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown }).iss;
-    return typeof iss === "string" ? iss : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
