@@ -11,9 +11,3 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   });
   res.end(text);
 }
-
-/** Sends an empty body with the given status. */
-export function sendEmpty(res: ServerResponse, status: number): void {
-  res.writeHead(status, { "content-length": 0 });
-  res.end();
-}

@@ -66,6 +66,3 @@ export const KNOWN_ACTIONS = [
   "Function:Scale", "Function:Invoke", "Secret:List", "Secret:Create", "Secret:Update", "Secret:Delete",
   "Namespace:List", "Namespace:Get", "Namespace:Create", "Namespace:Update", "Namespace:Delete", "System:Info",
 ] as const;
-
-/** One action the gateway checks. */
-export type Action = (typeof KNOWN_ACTIONS)[number];
