@@ -26,7 +26,8 @@ const shared = new Map<string, TokenAuth>();
 
 /**
  * The process-wide {@link TokenAuth} for a token file and token URL, so that every client built from
- * the same environment shares one cache and one in-flight exchange.
+ * the same environment shares one cache and one in-flight exchange. `options` take effect only in the
+ * call that creates it; later calls for the same pair get that instance as it is.
  */
 export function sharedServiceAccountAuth(
   config: Pick<EnvConfig, "tokenURL" | "tokenFile">,
