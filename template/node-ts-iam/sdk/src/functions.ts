@@ -39,9 +39,8 @@ export function checkFunctionStatus(value: unknown, where: Where, what: string):
 export async function getFunctions(p: Pipeline, namespace: string | undefined, options?: CallOptions): Promise<FunctionStatus[]> {
   const ns = optionalLabel(namespace, "namespace");
   const res = await p.call({ method: "GET", path: "/system/functions", query: { namespace: ns }, auth: "client" }, options);
-  const where = { site: res.site, status: res.status };
-  return expectArray(parseJsonBody(res.body.toString("utf8"), where), where, "functions").map((f, i) =>
-    checkFunctionStatus(f, where, `functions[${i}]`),
+  return expectArray(parseJsonBody(res), res, "functions").map((f, i) =>
+    checkFunctionStatus(f, res, `functions[${i}]`),
   );
 }
 
@@ -50,8 +49,7 @@ export async function getFunction(p: Pipeline, name: string, namespace: string |
   const fn = requireLabel(name, "function name");
   const ns = optionalLabel(namespace, "namespace");
   const res = await p.call({ method: "GET", path: `/system/function/${fn}`, query: { namespace: ns }, auth: "client" }, options);
-  const where = { site: res.site, status: res.status };
-  return checkFunctionStatus(parseJsonBody(res.body.toString("utf8"), where), where, "function");
+  return checkFunctionStatus(parseJsonBody(res), res, "function");
 }
 
 function checkDeployment(spec: FunctionDeployment): FunctionDeployment {

@@ -12,14 +12,13 @@ function checkVersion(value: unknown, where: Where, what: string): void {
 /** @internal */
 export async function getInfo(p: Pipeline, options?: CallOptions): Promise<GatewayInfo> {
   const res = await p.call({ method: "GET", path: "/system/info", auth: "client" }, options);
-  const where = { site: res.site, status: res.status };
-  const obj = expectObject(parseJsonBody(res.body.toString("utf8"), where), where, "info");
-  str(obj, "arch", where, "info");
-  checkVersion(obj.version, where, "info.version");
+  const obj = expectObject(parseJsonBody(res), res, "info");
+  str(obj, "arch", res, "info");
+  checkVersion(obj.version, res, "info.version");
   if (obj.provider !== null && obj.provider !== undefined) {
-    const provider = expectObject(obj.provider, where, "info.provider");
-    optional(provider, { provider: "string", orchestration: "string" }, where, "info.provider");
-    checkVersion(provider.version, where, "info.provider.version");
+    const provider = expectObject(obj.provider, res, "info.provider");
+    optional(provider, { provider: "string", orchestration: "string" }, res, "info.provider");
+    checkVersion(provider.version, res, "info.provider.version");
   }
   return { ...obj, provider: (obj.provider ?? null) as GatewayInfo["provider"], version: (obj.version ?? null) as GatewayInfo["version"] } as GatewayInfo;
 }

@@ -8,18 +8,16 @@ import { expectObject, expectStrings, optional, parseJsonBody, str } from "./val
 /** @internal */
 export async function getNamespaces(p: Pipeline, options?: CallOptions): Promise<string[]> {
   const res = await p.call({ method: "GET", path: "/system/namespaces", auth: "client" }, options);
-  const where = { site: res.site, status: res.status };
-  return expectStrings(parseJsonBody(res.body.toString("utf8"), where), where, "namespaces");
+  return expectStrings(parseJsonBody(res), res, "namespaces");
 }
 
 /** @internal */
 export async function getNamespace(p: Pipeline, name: string, options?: CallOptions): Promise<NamespaceInfo> {
   const ns = requireLabel(name, "namespace");
   const res = await p.call({ method: "GET", path: `/system/namespace/${ns}`, auth: "client" }, options);
-  const where = { site: res.site, status: res.status };
-  const obj = expectObject(parseJsonBody(res.body.toString("utf8"), where), where, "namespace");
-  str(obj, "name", where, "namespace");
-  optional(obj, { labels: "map", annotations: "map" }, where, "namespace");
+  const obj = expectObject(parseJsonBody(res), res, "namespace");
+  str(obj, "name", res, "namespace");
+  optional(obj, { labels: "map", annotations: "map" }, res, "namespace");
   const info: NamespaceInfo = { name: obj.name as string };
   if (obj.labels) info.labels = obj.labels as Record<string, string>;
   if (obj.annotations) info.annotations = obj.annotations as Record<string, string>;

@@ -9,11 +9,10 @@ import { expectArray, expectObject, optional, parseJsonBody, str } from "./valid
 export async function getSecrets(p: Pipeline, namespace: string | undefined, options?: CallOptions): Promise<SecretDescription[]> {
   const ns = optionalLabel(namespace, "namespace");
   const res = await p.call({ method: "GET", path: "/system/secrets", query: { namespace: ns }, auth: "client" }, options);
-  const where = { site: res.site, status: res.status };
-  return expectArray(parseJsonBody(res.body.toString("utf8"), where), where, "secrets").map((s, i) => {
-    const obj = expectObject(s, where, `secrets[${i}]`);
-    str(obj, "name", where, `secrets[${i}]`);
-    optional(obj, { namespace: "string" }, where, `secrets[${i}]`);
+  return expectArray(parseJsonBody(res), res, "secrets").map((s, i) => {
+    const obj = expectObject(s, res, `secrets[${i}]`);
+    str(obj, "name", res, `secrets[${i}]`);
+    optional(obj, { namespace: "string" }, res, `secrets[${i}]`);
     // Only the description is returned, even if a gateway were to include values.
     return obj.namespace === undefined || obj.namespace === null
       ? { name: obj.name as string }

@@ -9,12 +9,12 @@ export interface Where {
 
 type Json = Record<string, unknown>;
 
-/** @internal Parses a JSON body or fails with InvalidResponseError. */
-export function parseJsonBody(text: string, where: Where): unknown {
+/** @internal Parses a read answer's body as JSON (the answer is also the `Where` of later checks) or fails with InvalidResponseError. */
+export function parseJsonBody(res: Where & { readonly body: Buffer }): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(res.body.toString("utf8"));
   } catch {
-    throw new InvalidResponseError(where.site, where.status, "body is not JSON");
+    throw new InvalidResponseError(res.site, res.status, "body is not JSON");
   }
 }
 
