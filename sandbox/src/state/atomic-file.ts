@@ -12,14 +12,15 @@ export async function writeFileAtomic(path: string, content: string | Buffer, mo
   const temp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
   const handle = await open(temp, "w", mode);
   try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, path);
   } catch (err) {
+    // A failed write (disk full, I/O error) must not leave a temp file behind either.
     await rm(temp, { force: true });
     throw err;
   }
