@@ -44,7 +44,13 @@ export class StateStore {
       throw err;
     });
     if (text !== undefined) {
-      const parsed = JSON.parse(text) as SandboxState;
+      let parsed: SandboxState;
+      try {
+        parsed = JSON.parse(text) as SandboxState;
+      } catch {
+        // The parser's message quotes the text, which holds secret values: describe, never echo.
+        throw new Error(`${store.file}: not valid JSON; repair or remove it (it holds the sandbox's namespaces, functions and secrets)`);
+      }
       if (parsed.version !== 1) throw new Error(`${store.file}: unsupported state version ${String(parsed.version)}`);
       store.state = parsed;
     }
