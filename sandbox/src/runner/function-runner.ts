@@ -64,6 +64,10 @@ interface Instance {
 export class FunctionRunner {
   private readonly instances = new Map<string, Instance>();
   private readonly builds = new Map<string, Promise<boolean>>();
+  /** The last start/stop queued per function: they run one at a time, like a pod's lifecycle. */
+  private readonly lifecycles = new Map<string, Promise<void>>();
+  /** Set by stopAll: a deployment still in flight then starts nothing. */
+  private closed = false;
 
   constructor(private readonly options: FunctionRunnerOptions) {}
 
@@ -108,17 +112,46 @@ export class FunctionRunner {
   /** Brings the function's process in line with its record: started (replaced) when runnable with replicas > 0, else stopped. */
   async apply(record: FunctionRecord): Promise<void> {
     const { service, namespace, image } = record.deployment;
-    await this.stop(namespace, service);
-    if (!this.options.enabled || record.replicas <= 0 || !this.isRunnable(image)) return;
-    await this.start(record);
+    const key = `${namespace}/${service}`;
+    return this.inLifecycle(key, async () => {
+      await this.stopNow(key);
+      if (this.closed || !this.options.enabled || record.replicas <= 0 || !this.isRunnable(image)) return;
+      await this.start(record);
+    });
   }
 
   /** Stops the function's process and removes its pod directory. */
   async stop(namespace: string, name: string): Promise<void> {
     const key = `${namespace}/${name}`;
+    return this.inLifecycle(key, () => this.stopNow(key));
+  }
+
+  /**
+   * Runs `op` after every earlier start/stop of the same function has finished: concurrent
+   * deployments of one function must not each start a process (all but the last would be orphaned).
+   */
+  private inLifecycle(key: string, op: () => Promise<void>): Promise<void> {
+    const run = (this.lifecycles.get(key) ?? Promise.resolve()).then(op);
+    const settled = run.catch(() => undefined);
+    this.lifecycles.set(key, settled);
+    void settled.then(() => {
+      if (this.lifecycles.get(key) === settled) this.lifecycles.delete(key);
+    });
+    return run;
+  }
+
+  private async stopNow(key: string): Promise<void> {
     const i = this.instances.get(key);
     if (!i) return;
     this.instances.delete(key);
+    await this.teardown(i);
+  }
+
+  /**
+   * Stops an instance's process and token rotation and removes its pod directory. Idempotent: a
+   * start still in progress runs it again for what it created after being stopped.
+   */
+  private async teardown(i: Instance): Promise<void> {
     i.stopping = true;
     if (i.restartTimer) clearTimeout(i.restartTimer);
     await i.process?.stop();
@@ -139,7 +172,9 @@ export class FunctionRunner {
 
   /** Stops every process. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.instances.values()].map((i) => this.stop(i.record.deployment.namespace, i.record.deployment.service)));
+    this.closed = true;
+    const keys = new Set([...this.instances.keys(), ...this.lifecycles.keys()]);
+    await Promise.all([...keys].map((key) => this.inLifecycle(key, () => this.stopNow(key))));
   }
 
   private async start(record: FunctionRecord, restarts = 0): Promise<void> {
@@ -192,17 +227,14 @@ export class FunctionRunner {
       });
       instance.process = proc;
       await proc.waitReady();
-      if (instance.stopping) return;
+      // Stopped (or replaced by a newer deployment) while starting: the stop could not see the
+      // process and token projector created since, so they are torn down here.
+      if (instance.stopping) return await this.teardown(instance);
       instance.ready = true;
       instance.restarts = 0;
     } catch (err) {
-      if (this.instances.get(key) === instance) {
-        this.instances.delete(key);
-        instance.stopping = true;
-        await instance.process?.stop();
-        await instance.projector?.stop(false);
-        await rm(dir, { recursive: true, force: true });
-      }
+      if (this.instances.get(key) === instance) this.instances.delete(key);
+      await this.teardown(instance);
       throw err;
     }
   }
@@ -216,11 +248,11 @@ export class FunctionRunner {
     const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** instance.restarts);
     this.options.log(`function ${instance.key}: process exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
     instance.restartTimer = setTimeout(() => {
-      if (this.instances.get(instance.key) !== instance) return;
-      void (async () => {
-        await this.stop(instance.record.deployment.namespace, instance.record.deployment.service);
+      void this.inLifecycle(instance.key, async () => {
+        if (this.closed || this.instances.get(instance.key) !== instance) return;
+        await this.stopNow(instance.key);
         await this.start(instance.record, instance.restarts + 1).catch((err: Error) => this.options.log(`function ${instance.key}: restart failed: ${err.message}`));
-      })();
+      });
     }, delay);
     instance.restartTimer.unref();
   }
