@@ -1,5 +1,5 @@
 import { lstat, readFile, readlink } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogEntrySchema } from "../../sandbox/src/schema/api-schemas.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
@@ -43,6 +43,16 @@ describe("function runner", () => {
     expect(before.json).toMatchObject({ name: "whoami", namespace: "dev", greeting: "hi from the stack", secret: null, url: sandbox.url, tokenDir: sandbox.tokenDir("dev", "whoami") });
     expect((await call(sandbox.url, "POST", "/system/secrets", admin, { name: "api-key", namespace: "dev", value: "k-123" })).status).toBe(202);
     expect(((await call(sandbox.url, "GET", "/function/whoami.dev/env", "")).json as { secret: string }).secret).toBe("k-123");
+  });
+
+  it("mounts secrets with the kubelet's atomic ..data layout, following updates and deletion", async () => {
+    const secretDir = join(dirname(sandbox.tokenDir("dev", "whoami")!), "secrets");
+    expect(await readlink(join(secretDir, "api-key"))).toBe(join("..data", "api-key"));
+    expect((await call(sandbox.url, "PUT", "/system/secrets", admin, { name: "api-key", namespace: "dev", value: "k-456" })).status).toBe(202);
+    expect(((await call(sandbox.url, "GET", "/function/whoami.dev/env", "")).json as { secret: string }).secret).toBe("k-456");
+    expect((await call(sandbox.url, "DELETE", "/system/secrets", admin, { name: "api-key", namespace: "dev" })).status).toBe(202);
+    expect(((await call(sandbox.url, "GET", "/function/whoami.dev/env", "")).json as { secret: string | null }).secret).toBeNull();
+    expect((await call(sandbox.url, "POST", "/system/secrets", admin, { name: "api-key", namespace: "dev", value: "k-123" })).status).toBe(202);
   });
 
   it("lets the function act with its own identity: exchange, then an authorised API call", async () => {

@@ -19,7 +19,7 @@ let sequence = 0;
  * `..<timestamp>/` directory, a `..data_tmp` symlink to it renamed onto `..data` (an atomic swap),
  * visible names as symlinks `name -> ..data/name`, and finally removal of the previous directory.
  */
-export async function writeAtomically(dir: string, files: Record<string, string>, mode = 0o600): Promise<void> {
+export async function writeAtomically(dir: string, files: Record<string, string | Buffer>, mode = 0o600): Promise<void> {
   await mkdir(dir, { recursive: true });
   const previous = await readlink(join(dir, DATA_LINK)).catch(() => undefined);
   const fresh = timestampDirName(new Date(), ++sequence);

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
 import type { LogStore } from "../logs/log-store.js";
+import { writeAtomically } from "../projection/atomic-writer.js";
 import { TokenProjector } from "../projection/token-projector.js";
 import type { FunctionRecord } from "../state/model.js";
 import { freePort } from "./free-port.js";
@@ -159,15 +160,25 @@ export class FunctionRunner {
     await rm(i.dir, { recursive: true, force: true });
   }
 
-  /** Rewrites the secret file in every running pod that mounts it (Kubernetes updates mounted secrets too). */
+  /** Rewrites the secret volume of every running pod that mounts it (Kubernetes updates mounted secrets too). */
   async refreshSecret(namespace: string, secret: string): Promise<void> {
     for (const i of this.instances.values()) {
       if (i.record.deployment.namespace !== namespace || !i.record.deployment.secrets.includes(secret)) continue;
-      const value = this.options.secretValue(namespace, secret);
-      const path = join(i.dir, "secrets", secret);
-      if (value) await writeFile(path, value, { mode: 0o600 });
-      else await rm(path, { force: true });
+      await this.writeSecrets(i.record, join(i.dir, "secrets"));
     }
+  }
+
+  /**
+   * Writes the deployment's secrets that exist into its secret volume with the kubelet's atomic
+   * `..data` swap (as for the token), so a function never reads a half-written or mixed set.
+   */
+  private async writeSecrets(record: FunctionRecord, secretDir: string): Promise<void> {
+    const files: Record<string, Buffer> = {};
+    for (const name of record.deployment.secrets) {
+      const value = this.options.secretValue(record.deployment.namespace, name);
+      if (value) files[name] = value;
+    }
+    await writeAtomically(secretDir, files, 0o600);
   }
 
   /** Stops every process. */
@@ -178,7 +189,7 @@ export class FunctionRunner {
   }
 
   private async start(record: FunctionRecord, restarts = 0): Promise<void> {
-    const { service, namespace, image, secrets, annotations, envVars } = record.deployment;
+    const { service, namespace, image, annotations, envVars } = record.deployment;
     const stack = this.options.stackImages.get(image)!;
     const key = `${namespace}/${service}`;
     const pod = `${service}-${randomBytes(4).toString("hex")}-${randomBytes(3).toString("hex").slice(0, 5)}`;
@@ -189,10 +200,7 @@ export class FunctionRunner {
       await this.ensureBuilt(stack.handler);
       const secretDir = join(dir, "secrets");
       await mkdir(secretDir, { recursive: true, mode: 0o700 });
-      for (const name of secrets) {
-        const value = this.options.secretValue(namespace, name);
-        if (value) await writeFile(join(secretDir, name), value, { mode: 0o600 });
-      }
+      await this.writeSecrets(record, secretDir);
       const serviceAccount = annotations[SERVICE_ACCOUNT_ANNOTATION] || "default";
       const expirationSeconds = this.options.tokenExpirationSeconds;
       instance.projector = new TokenProjector({
