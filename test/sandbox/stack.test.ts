@@ -53,6 +53,7 @@ describe("stack.yml", () => {
     ["functions:\n  fn: {lang: node-ts-iam, handler: ./fn}\n", /functions\.fn\.image: is required/],
     ["functions:\n  fn: {lang: node-ts-iam, handler: ./fn, image: x, secrets: s1}\n", /functions\.fn\.secrets: must be a list of strings/],
     ["functions: [a]\n", /functions: must be a mapping/],
+    ["functions:\n  fn: {lang: node-ts-iam, handler: ./fn, image: x, environment_file: [missing.yml]}\n", /functions\.fn\.environment_file\(missing\.yml\): cannot read .*missing\.yml \(ENOENT\)/],
   ])("refuses %j naming the field", async (text, message) => {
     const file = join(dir, "bad.yml");
     await writeFile(file, text);

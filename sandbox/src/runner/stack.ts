@@ -75,8 +75,17 @@ export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.e
     const image = requireString(file, `${at}.image`, f["image"]);
     const environment: Record<string, string> = {};
     for (const envFile of stringList(file, `${at}.environment_file`, f["environment_file"])) {
-      const content = parse(substituteEnv(await readFile(resolve(base, envFile), "utf8"), env)) as { environment?: Record<string, unknown> } | null;
-      Object.assign(environment, stringMap(file, `${at}.environment_file(${envFile}).environment`, content?.environment));
+      const field = `${at}.environment_file(${envFile})`;
+      const text = await readFile(resolve(base, envFile), "utf8").catch((err: NodeJS.ErrnoException) => {
+        throw new StackError(file, field, `cannot read ${resolve(base, envFile)} (${err.code ?? err.message})`);
+      });
+      let content: { environment?: Record<string, unknown> } | null;
+      try {
+        content = parse(substituteEnv(text, env)) as typeof content;
+      } catch {
+        throw new StackError(file, field, "is not valid YAML");
+      }
+      Object.assign(environment, stringMap(file, `${field}.environment`, content?.environment));
     }
     Object.assign(environment, stringMap(file, `${at}.environment`, f["environment"]));
     functions.push({
