@@ -19,7 +19,7 @@ import { LogStore } from "./logs/log-store.js";
 import { FunctionRunner, SERVICE_ACCOUNT_ANNOTATION } from "./runner/function-runner.js";
 import { loadStack, RUNNABLE_LANG, type Stack, type StackFunction } from "./runner/stack.js";
 import type { FunctionRecord } from "./state/model.js";
-import { DEFAULT_FUNCTION_NAMESPACE, StateStore } from "./state/state-store.js";
+import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
 /** This checkout's root (sandbox/src or sandbox/dist → ../..). */
@@ -186,7 +186,7 @@ async function deployStack(stack: Stack, store: StateStore, log: (line: string) 
     if (f.lang !== RUNNABLE_LANG) log(`stack function ${f.name} has lang ${f.lang}; it is recorded but only ${RUNNABLE_LANG} functions run here`);
     if (!store.namespace(namespace)) {
       log(`creating namespace ${namespace}`);
-      await store.mutate((s) => void s.namespaces.push({ name: namespace, labels: { openfaas: "1" }, annotations: { openfaas: "1" } }));
+      await store.mutate((s) => void s.namespaces.push(managedNamespace(namespace)));
     }
     const missing = f.secrets.filter((s) => !store.secret(s, namespace));
     if (missing.length > 0) log(`function ${f.name}: secret(s) ${missing.join(", ")} not found in ${namespace}; their files will be absent until created (POST /system/secrets)`);

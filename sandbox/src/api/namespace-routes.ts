@@ -3,13 +3,11 @@ import { httpError } from "../http/errors.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import type { NamespaceRecord, SandboxState } from "../state/model.js";
-import { findNamespace } from "../state/state-store.js";
+import { findNamespace, managedNamespace } from "../state/state-store.js";
 import { NamespaceInfoSchema } from "../schema/api-schemas.js";
 import { authenticate, isAllowed, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
 import { checkBody, requireName } from "./request-checks.js";
-
-const MANAGED = { openfaas: "1" };
 
 /** Namespace resources are `<ns>:*` (inferred), so `tenant-*:*` can manage every `tenant-` namespace. */
 export const namespaceResource = (name: string): string => `${name}:*`;
@@ -38,14 +36,13 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
     checkBody(body, NamespaceInfoSchema, "namespace");
     const name = requireName(body["name"], "name");
     requireAllowed(ctx, caller, "Namespace:Create", namespaceResource(name));
-    const labels = { ...((body["labels"] as Record<string, string> | null) ?? {}), ...MANAGED };
-    const annotations = { ...((body["annotations"] as Record<string, string> | null) ?? {}), ...MANAGED };
+    const created = managedNamespace(name, body["labels"] as Record<string, string> | null, body["annotations"] as Record<string, string> | null);
     // Checked on the store's draft, inside its write queue, so concurrent requests cannot both pass.
     await ctx.store.mutate((s) => {
       if (findNamespace(s, name)) throw httpError(409, `namespace ${name} already exists`);
-      s.namespaces.push({ name, labels, annotations });
+      s.namespaces.push(created);
     });
-    sendJson(res, 201, { name, labels, annotations });
+    sendJson(res, 201, created);
   });
 
   router.on("POST", "/system/namespace", () => {
@@ -59,14 +56,13 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
     checkBody(body, NamespaceInfoSchema, "namespace");
     if (body["name"] !== name) throw httpError(400, `body name "${String(body["name"]).slice(0, 63)}" does not match the path (${name})`, { field: "name" });
     requireAllowed(ctx, caller, "Namespace:Update", namespaceResource(name));
-    const labels = { ...((body["labels"] as Record<string, string> | null) ?? {}), ...MANAGED };
-    const annotations = { ...((body["annotations"] as Record<string, string> | null) ?? {}), ...MANAGED };
+    const updated = managedNamespace(name, body["labels"] as Record<string, string> | null, body["annotations"] as Record<string, string> | null);
     await ctx.store.mutate((s) => {
       const ns = requireNamespaceIn(s, name);
-      ns.labels = labels;
-      ns.annotations = annotations;
+      ns.labels = updated.labels;
+      ns.annotations = updated.annotations;
     });
-    sendJson(res, 202, { name, labels, annotations });
+    sendJson(res, 202, updated);
   });
 
   router.on("DELETE", "/system/namespace/:name", async (req, res, params) => {

@@ -7,10 +7,15 @@ import type { FunctionRecord, NamespaceRecord, SandboxState, SecretRecord } from
 export const DEFAULT_FUNCTION_NAMESPACE = "openfaas-fn";
 const MANAGED = { openfaas: "1" };
 
+/** A namespace record as OpenFaaS manages it: label and annotation `openfaas: "1"` always set (facts §4). */
+export function managedNamespace(name: string, labels?: Record<string, string> | null, annotations?: Record<string, string> | null): NamespaceRecord {
+  return { name, labels: { ...labels, ...MANAGED }, annotations: { ...annotations, ...MANAGED } };
+}
+
 function emptyState(): SandboxState {
   return {
     version: 1,
-    namespaces: [{ name: DEFAULT_FUNCTION_NAMESPACE, labels: { ...MANAGED }, annotations: { ...MANAGED } }],
+    namespaces: [managedNamespace(DEFAULT_FUNCTION_NAMESPACE)],
     functions: [],
     secrets: [],
   };
