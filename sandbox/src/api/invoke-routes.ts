@@ -67,6 +67,10 @@ function proxy(base: string, path: string, method: string, headers: Record<strin
       up.on("error", reject);
     });
     upstream.on("error", reject);
+    // A caller that goes away takes its invocation with it: the function sees the request close.
+    res?.once("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     if (Buffer.isBuffer(body)) upstream.end(body);
     else body.pipe(upstream);
   });
