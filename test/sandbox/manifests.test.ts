@@ -43,6 +43,8 @@ describe("manifest loading", () => {
     ["issuer without aud", "apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: i}\nspec: {iss: https://x}\n", "spec.aud", "is required"],
     ["issuer with a bad tokenExpiry", "apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: i}\nspec: {iss: https://x, aud: [a], tokenExpiry: soon}\n", "spec.tokenExpiry", "not a duration"],
     ["role with another principal key", "apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: r}\nspec: {policy: [p], principal: {'jwt:email': [a]}}\n", 'spec.principal["jwt:email"]', "only \"jwt:sub\""],
+    ["role with an empty principal list", "apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: r}\nspec: {policy: [p], principal: {'jwt:sub': []}}\n", 'spec.principal["jwt:sub"]', "at least one subject"],
+    ["condition with no values", policyDoc("    - sid: a\n      effect: Allow\n      action: [Function:List]\n      resource: ['*']\n      condition:\n        StringEqual:\n          jwt:sub: []\n"), 'spec.statement[0].condition["StringEqual"]["jwt:sub"]', "at least one value"],
     ["role matching nobody", "apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: r}\nspec: {policy: [p]}\n", "spec", "matches nobody"],
     ["unknown IAM kind", "apiVersion: iam.openfaas.com/v1\nkind: Group\nmetadata: {name: g}\n", "apiVersion/kind", "unknown IAM kind"],
     ["bad name", "apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: Bad_Name}\nspec: {principal: {'jwt:sub': [a]}}\n", "metadata.name", "DNS-1123"],

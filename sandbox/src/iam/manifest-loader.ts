@@ -122,8 +122,9 @@ function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail)
     });
   } else {
     const s = spec as { principal?: Record<string, string[]>; condition?: Condition; policy?: string[] };
-    for (const key of Object.keys(s.principal ?? {})) {
+    for (const [key, subjects] of Object.entries(s.principal ?? {})) {
       if (key !== "jwt:sub") throw fail(`spec.principal["${key}"]`, 'only "jwt:sub" is supported as a principal');
+      if (subjects.length === 0) throw fail(`spec.principal["${key}"]`, "must list at least one subject, or the Role matches nobody");
     }
     if (!s.principal && !s.condition) throw fail("spec", "a Role needs a principal or a condition, or it matches nobody");
     if (s.condition) checkCondition(s.condition, "spec.condition", fail);
@@ -133,8 +134,10 @@ function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail)
 function checkCondition(condition: Condition, field: string, fail: Fail): void {
   for (const [operator, keys] of Object.entries(condition)) {
     if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) throw fail(`${field}["${operator}"]`, `unknown operator; expected one of ${CONDITION_OPERATORS.join(", ")}`);
-    for (const key of Object.keys(keys)) {
+    for (const [key, values] of Object.entries(keys)) {
       if (!key.startsWith("jwt:") || key.length === 4) throw fail(`${field}["${operator}"]["${key}"]`, 'condition keys name a claim as "jwt:<claim>"');
+      // Values are ORed: an empty list can never hold, so the statement or Role would match nobody.
+      if (values.length === 0) throw fail(`${field}["${operator}"]["${key}"]`, "must list at least one value");
     }
   }
 }
