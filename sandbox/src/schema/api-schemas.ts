@@ -8,22 +8,27 @@ const stringMap: StructuralSchema = { type: "object", additionalProperties: { ty
 const nullableStringMap: StructuralSchema = { ...stringMap, nullable: true };
 const resources: StructuralSchema = { type: "object", nullable: true, properties: { memory: { type: "string" }, cpu: { type: "string" } } };
 
+/** The configuration fields `FunctionDeployment` sends and `FunctionStatus` reports back. */
+const functionConfigProperties: Record<string, StructuralSchema> = {
+  image: { type: "string" },
+  namespace: { type: "string" },
+  envProcess: { type: "string" },
+  constraints: { type: "array", items: { type: "string" } },
+  envVars: stringMap,
+  secrets: { type: "array", items: { type: "string" } },
+  labels: nullableStringMap,
+  annotations: nullableStringMap,
+  limits: resources,
+  requests: resources,
+  readOnlyRootFilesystem: { type: "boolean" },
+};
+
 export const FunctionDeploymentSchema: StructuralSchema = {
   type: "object",
   required: ["service", "image"],
   properties: {
     service: { type: "string" },
-    image: { type: "string" },
-    namespace: { type: "string" },
-    envProcess: { type: "string" },
-    constraints: { type: "array", items: { type: "string" } },
-    envVars: stringMap,
-    secrets: { type: "array", items: { type: "string" } },
-    labels: nullableStringMap,
-    annotations: nullableStringMap,
-    limits: resources,
-    requests: resources,
-    readOnlyRootFilesystem: { type: "boolean" },
+    ...functionConfigProperties,
     registryAuth: { type: "string" },
     network: { type: "string" },
   },
@@ -34,17 +39,7 @@ export const FunctionStatusSchema: StructuralSchema = {
   required: ["name", "image"],
   properties: {
     name: { type: "string" },
-    image: { type: "string" },
-    namespace: { type: "string" },
-    envProcess: { type: "string" },
-    envVars: stringMap,
-    constraints: { type: "array", items: { type: "string" } },
-    secrets: { type: "array", items: { type: "string" } },
-    labels: nullableStringMap,
-    annotations: nullableStringMap,
-    limits: resources,
-    requests: resources,
-    readOnlyRootFilesystem: { type: "boolean" },
+    ...functionConfigProperties,
     invocationCount: { type: "number" },
     replicas: { type: "number" },
     availableReplicas: { type: "number" },

@@ -19,13 +19,14 @@ export interface FunctionUsage {
   totalMemoryBytes?: number;
 }
 
-/** A function to deploy or update (`FunctionDeployment`). */
-export interface FunctionDeployment {
-  /** Function name (RFC 1123 label). */
-  service: string;
+/**
+ * The configuration a function is deployed with; `FunctionDeployment` sends it, `FunctionStatus`
+ * reports it back (the spec repeats the same fields in both schemas).
+ */
+export interface FunctionConfig {
   /** Container image. */
   image: string;
-  /** Target namespace (provider default, typically `openfaas-fn`, when omitted). */
+  /** Namespace (provider default, typically `openfaas-fn`, when omitted). */
   namespace?: string;
   /** The `fprocess` the watchdog forks. */
   envProcess?: string;
@@ -47,32 +48,16 @@ export interface FunctionDeployment {
   readOnlyRootFilesystem?: boolean;
 }
 
+/** A function to deploy or update (`FunctionDeployment`). */
+export interface FunctionDeployment extends FunctionConfig {
+  /** Function name (RFC 1123 label). */
+  service: string;
+}
+
 /** A deployed function as the gateway reports it (`FunctionStatus`). */
-export interface FunctionStatus {
+export interface FunctionStatus extends FunctionConfig {
   /** Function name. */
   name: string;
-  /** Container image. */
-  image: string;
-  /** Namespace. */
-  namespace?: string;
-  /** The `fprocess`. */
-  envProcess?: string;
-  /** Environment variables. */
-  envVars?: Record<string, string>;
-  /** Placement constraints. */
-  constraints?: string[];
-  /** Mounted secrets. */
-  secrets?: string[];
-  /** Labels. */
-  labels?: Record<string, string> | null;
-  /** Annotations. */
-  annotations?: Record<string, string> | null;
-  /** Resource limits. */
-  limits?: FunctionResources | null;
-  /** Resource requests. */
-  requests?: FunctionResources | null;
-  /** Read-only root filesystem. */
-  readOnlyRootFilesystem?: boolean;
   /** Invocations counted by the gateway. */
   invocationCount?: number;
   /** Desired replicas. */
