@@ -12,6 +12,15 @@ if (!existsSync(resolve(referenceDir, "openfaas-gateway.openapi.yml"))) {
 }
 process.env.OPENFAAS_REFERENCE_DIR = referenceDir;
 
+// The real faas-cli and of-watchdog (test peers, never copied) live beside the reference; OPENFAAS_PEERS_DIR overrides.
+const peersDir = resolve(process.env.OPENFAAS_PEERS_DIR ?? resolve(import.meta.dirname, "../shared/peers"));
+for (const binary of ["faas-cli", "of-watchdog"]) {
+  if (!existsSync(resolve(peersDir, binary))) {
+    throw new Error(`conformance: ${binary} not found in ${peersDir}. Place shared/peers beside the checkout or set OPENFAAS_PEERS_DIR.`);
+  }
+}
+process.env.OPENFAAS_PEERS_DIR = peersDir;
+
 export default defineConfig({
   test: {
     include: ["test/conformance/**/*.test.ts"],
