@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IAM_CRD_SCHEMAS, loadManifests, validateStructure } from "@node-ts-iam/sandbox";
@@ -70,43 +69,5 @@ describe("policy scopes", () => {
       spec: { statement: [{ sid: "s", effect: "Deny", action: ["Function:Read"], resource: ["dev"] }] },
     };
     expect(validate(iamSchemas["Policy"]!, bad)).toHaveLength(3);
-  });
-});
-
-describe("real-cluster token routes (functions/cluster)", () => {
-  const cluster = readManifests(join(repoRoot, "functions", "cluster"));
-
-  it("the Kyverno policy mounts a gateway-audience token where the SDK reads it, on pods the stack labels", () => {
-    const policy = cluster.find((m) => m.kind === "ClusterPolicy")!;
-    expect(policy.apiVersion).toBe("kyverno.io/v1");
-    const rule = (policy.spec as { rules: Record<string, unknown>[] }).rules[0] as {
-      match: { any: { resources: { kinds: string[]; selector: { matchLabels: Record<string, string> } } }[] };
-      mutate: { patchStrategicMerge: { spec: { volumes: { name: string; projected: { sources: { serviceAccountToken: Record<string, unknown> }[] } }[]; containers: { volumeMounts: { name: string; mountPath: string; readOnly: boolean }[] }[] } } };
-    };
-    expect(rule.match.any[0]!.resources.kinds).toEqual(["Pod"]);
-    expect(rule.match.any[0]!.resources.selector.matchLabels).toEqual({ "openfaas-iam/token": "true" });
-    const [volume] = rule.mutate.patchStrategicMerge.spec.volumes;
-    const token = volume!.projected.sources[0]!.serviceAccountToken as { audience: string; path: string; expirationSeconds: number };
-    expect(token.path).toBe("openfaas-token");
-    expect(token.audience).toMatch(/^https:\/\//);
-    expect(token.expirationSeconds).toBeGreaterThanOrEqual(600);
-    expect(rule.mutate.patchStrategicMerge.spec.containers[0]!.volumeMounts).toEqual([
-      { name: volume!.name, mountPath: "/var/secrets/tokens", readOnly: true },
-    ]);
-  });
-
-  it("the JwtIssuer variant loads in the sandbox; the Kyverno policy is skipped there, as it is not IAM", async () => {
-    const warnings: string[] = [];
-    const loaded = await loadManifests([join(repoRoot, "functions", "cluster")], (line) => warnings.push(line));
-    expect(loaded.issuers.map((i) => i.name)).toEqual(["kubernetes"]);
-    expect(warnings.join("\n")).toMatch(/ClusterPolicy/);
-  });
-
-  it("the JwtIssuer variant accepts the API server audience and states its risk", () => {
-    const issuer = cluster.find((m) => m.kind === "JwtIssuer")!;
-    const spec = issuer.spec as { iss: string; aud: string[] };
-    expect(spec.iss).toBe(CLUSTER_ISSUER);
-    expect(spec.aud).toContain(CLUSTER_ISSUER);
-    expect(readFileSync(issuer.file, "utf8")).toMatch(/RISK:/);
   });
 });
