@@ -90,6 +90,11 @@ describe("token exchange", () => {
     expect(r.body["expires_in"]).toBe(1800);
   });
 
+  it("accepts an iat a few seconds ahead (within the 5 s leeway)", async () => {
+    const r = await exchange(sandbox.url, form(await ci.sign(ciClaims({ iat: now() + 3 }))));
+    expect(r.status, r.text).toBe(200);
+  });
+
   it("also accepts the fields in the query string of the POST", async () => {
     const r = await exchange(sandbox.url, new URLSearchParams(), `?${new URLSearchParams(form(good))}`);
     expect(r.status, r.text).toBe(200);
@@ -101,7 +106,12 @@ type Hostile = [string, () => Promise<Record<string, string> | URLSearchParams> 
 const hostile: Hostile[] = [
   ["expired", async () => form(await ci.sign(ciClaims({ exp: now() - 60, iat: now() - 700, nbf: now() - 700 }))), /has expired/],
   ["future nbf", async () => form(await ci.sign(ciClaims({ nbf: now() + 300 }))), /not valid yet/],
-  ["wrong aud (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ aud: ["urn:other"] }))), /audience.*not valid for JwtIssuer "ci"/],
+  ["wrong aud (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ aud: ["urn:other"] }))), /audience.*not valid for JwtIssuer 'ci'/],
+  ["iat an hour in the future (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ iat: now() + 3600 }))), /issued in the future \(iat is more than 5 s ahead/],
+  ["iat 30 s in the future", async () => form(await ci.sign(ciClaims({ iat: now() + 30 }))), /issued in the future/],
+  ["unregistered issuer with a quote, a backslash and non-ASCII in iss", () => form(tamper(good, (c) => (c["iss"] = 'https://evil"\\\u2028\u00e9.example'))), /issuer 'https:\/\/evil'\/\?\?\.example' is not registered/],
+  ["algorithm with a quote and a backslash", () => form(withHeader(good, { alg: 'RS"2\\56' })), /algorithm 'RS'2\/56' is not allowed/],
+  ["audience with quotes, a backslash and a newline", () => form(good, { audience: 'a"b\\c\nd' }), /audience 'a'b\/c\?d' is not valid/],
   ["no exp claim", async () => form(await ci.sign({ iss: CI_ISS, sub: "ci-bot", aud: [CI_AUD], iat: now() })), /exp/],
   ["forged kubernetes token with the sandbox key's kid", async () => form(await forgeGood({ exp: now() - 120, iat: now() - 4000, nbf: now() - 4000 })), /signature verification failed/],
   ["empty subject_token", () => form(""), /missing field subject_token/],
@@ -172,6 +182,8 @@ describe("hostile subject tokens: none accepted", () => {
     expect(r.status, r.text).toBe(400);
     expectSchema(r.body, OAuthErrorSchema);
     expect(String(r.body["error_description"])).toMatch(description);
+    // RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, ASCII only).
+    expect(String(r.body["error_description"])).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/);
     // No token (or a recognisable part of one) in the refusal.
     const subject = fields instanceof URLSearchParams ? (fields.get("subject_token") ?? "") : (fields["subject_token"] ?? "");
     for (const part of subject.split(".").filter((p) => p.length > 16)) expect(r.text).not.toContain(part.slice(0, 16));
