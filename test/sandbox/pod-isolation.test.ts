@@ -109,6 +109,13 @@ describe("deployments cannot reach the host or another pod", () => {
     expect(r.status, r.text).toBe(202);
   });
 
+  it("probes a ready_path without a leading slash on the pod itself (as the template serves it), never on another host", async () => {
+    const r = await call(sandbox.url, "POST", "/system/functions", admin, { service: "ready-path", image: IMAGE, namespace: "dev", envVars: { ready_path: "@example.invalid/_/ready" } });
+    expect(r.status, r.text).toBe(202);
+    expect(sandbox.functions.some((f) => f.name === "ready-path")).toBe(true);
+    expect((await call(sandbox.url, "DELETE", "/system/functions", admin, { functionName: "ready-path", namespace: "dev" })).status).toBe(202);
+  });
+
   it("refuses the NODE_OPTIONS --import attack deployed with a function's own identity, and runs nothing", async () => {
     const r = await call(sandbox.url, "POST", "/system/functions", deployer, { service: "evil", image: IMAGE, namespace: "dev", envVars: { NODE_OPTIONS: importAttack() } });
     expect(r.status, r.text).toBe(400);

@@ -227,7 +227,10 @@ export class FunctionRunner {
       const tmpDir = join(dir, "tmp");
       await mkdir(homeDir, { mode: 0o700 });
       await mkdir(tmpDir, { mode: 0o700 });
-      const readyPath = envVars["ready_path"] || DEFAULT_READY_PATH;
+      // As the template server reads it: a path without a leading "/" gets one. Probing it unprefixed
+      // would put it in the URL's authority ("@host/") and send the probe to another machine.
+      const wanted = envVars["ready_path"] || DEFAULT_READY_PATH;
+      const readyPath = wanted.startsWith("/") ? wanted : `/${wanted}`;
       const env = podEnvironment(envVars, {
         name: service,
         namespace,
