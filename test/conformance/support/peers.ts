@@ -13,9 +13,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { cleanEnv as peerEnv, freePort } from "../../template/support/process.js";
+
+export { freePort, peerEnv };
 
 /** Where the peer binaries are (set by the conformance config; resolved here too for direct use). */
 export const PEERS_DIR = resolve(process.env["OPENFAAS_PEERS_DIR"] ?? resolve(import.meta.dirname, "../../../../shared/peers"));
@@ -70,27 +72,6 @@ export async function machineLock(name: string, timeoutMs = 180_000): Promise<()
     if (Date.now() > deadline) throw new Error(`conformance: machine lock ${name} still held by pid ${owner} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** A port nobody listens on right now (on 127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-/** The environment without npm's and vitest's variables (they would steer child programs). */
-export function peerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.toLowerCase().startsWith("npm_") && key !== "NODE_OPTIONS" && !key.startsWith("VITEST")) env[key] = value;
-  }
-  return { ...env, ...extra };
 }
 
 /** The outcome of one faas-cli run. */
