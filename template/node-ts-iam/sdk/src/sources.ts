@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { checkTimeout, TokenSourceError } from "./errors.js";
-import { parseTokenResponse, postTokenForm } from "./exchange.js";
+import { DEFAULT_MAX_LIFETIME_MS, parseTokenResponse, postTokenForm } from "./exchange.js";
 import { decodeJwtPayload, payloadExpiresAt } from "./jwt.js";
 import { safeCause } from "./redact.js";
 import { TokenCache, type Clock, type TokenLifecycleOptions } from "./token.js";
@@ -161,6 +161,8 @@ export interface ClientCredentialsOptions extends TokenLifecycleOptions {
   timeoutMs?: number;
   /** Lifetime assumed when the response gives none (default 60 s). */
   assumedLifetimeSeconds?: number;
+  /** Ceiling of a token's lifetime in milliseconds, whatever the response says (default 86,400,000 = 24 h). */
+  maxLifetimeMs?: number;
   /** undici dispatcher (default: the SDK's shared Agent). */
   dispatcher?: Dispatcher;
 }
@@ -175,19 +177,16 @@ export class ClientCredentialsTokenSource implements TokenSource {
   constructor(options: ClientCredentialsOptions) {
     if (!options.clientId || !options.clientSecret) throw new TokenSourceError("client credentials need clientId and clientSecret");
     checkTimeout(options.timeoutMs, "timeoutMs", false);
+    checkTimeout(options.maxLifetimeMs, "maxLifetimeMs", false);
     const clientSecret = options.clientSecret;
+    const lifetime = { assumedSeconds: options.assumedLifetimeSeconds ?? 60, maxSeconds: (options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS) / 1000 };
     this.#cache = new TokenCache(async () => {
       const form = new URLSearchParams({ grant_type: "client_credentials", client_id: options.clientId, client_secret: clientSecret });
       const scope = typeof options.scope === "string" ? options.scope : (options.scope ?? []).join(" ");
       if (scope) form.set("scope", scope);
       if (options.audience) form.set("audience", options.audience);
-      const res = await postTokenForm(options.tokenURL, form, {
-        timeoutMs: options.timeoutMs,
-        dispatcher: options.dispatcher,
-        secrets: [clientSecret],
-      });
-      const field = options.use ?? "access_token";
-      const parsed = parseTokenResponse(res.body, res.site, res.status, field, options.assumedLifetimeSeconds ?? 60);
+      const res = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, dispatcher: options.dispatcher });
+      const parsed = parseTokenResponse(res.body, res, options.use ?? "access_token", lifetime);
       return { value: parsed.accessToken, lifetimeMs: parsed.expiresIn * 1000 };
     }, options);
   }
