@@ -22,7 +22,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /**
    * Largest response body this call reads, in bytes (default: the client's `maxResponseBytes`);
-   * a longer one fails with `ERR_RESPONSE_TOO_LARGE`. `Infinity` lifts the limit.
+   * a longer one fails with `ERR_RESPONSE_TOO_LARGE`. `Infinity` lifts the limit. A log stream
+   * has no total limit, only one per line (`maxLogLineBytes`).
    */
   maxResponseBytes?: number;
 }

@@ -1,7 +1,7 @@
 /**
  * Subject-token sources: where the identity that gets exchanged comes from.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { checkTimeout, TokenSourceError } from "./errors.js";
@@ -74,9 +74,9 @@ export class ServiceAccountTokenSource implements TokenSource {
 
   /** One read of the file: the trimmed token and its `exp` (decoded once, here). */
   async #readOnce(): Promise<{ value: string; expiresAt: number | undefined }> {
-    let raw: string;
+    let raw: string | undefined;
     try {
-      raw = await readFile(this.path, "utf8");
+      raw = await readAtMost(this.path, TOKEN_FILE_BYTES);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === "ENOENT") {
@@ -87,11 +87,33 @@ export class ServiceAccountTokenSource implements TokenSource {
       }
       throw new TokenSourceError(`cannot read token file ${this.path}`, safeCause(error));
     }
+    if (raw === undefined) throw new TokenSourceError(`token file ${this.path} is larger than ${TOKEN_FILE_BYTES} bytes`);
     const value = raw.trim();
     if (value === "") throw new TokenSourceError(`token file ${this.path} is empty`);
     const payload = decodeJwtPayload(value);
     if (payload === undefined) throw new TokenSourceError(`token file ${this.path} does not hold a JWT`);
     return { value, expiresAt: payloadExpiresAt(payload) };
+  }
+}
+
+/** Largest token file read (64 KiB): a projected token is 1-2 KiB; a larger file (or a device) is not one. */
+const TOKEN_FILE_BYTES = 64 * 1024;
+
+/** The file's text, or `undefined` when it holds more than `limitBytes` (it is never read further). */
+async function readAtMost(path: string, limitBytes: number): Promise<string | undefined> {
+  // One open: a kubelet `..data` swap after it cannot mix two tokens in one read.
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(limitBytes + 1);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, null);
+      if (bytesRead === 0) return buffer.toString("utf8", 0, size);
+      size += bytesRead;
+      if (size > limitBytes) return undefined;
+    }
+  } finally {
+    await handle.close();
   }
 }
 
