@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   exchangeToken,
+  InvalidArgumentError,
   InvalidResponseError,
   NotFoundError,
   OAuthError,
@@ -120,6 +121,40 @@ describe("exchangeToken response validation", () => {
     expect(fromJwt.expiresIn).toBeLessThanOrEqual(300);
     answerWith(200, { access_token: jwt, token_type: "Bearer", expires_in: 7200 });
     expect((await exchangeToken({ tokenURL, subjectToken: "s" })).expiresIn).toBeLessThanOrEqual(300);
+  });
+});
+
+describe("exchangeToken lifetime ceiling", () => {
+  it("keeps an opaque token no longer than 24 h, however long expires_in says (1e10 s = 317 years)", async () => {
+    answerWith(200, { access_token: "opaque", token_type: "Bearer", expires_in: 1e10 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 86_400, expiresInSource: "response" });
+    answerWith(200, { access_token: "opaque", token_type: "Bearer", expires_in: "10000000000" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 86_400 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs: 600_000 })).toMatchObject({ expiresIn: 600 });
+    // Below the ceiling, the response's own value stands.
+    answerWith(200, { access_token: "opaque", token_type: "Bearer", expires_in: 3600 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 3600 });
+  });
+
+  it("keeps a JWT no longer than its own exp when expires_in is huge, and no longer than the ceiling when exp is far", async () => {
+    const soon = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 300 });
+    answerWith(200, { access_token: soon, token_type: "Bearer", expires_in: 1e10 });
+    const capped = await exchangeToken({ tokenURL, subjectToken: "s" });
+    expect(capped.expiresIn).toBeGreaterThan(290);
+    expect(capped.expiresIn).toBeLessThanOrEqual(300);
+    const far = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 1e10 });
+    answerWith(200, { access_token: far, token_type: "Bearer" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 86_400, expiresInSource: "jwt" });
+    answerWith(200, { access_token: far, token_type: "Bearer", expires_in: 1e10 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs: 120_000 })).toMatchObject({ expiresIn: 120 });
+  });
+
+  it("caps the assumed lifetime too, and refuses a ceiling that is not a positive finite number", async () => {
+    answerWith(200, { access_token: "opaque", token_type: "Bearer" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", assumedLifetimeSeconds: 7200, maxLifetimeMs: 60_000 })).toMatchObject({ expiresIn: 60, expiresInSource: "assumed" });
+    for (const maxLifetimeMs of [0, -1, Infinity, Number.NaN]) {
+      await expect(exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
   });
 });
 

@@ -126,3 +126,44 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   });
   return Object.assign(server, { exchanges, issued, revoked });
 }
+
+/** How a streamed answer ended. */
+export interface StreamOutcome {
+  /** Body bytes written before the end. */
+  written: number;
+  /** Whether all of it was written (false: the client dropped the connection first). */
+  finished: boolean;
+}
+
+/**
+ * Streams `total` bytes of `fill` (after `prefix`) in 64 KiB chunks, waiting for `drain` as a real
+ * server would, and resolves when the body is complete or the client has closed the connection.
+ * Nothing of size `total` is ever held in memory here.
+ */
+export function streamBody(res: ServerResponse, total: number, options: { prefix?: string; fill?: string; status?: number; headers?: Record<string, string> } = {}): Promise<StreamOutcome> {
+  const chunk = Buffer.alloc(64 * 1024, options.fill ?? " ");
+  res.writeHead(options.status ?? 200, { "content-type": "application/json", ...options.headers });
+  let written = 0;
+  return new Promise((resolve) => {
+    let done = false;
+    const end = (finished: boolean): void => {
+      if (done) return;
+      done = true;
+      resolve({ written, finished });
+    };
+    res.on("close", () => end(written >= total));
+    const pump = (): void => {
+      if (written === 0 && options.prefix) {
+        res.write(options.prefix);
+        written += Buffer.byteLength(options.prefix);
+      }
+      while (written < total && !res.destroyed) {
+        const piece = total - written >= chunk.length ? chunk : chunk.subarray(0, total - written);
+        written += piece.length;
+        if (!res.write(piece)) return void res.once("drain", pump);
+      }
+      if (!res.destroyed) res.end();
+    };
+    pump();
+  });
+}

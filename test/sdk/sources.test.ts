@@ -97,6 +97,19 @@ describe("ServiceAccountTokenSource reads", () => {
     await expect(source.token()).rejects.toBeInstanceOf(TokenSourceError);
   });
 
+  it("refuses a token file over 64 KiB without reading it whole (and reads one of exactly 64 KiB)", async () => {
+    const token = saToken();
+    const big = join(dir, "big-token");
+    await writeFile(big, token + " ".repeat(64 * 1024 - token.length));
+    expect(await new ServiceAccountTokenSource({ path: big }).token()).toBe(token);
+    await writeFile(big, token + " ".repeat(64 * 1024 - token.length + 1));
+    const error = await new ServiceAccountTokenSource({ path: big }).token().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TokenSourceError);
+    expect((error as Error).message).toMatch(/larger than 65536 bytes/);
+    // A device that never ends is refused too, instead of filling memory.
+    await expect(new ServiceAccountTokenSource({ path: "/dev/zero" }).token()).rejects.toThrow(/larger than/);
+  });
+
   it("reports an unreadable file", async () => {
     if (process.getuid?.() === 0) {
       // root reads anything: use a directory in place of the file instead.
@@ -157,6 +170,26 @@ describe("ClientCredentialsTokenSource", () => {
     const error = await new ClientCredentialsTokenSource({ tokenURL: idp.url, clientId: "c", clientSecret: "s" }).token().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthError);
     expect((error as OAuthError).error).toBe("invalid_client");
+  });
+
+  it("keeps a token no longer than maxLifetimeMs (default 24 h), whatever expires_in says", async () => {
+    let now = 1_000_000;
+    reply = (res) => json(res, 200, { access_token: "forever", token_type: "Bearer", expires_in: 1e10 });
+    const options = { tokenURL: idp.url, clientId: "c", clientSecret: "s", clock: () => now, refreshWindowMs: 0, expiryMarginMs: 0 };
+    for (const [source, lifetimeMs] of [
+      [new ClientCredentialsTokenSource(options), 86_400_000],
+      [new ClientCredentialsTokenSource({ ...options, maxLifetimeMs: 60_000 }), 60_000],
+    ] as const) {
+      now = 1_000_000;
+      const before = idp.seen.length;
+      await source.token();
+      now += lifetimeMs - 1;
+      await source.token();
+      expect(idp.seen.length - before).toBe(1);
+      now += 1;
+      await source.token();
+      expect(idp.seen.length - before).toBe(2);
+    }
   });
 
   it("refuses missing credentials", () => {

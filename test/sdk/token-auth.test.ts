@@ -101,6 +101,22 @@ describe("TokenAuth cache and lifecycle", () => {
     expect(await a.token()).toBe("tok-2");
   });
 
+  it("exchanges again after 24 h (or maxLifetimeMs) even when the server said expires_in 1e10", async () => {
+    script.push((_req, res) => json(res, 200, { access_token: "forever", token_type: "Bearer", expires_in: 1e10 }));
+    const a = auth({ refreshWindowMs: 0, expiryMarginMs: 0 });
+    expect(await a.token()).toBe("forever");
+    now += 86_400_000 - 1;
+    expect(await a.token()).toBe("forever");
+    now += 1;
+    expect(await a.token()).toBe("tok-2");
+    script.push((_req, res) => json(res, 200, { access_token: "forever", token_type: "Bearer", expires_in: 1e10 }));
+    const short = auth({ refreshWindowMs: 0, expiryMarginMs: 0, maxLifetimeMs: 60_000 });
+    expect(await short.token()).toBe("forever");
+    now += 60_000;
+    expect(await short.token()).toBe("tok-4");
+    expect(() => auth({ maxLifetimeMs: 0 })).toThrow(/maxLifetimeMs/);
+  });
+
   it("caps the soft window at half the lifetime so short tokens are not refreshed on every call", async () => {
     script.push((_req, res) => json(res, 200, { access_token: "short", token_type: "Bearer", expires_in: 20 }));
     const a = auth({ refreshWindowMs: 300_000, expiryMarginMs: 10_000 });

@@ -5,7 +5,7 @@
 import type { Dispatcher } from "undici";
 import { checkTimeout, OpenFaaSError, TokenSourceError } from "./errors.js";
 import { exchangeToken } from "./exchange.js";
-import { safeCause } from "./redact.js";
+import { withheldCause } from "./redact.js";
 import type { TokenSource } from "./sources.js";
 import { TokenCache, type TokenCacheStats, type TokenLifecycleOptions } from "./token.js";
 
@@ -61,6 +61,11 @@ export interface TokenAuthOptions extends TokenLifecycleOptions {
   /** Lifetime assumed when the response gives neither `expires_in` nor a JWT `exp` (default 60,000 ms). */
   assumedLifetimeMs?: number;
   /**
+   * Ceiling of an access token's lifetime (default 86,400,000 ms = 24 h): the token is kept no
+   * longer than this, nor past its own `exp` when it is a JWT, whatever `expires_in` says.
+   */
+  maxLifetimeMs?: number;
+  /**
    * Timeout of one exchange request, and separately of reading the subject token for it (default
    * 10,000 ms each); a call's own deadline bounds the whole.
    */
@@ -82,6 +87,7 @@ export class TokenAuth implements ClientAuth {
 
   constructor(options: TokenAuthOptions) {
     checkTimeout(options.exchangeTimeoutMs, "exchangeTimeoutMs", false);
+    checkTimeout(options.maxLifetimeMs, "maxLifetimeMs", false);
     this.#options = options;
     const timeoutMs = options.exchangeTimeoutMs ?? 10_000;
     this.#cache = new TokenCache(async () => {
@@ -91,7 +97,7 @@ export class TokenAuth implements ClientAuth {
         subjectToken = await options.source.token(signal);
       } catch (error) {
         // A custom source's error could quote what it read; only OpenFaaS errors pass through as they are.
-        throw error instanceof OpenFaaSError ? error : new TokenSourceError("token source failed", safeCause(error, [], 0, true));
+        throw error instanceof OpenFaaSError ? error : new TokenSourceError("token source failed", withheldCause(error));
       }
       const exchanged = await exchangeToken({
         tokenURL: options.tokenURL,
@@ -100,6 +106,7 @@ export class TokenAuth implements ClientAuth {
         audience: options.audience,
         timeoutMs,
         assumedLifetimeSeconds: (options.assumedLifetimeMs ?? 60_000) / 1000,
+        ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
       return { value: exchanged.accessToken, lifetimeMs: exchanged.expiresIn * 1000 };

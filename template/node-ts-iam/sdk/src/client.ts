@@ -4,7 +4,7 @@
 import type { Dispatcher } from "undici";
 import type { ClientAuth } from "./auth.js";
 import { configFromEnv, sharedServiceAccountAuth } from "./config.js";
-import { checkTimeout, InvalidArgumentError } from "./errors.js";
+import { checkBytes, checkTimeout, InvalidArgumentError } from "./errors.js";
 import * as functions from "./functions.js";
 import type { ClientHooks } from "./hooks.js";
 import { getInfo } from "./info.js";
@@ -27,6 +27,9 @@ import type {
   SecretDescription,
 } from "./types.js";
 
+/** Default `maxResponseBytes`: 8 MiB, thousands of functions' status in one list. */
+const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
 /** Options of {@link Client}. */
 export interface ClientOptions {
   /** Gateway base URL, e.g. `http://gateway.openfaas:8080`. */
@@ -37,6 +40,20 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Deadline of one attempt; an idempotent attempt that exceeds it is retried (default: none). */
   attemptTimeoutMs?: number;
+  /**
+   * Longest pause between two chunks of a response body, per attempt (default 10,000 ms): a body
+   * that stalls after its head fails the attempt with `ERR_TIMEOUT`, and an idempotent call is
+   * retried within its deadline. Not applied to log streams, which may idle.
+   */
+  bodyIdleTimeoutMs?: number;
+  /**
+   * Largest response body read, in bytes (default 8 MiB; API JSON and invoke results): a longer
+   * one fails with `ERR_RESPONSE_TOO_LARGE` and its connection is dropped. Per call:
+   * `CallOptions.maxResponseBytes`. `Infinity` lifts the limit.
+   */
+  maxResponseBytes?: number;
+  /** Longest log line read from a log stream, in bytes (default 256 KiB); a longer one fails with `ERR_RESPONSE_TOO_LARGE`. */
+  maxLogLineBytes?: number;
   /** Retry limit, or the full retry policy (default 2 retries, full jitter from 100 ms, cap 2 s). */
   retries?: number | RetryOptions;
   /** Request lifecycle hooks. */
@@ -73,6 +90,9 @@ export class Client {
     if (url.username || url.password) throw new InvalidArgumentError("gatewayURL must not carry credentials; use BasicAuth");
     checkTimeout(options.timeoutMs, "timeoutMs", true);
     checkTimeout(options.attemptTimeoutMs, "attemptTimeoutMs", false);
+    checkTimeout(options.bodyIdleTimeoutMs, "bodyIdleTimeoutMs", false);
+    checkBytes(options.maxResponseBytes, "maxResponseBytes", true);
+    checkBytes(options.maxLogLineBytes, "maxLogLineBytes", false);
     this.gatewayURL = url;
     this.#functionTokens = options.functionTokens ?? false;
     this.#pipeline = new Pipeline({
@@ -84,6 +104,9 @@ export class Client {
       hooks: options.hooks ?? {},
       dispatcher: options.dispatcher,
       userAgent: options.userAgent ?? "node-ts-iam-sdk",
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 10_000,
+      maxLogLineBytes: options.maxLogLineBytes ?? 256 * 1024,
     });
   }
 

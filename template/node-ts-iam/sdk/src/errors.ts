@@ -19,6 +19,7 @@ export const OPENFAAS_ERROR_CODES = [
   "ERR_OAUTH",
   "ERR_TOKEN_SOURCE",
   "ERR_INVALID_RESPONSE",
+  "ERR_RESPONSE_TOO_LARGE",
   "ERR_INVALID_ARGUMENT",
 ] as const;
 
@@ -165,7 +166,11 @@ export class TokenSourceError extends OpenFaaSError {
   }
 }
 
-/** A 2xx response whose body does not have the documented shape. */
+/**
+ * A response the SDK cannot use: a 2xx body without the documented shape (`ERR_INVALID_RESPONSE`),
+ * or a body or log line longer than the SDK reads (`ERR_RESPONSE_TOO_LARGE`, with `limitBytes`;
+ * the connection was dropped at the limit).
+ */
 export class InvalidResponseError extends OpenFaaSError {
   /** HTTP method of the request. */
   readonly method: string;
@@ -173,13 +178,24 @@ export class InvalidResponseError extends OpenFaaSError {
   readonly path: string;
   /** HTTP status of the malformed response. */
   readonly status: number;
+  /** The limit that was exceeded, in bytes (only with `ERR_RESPONSE_TOO_LARGE`). */
+  readonly limitBytes: number | undefined;
   /** @internal */
-  constructor(site: RequestSite, status: number, problem: string) {
-    super("ERR_INVALID_RESPONSE", `${site.method} ${site.path}: invalid response (HTTP ${status}): ${problem}`);
+  constructor(site: RequestSite, status: number, problem: string, limitBytes?: number) {
+    super(
+      limitBytes === undefined ? "ERR_INVALID_RESPONSE" : "ERR_RESPONSE_TOO_LARGE",
+      `${site.method} ${site.path}: invalid response (HTTP ${status}): ${problem}`,
+    );
     this.method = site.method;
     this.path = site.path;
     this.status = status;
+    this.limitBytes = limitBytes;
   }
+}
+
+/** @internal A body (or log line) over the SDK's limit: never quoted, only measured. */
+export function responseTooLarge(site: RequestSite, status: number, what: string, limitBytes: number): InvalidResponseError {
+  return new InvalidResponseError(site, status, `${what} is larger than ${limitBytes} bytes`, limitBytes);
 }
 
 /** A method was called with an argument the gateway would reject (e.g. a name that is not an RFC 1123 label). */
@@ -208,7 +224,17 @@ export function statusError(site: RequestSite, status: number, gatewayMessage: s
 
 /** @internal Checks a timeout option: a positive number of milliseconds (`Infinity` only where `allowInfinite`). */
 export function checkTimeout(value: number | undefined, name: string, allowInfinite: boolean): void {
+  checkPositive(value, name, "milliseconds", allowInfinite);
+}
+
+/** @internal Checks a size limit option: a positive whole number of bytes (`Infinity` only where `allowInfinite`). */
+export function checkBytes(value: number | undefined, name: string, allowInfinite: boolean): void {
+  if (value !== undefined && Number.isFinite(value) && !Number.isInteger(value)) throw new InvalidArgumentError(`${name} must be a whole number of bytes`);
+  checkPositive(value, name, "bytes", allowInfinite);
+}
+
+function checkPositive(value: number | undefined, name: string, unit: string, allowInfinite: boolean): void {
   if (value === undefined) return;
   const ok = typeof value === "number" && value > 0 && (Number.isFinite(value) || (allowInfinite && value === Infinity));
-  if (!ok) throw new InvalidArgumentError(`${name} must be a positive number of milliseconds${allowInfinite ? " (or Infinity)" : ""}`);
+  if (!ok) throw new InvalidArgumentError(`${name} must be a positive number of ${unit}${allowInfinite ? " (or Infinity)" : ""}`);
 }

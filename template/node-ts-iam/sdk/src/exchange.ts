@@ -1,14 +1,27 @@
 /**
  * RFC 8693 token exchange against the gateway's `/oauth/token` (facts §1), and the token-endpoint
- * plumbing shared with the client-credentials source: form POST, a timeout always, strict response
- * validation, OAuth JSON errors on any 4xx.
+ * plumbing shared with the client-credentials source: form POST, a timeout always, bounded reads,
+ * strict response validation, OAuth JSON errors on any 4xx, a ceiling on every lifetime.
  */
 import type { Dispatcher } from "undici";
-import { checkTimeout, InvalidResponseError, OAuthError, statusError, TokenSourceError, type RequestSite } from "./errors.js";
-import { CallScope, header, readBody, send } from "./http.js";
+import { CallScope } from "./call-scope.js";
+import { checkTimeout, InvalidResponseError, responseTooLarge, TokenSourceError, type RequestSite } from "./errors.js";
+import { readBody, send, type BodyRead, type WireResponse } from "./http.js";
 import { jwtExpiresAt } from "./jwt.js";
-import { redact, truncate } from "./redact.js";
-import { parseRetryAfter } from "./retry.js";
+import { answerError, ERROR_BODY_BYTES, parseJsonObject } from "./response-errors.js";
+
+/**
+ * Largest token-endpoint answer read (64 KiB): a token response is a few KiB even with many
+ * claims; a longer one fails with `ERR_RESPONSE_TOO_LARGE` and its connection is dropped.
+ */
+export const TOKEN_RESPONSE_BYTES = 64 * 1024;
+/**
+ * Default ceiling of a token's lifetime (24 h), whatever `expires_in` says: past it a token is
+ * exchanged again, so policy changes and revocations are seen at least daily.
+ */
+export const DEFAULT_MAX_LIFETIME_MS = 86_400_000;
+/** Form fields that carry secrets (RFC 8693 subject and actor tokens, RFC 6749 client secret and password). */
+const SECRET_FIELDS = ["subject_token", "actor_token", "client_secret", "password"] as const;
 
 /** `grant_type` of a token exchange. */
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -33,6 +46,11 @@ export interface ExchangeTokenOptions {
   signal?: AbortSignal;
   /** Lifetime assumed when the response has no usable `expires_in` nor a JWT `exp` (default 60 s). */
   assumedLifetimeSeconds?: number;
+  /**
+   * Ceiling of the lifetime, in milliseconds (default 86,400,000 = 24 h): `expiresIn` is at most
+   * this, and at most what the access token's own `exp` allows when it is a JWT.
+   */
+  maxLifetimeMs?: number;
   /** undici dispatcher (default: the SDK's shared keep-alive Agent). */
   dispatcher?: Dispatcher;
 }
@@ -43,7 +61,7 @@ export interface ExchangedToken {
   accessToken: string;
   /** Always `Bearer` (validated case-insensitively). */
   tokenType: "Bearer";
-  /** Lifetime in seconds. */
+  /** Lifetime in seconds, capped at the token's `exp` and at `maxLifetimeMs`. */
   expiresIn: number;
   /** Where `expiresIn` came from: the response, the token's `exp` claim, or the assumed default. */
   expiresInSource: "response" | "jwt" | "assumed";
@@ -55,6 +73,7 @@ export interface ExchangedToken {
 export async function exchangeToken(options: ExchangeTokenOptions): Promise<ExchangedToken> {
   // There is always a timeout: a token request must never hang a caller.
   checkTimeout(options.timeoutMs, "timeoutMs", false);
+  checkTimeout(options.maxLifetimeMs, "maxLifetimeMs", false);
   if (typeof options.subjectToken !== "string" || options.subjectToken.trim() === "") {
     throw new TokenSourceError("subject token is empty");
   }
@@ -65,13 +84,11 @@ export async function exchangeToken(options: ExchangeTokenOptions): Promise<Exch
   const scope = joinScope(options.scope);
   if (scope) form.set("scope", scope);
   for (const audience of asList(options.audience)) form.append("audience", audience);
-  const json = await postTokenForm(options.tokenURL, form, {
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    dispatcher: options.dispatcher,
-    secrets: [options.subjectToken],
+  const json = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, signal: options.signal, dispatcher: options.dispatcher });
+  return parseTokenResponse(json.body, json, "access_token", {
+    assumedSeconds: options.assumedLifetimeSeconds ?? 60,
+    maxSeconds: (options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS) / 1000,
   });
-  return parseTokenResponse(json.body, json.site, json.status, "access_token", options.assumedLifetimeSeconds ?? 60);
 }
 
 /** @internal Options of {@link postTokenForm}. */
@@ -79,11 +96,13 @@ export interface TokenFormOptions {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   dispatcher?: Dispatcher | undefined;
-  /** Values to scrub from anything that ends up in an error. */
-  secrets: readonly string[];
 }
 
-/** @internal POSTs a form to a token endpoint and returns its JSON object body, or throws a typed error. */
+/**
+ * @internal POSTs a form to a token endpoint and returns its JSON object body, or throws a typed
+ * error. The form's secret fields are the secrets of this request's scope: no error it causes
+ * holds any run of them.
+ */
 export async function postTokenForm(
   tokenURL: string | URL,
   form: URLSearchParams,
@@ -92,8 +111,10 @@ export async function postTokenForm(
   const url = new URL(tokenURL);
   const site: RequestSite = { method: "POST", path: url.pathname };
   const scope = new CallScope(options.signal, options.timeoutMs ?? 10_000);
+  for (const field of SECRET_FIELDS) for (const value of form.getAll(field)) scope.secrets.add(value);
   try {
-    let res;
+    let res: WireResponse;
+    let read: BodyRead;
     try {
       res = await send({
         url,
@@ -103,40 +124,38 @@ export async function postTokenForm(
         signal: scope.signal,
         dispatcher: options.dispatcher,
       });
+      const ok = res.status >= 200 && res.status < 300;
+      read = await readBody(res, ok ? { limitBytes: TOKEN_RESPONSE_BYTES, prefix: false } : { limitBytes: ERROR_BODY_BYTES, prefix: true });
     } catch (error) {
-      throw scope.classify(error, site, options.secrets);
+      throw scope.classify(error, site);
     }
-    let raw: Buffer;
-    try {
-      raw = await readBody(res.body);
-    } catch (error) {
-      throw scope.classify(error, site, options.secrets);
-    }
-    const text = raw.toString("utf8");
-    const parsed = parseJson(text);
-    if (res.status >= 200 && res.status < 300) {
-      if (!isObject(parsed)) throw new InvalidResponseError(site, res.status, "token response is not a JSON object");
-      return { body: parsed, status: res.status, site };
-    }
-    const retryAfterMs = parseRetryAfter(header(res.headers, "retry-after"));
-    if (res.status >= 400 && res.status < 500 && isObject(parsed) && typeof parsed.error === "string" && parsed.error !== "") {
-      const description = typeof parsed.error_description === "string" ? parsed.error_description : "";
-      throw new OAuthError(site, res.status, redact(truncate(parsed.error, 128), options.secrets), redact(truncate(description), options.secrets), retryAfterMs);
-    }
-    throw statusError(site, res.status, redact(truncate(text.trim()), options.secrets), retryAfterMs);
+    const status = res.status;
+    if (status < 200 || status >= 300) throw answerError(site, { status, headers: res.headers, body: read.bytes }, scope.secrets, true);
+    if (!read.complete) throw responseTooLarge(site, status, "token response", TOKEN_RESPONSE_BYTES);
+    const body = parseJsonObject(read.bytes.toString("utf8"));
+    if (!body) throw new InvalidResponseError(site, status, "token response is not a JSON object");
+    return { body, status, site };
   } finally {
     scope.dispose();
   }
 }
 
+/** @internal How a token's lifetime is settled when the response does not say, and its ceiling. */
+export interface LifetimeRule {
+  /** Lifetime when neither `expires_in` nor the token's `exp` gives one, in seconds. */
+  assumedSeconds: number;
+  /** Ceiling of any lifetime, in seconds. */
+  maxSeconds: number;
+}
+
 /** @internal Validates a token response body (facts §6) and works out its lifetime. */
 export function parseTokenResponse(
   body: Record<string, unknown>,
-  site: RequestSite,
-  status: number,
+  where: { site: RequestSite; status: number },
   field: "access_token" | "id_token",
-  assumedLifetimeSeconds: number,
+  lifetime: LifetimeRule,
 ): ExchangedToken {
+  const { site, status } = where;
   const token = body[field];
   if (typeof token !== "string" || token.trim() === "") throw new InvalidResponseError(site, status, `${field} missing or empty`);
   const tokenType = body.token_type;
@@ -159,9 +178,11 @@ export function parseTokenResponse(
     expiresIn = fromJwt;
     source = "jwt";
   } else {
-    expiresIn = Math.max(0, assumedLifetimeSeconds);
+    expiresIn = Math.max(0, lifetime.assumedSeconds);
     source = "assumed";
   }
+  // A server may say anything (1e10 s is 317 years): no token is kept longer than the ceiling.
+  expiresIn = Math.min(expiresIn, lifetime.maxSeconds);
   return { accessToken: token.trim(), tokenType: "Bearer", expiresIn, expiresInSource: source, issuedTokenType: issued };
 }
 
@@ -170,18 +191,6 @@ function parseExpiresIn(value: unknown): number | undefined | "invalid" {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : "invalid";
   if (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value);
   return "invalid";
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function asList(value: string | readonly string[] | undefined): string[] {

@@ -3,8 +3,6 @@
  * keep-alive Agent for every client that does not bring its own dispatcher.
  */
 import type { Dispatcher } from "undici";
-import { NetworkError, TimeoutError, type RequestSite } from "./errors.js";
-import { safeCause } from "./redact.js";
 
 type Undici = typeof import("undici");
 
@@ -52,7 +50,8 @@ export async function send(req: WireRequest): Promise<WireResponse> {
     headers: req.headers,
     body: req.body ?? null,
     signal: req.signal,
-    // Deadlines are the SDK's own (CallScope); undici's long defaults are only a backstop.
+    // Deadlines are the SDK's own (CallScope, readBody's idle timer): undici's are accurate to a
+    // second only, and its long defaults would only get in their way.
     headersTimeout: 0,
     bodyTimeout: 0,
   });
@@ -92,67 +91,6 @@ export function neverReachedServer(error: unknown): boolean {
   return codes.length > 0 && codes.every((c) => NEVER_SENT.has(c));
 }
 
-/**
- * One call's abort wiring: the caller's signal plus the SDK's own deadline, distinguishable after
- * the fact (a deadline becomes {@link TimeoutError}, a caller abort rethrows the caller's reason).
- */
-export class CallScope {
-  readonly #controller = new AbortController();
-  readonly #userSignal: AbortSignal | undefined;
-  readonly #onUserAbort = (): void => this.#controller.abort(this.#userSignal?.reason);
-  #timer: NodeJS.Timeout | undefined;
-  #timedOut = false;
-  /** The timeout this scope enforces, in milliseconds. */
-  readonly timeoutMs: number;
-
-  constructor(userSignal: AbortSignal | undefined, timeoutMs: number) {
-    this.#userSignal = userSignal;
-    this.timeoutMs = timeoutMs;
-    if (userSignal?.aborted) this.#controller.abort(userSignal.reason);
-    else userSignal?.addEventListener("abort", this.#onUserAbort, { once: true });
-    if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-      this.#timer = setTimeout(() => {
-        this.#timedOut = true;
-        this.#controller.abort(new Error("deadline"));
-      }, timeoutMs);
-      this.#timer.unref();
-    }
-  }
-
-  /** Aborts when the caller aborts or the deadline passes. */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  /** Whether the deadline (not the caller) ended the call. */
-  get timedOut(): boolean {
-    return this.#timedOut;
-  }
-
-  /** Stops the deadline but keeps the caller's abort wired (for long-lived streams). */
-  clearDeadline(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** Releases the timer and the listener on the caller's signal. */
-  dispose(): void {
-    this.clearDeadline();
-    this.#userSignal?.removeEventListener("abort", this.#onUserAbort);
-  }
-
-  /**
-   * Turns whatever a failed send threw into what the caller should see: a TimeoutError, the caller's
-   * own abort reason, or a NetworkError with a sanitised cause.
-   */
-  classify(error: unknown, site: RequestSite, secrets: readonly string[]): Error {
-    if (this.#timedOut) return new TimeoutError(site, this.timeoutMs);
-    if (this.#userSignal?.aborted) return abortError(this.#userSignal);
-    if (error instanceof NetworkError || error instanceof TimeoutError) return error;
-    return new NetworkError(site, !neverReachedServer(error), safeCause(error, secrets));
-  }
-}
-
 /** @internal What an aborted wait rejects with: the signal's reason when it is an Error, else an AbortError. */
 export function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
@@ -179,7 +117,77 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
-/** Reads a body into a Buffer. */
-export async function readBody(body: WireResponse["body"]): Promise<Buffer> {
-  return Buffer.from(await body.arrayBuffer());
+/**
+ * Longest delay a Node timer keeps (2^31 - 1 ms, 24.8 days); a longer one would fire after 1 ms.
+ * Longer timeouts mean none.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A body that sent nothing for longer than its idle timeout. */
+class BodyStalled extends Error {
+  constructor(readonly idleMs: number) {
+    super(`no body data for ${idleMs} ms`);
+  }
+}
+
+/** The idle timeout that failed a read, when it failed because the body stalled. */
+export function stalledAfterMs(error: unknown): number | undefined {
+  return error instanceof BodyStalled ? error.idleMs : undefined;
+}
+
+/** What a bounded read got. */
+export interface BodyRead {
+  /** The bytes read: all of the body, or its first `limitBytes`. */
+  bytes: Buffer;
+  /** False when the body was longer than the limit: the rest was never read, the connection is closed. */
+  complete: boolean;
+}
+
+/** How {@link readBody} reads. */
+export interface ReadLimits {
+  /** Most bytes read. */
+  limitBytes: number;
+  /**
+   * Whether the start of a longer body is of use (an error message). Without it nothing of a
+   * longer body is returned, and one whose `content-length` already says so is not read at all.
+   */
+  prefix: boolean;
+  /** Longest wait for the next chunk, in milliseconds; none when absent. */
+  idleMs?: number | undefined;
+}
+
+/**
+ * Reads at most `limitBytes` of a body, so that no peer can make the process buffer more. A longer
+ * body is cut there and destroyed, which closes its connection (the rest is never received). A
+ * body that sends nothing for `idleMs` is destroyed too, and the read fails (see
+ * {@link stalledAfterMs}).
+ */
+export async function readBody(res: WireResponse, limits: ReadLimits): Promise<BodyRead> {
+  const { limitBytes, prefix, idleMs } = limits;
+  const body = res.body;
+  if (!prefix && Number(header(res.headers, "content-length")) > limitBytes) {
+    body.destroy();
+    return { bytes: Buffer.alloc(0), complete: false };
+  }
+  // Reset on each chunk: only a pause counts, however long the whole body takes.
+  const idle = idleMs === undefined || idleMs > MAX_TIMER_MS ? undefined : setTimeout(() => body.destroy(new BodyStalled(idleMs)), idleMs);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      idle?.refresh();
+      if (size + chunk.length > limitBytes) {
+        // An unfinished body destroyed: undici aborts the request and closes the socket.
+        body.destroy();
+        if (!prefix) return { bytes: Buffer.alloc(0), complete: false };
+        chunks.push(chunk.subarray(0, limitBytes - size));
+        return { bytes: Buffer.concat(chunks), complete: false };
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+  } finally {
+    clearTimeout(idle);
+  }
+  return { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), complete: true };
 }

@@ -1,15 +1,18 @@
 /**
  * The request pipeline every gateway call goes through: URL building, credentials, hooks,
- * deadline + caller abort, retries (idempotent calls; a POST only when it never reached the server),
- * the single replay after a 401, and mapping of failures to typed, token-free errors.
+ * deadline + caller abort, bounded reads, retries (idempotent calls; a POST only when it never
+ * reached the server), the single replay after a 401, and mapping of failures to typed,
+ * token-free errors. Its flow is one way: send, read a bounded body, and on failure build the
+ * redacted error once (response-errors.ts) against the call scope's secrets.
  */
 import type { Dispatcher } from "undici";
 import type { ClientAuth, Credential } from "./auth.js";
-import { checkTimeout, NetworkError, OpenFaaSError, TimeoutError, statusError, type RequestSite } from "./errors.js";
+import { CallScope } from "./call-scope.js";
+import { checkBytes, checkTimeout, NetworkError, OpenFaaSError, responseTooLarge, TimeoutError, type RequestSite } from "./errors.js";
 import type { ClientHooks } from "./hooks.js";
-import { abortable, CallScope, header, readBody, send, type WireResponse } from "./http.js";
-import { redact, truncate } from "./redact.js";
-import { isIdempotent, isRetryableError, parseRetryAfter, RETRYABLE_STATUSES, retryDelay, sleep, type ResolvedRetry } from "./retry.js";
+import { abortable, readBody, send, stalledAfterMs, type WireResponse } from "./http.js";
+import { answerError, ERROR_BODY_BYTES } from "./response-errors.js";
+import { isIdempotent, isRetryableError, RETRYABLE_STATUSES, retryDelay, sleep, type ResolvedRetry } from "./retry.js";
 
 /** Per-call options, the last argument of every client method. */
 export interface CallOptions {
@@ -17,6 +20,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Deadline of the whole call, including token exchange and retries, in milliseconds. */
   timeoutMs?: number;
+  /**
+   * Largest response body this call reads, in bytes (default: the client's `maxResponseBytes`);
+   * a longer one fails with `ERR_RESPONSE_TOO_LARGE`. `Infinity` lifts the limit. A log stream
+   * has no total limit, only one per line (`maxLogLineBytes`).
+   */
+  maxResponseBytes?: number;
 }
 
 /** Query parameter values. */
@@ -60,6 +69,9 @@ export interface StreamResponse {
   release(): void;
 }
 
+/** How an answer's body is taken: read whole up to a limit, or handed over unread (2xx only). */
+type BodyMode = { maxBytes: number } | "stream";
+
 /** @internal Configuration of a pipeline. */
 export interface PipelineOptions {
   baseURL: URL;
@@ -70,6 +82,9 @@ export interface PipelineOptions {
   hooks: ClientHooks;
   dispatcher: Dispatcher | undefined;
   userAgent: string;
+  maxResponseBytes: number;
+  bodyIdleTimeoutMs: number | undefined;
+  maxLogLineBytes: number;
 }
 
 /** @internal */
@@ -87,13 +102,19 @@ export class Pipeline {
     return this.#o.auth;
   }
 
-  /** Sends the call and reads the whole answer. */
+  /** Longest log line a stream reads, in bytes. */
+  get maxLogLineBytes(): number {
+    return this.#o.maxLogLineBytes;
+  }
+
+  /** Sends the call and reads the whole answer (up to `maxResponseBytes`). */
   async call(call: ApiCall, options: CallOptions = {}): Promise<ApiResponse> {
     checkTimeout(options.timeoutMs, "timeoutMs", true);
+    checkBytes(options.maxResponseBytes, "maxResponseBytes", true);
     const scope = new CallScope(options.signal, options.timeoutMs ?? this.#o.timeoutMs);
     try {
-      const res = await this.#run(call, scope, false);
-      return { status: res.status, headers: res.headers, body: res.buffered ?? Buffer.alloc(0), site: res.site };
+      const res = await this.#run(call, scope, { maxBytes: options.maxResponseBytes ?? this.#o.maxResponseBytes });
+      return { status: res.status, headers: res.headers, body: res.bytes ?? Buffer.alloc(0), site: res.site };
     } finally {
       scope.dispose();
     }
@@ -104,14 +125,14 @@ export class Pipeline {
     checkTimeout(options.timeoutMs, "timeoutMs", true);
     const scope = new CallScope(options.signal, options.timeoutMs ?? this.#o.timeoutMs);
     try {
-      const res = await this.#run(call, scope, true);
+      const res = await this.#run(call, scope, "stream");
       if (call.noDeadlineAfterHead) scope.clearDeadline();
       return {
         status: res.status,
         headers: res.headers,
         body: res.body,
         site: res.site,
-        classify: (error) => scope.classify(error, res.site, res.secrets()),
+        classify: (error) => scope.classify(error, res.site),
         release: () => scope.dispose(),
       };
     } catch (error) {
@@ -134,11 +155,7 @@ export class Pipeline {
     return url;
   }
 
-  async #run(
-    call: ApiCall,
-    scope: CallScope,
-    streaming: boolean,
-  ): Promise<WireResponse & { buffered: Buffer | undefined; site: RequestSite; secrets: () => string[] }> {
+  async #run(call: ApiCall, scope: CallScope, mode: BodyMode): Promise<WireResponse & { bytes: Buffer | undefined; site: RequestSite }> {
     const o = this.#o;
     const url = this.#url(call);
     const method = call.method.toUpperCase();
@@ -159,7 +176,7 @@ export class Pipeline {
       try {
         await sleep(delayMs, scope.signal);
       } catch (abort) {
-        throw scope.classify(abort, site, []);
+        throw scope.classify(abort, site);
       }
       retries++;
       return true;
@@ -172,16 +189,16 @@ export class Pipeline {
           // A credential at hand (a cached token) is taken synchronously: no promise on the hot path.
           credential = auth.peek?.() ?? (await abortable(auth.authorize(scope.signal), scope.signal));
         } catch (error) {
-          if (scope.timedOut || scope.signal.aborted) throw scope.classify(error, site, []);
+          if (scope.timedOut || scope.signal.aborted) throw scope.classify(error, site);
           // Exchanges are safe to repeat, whatever the method of the call they serve.
           if (error instanceof OpenFaaSError && (isRetryableError(error) || error instanceof TimeoutError)) {
             if (await waitForRetry(attempt, error, (error as { retryAfterMs?: number }).retryAfterMs)) continue;
           }
           throw error;
         }
+        // Every credential this call sends is a secret of its scope (its value is read only to redact).
+        scope.secrets.addCredential(credential);
       }
-      // Only error paths need the secrets list; building it lazily keeps the hot path allocation-free.
-      const secrets = (): string[] => (credential ? credentialSecrets(credential) : []);
       const headers: Record<string, string> = { "user-agent": o.userAgent, accept: "application/json", ...call.headers };
       if (call.json !== undefined) headers["content-type"] = "application/json";
       if (credential && hooks.exposeCredentials) headers.authorization = credential.authorization();
@@ -193,30 +210,41 @@ export class Pipeline {
       const signal = attemptScope?.signal ?? scope.signal;
       const sentAt = performance.now();
       let res: WireResponse;
-      let buffered: Buffer | undefined;
+      let bytes: Buffer | undefined;
+      let exceededBytes: number | undefined;
       try {
         res = await send({ url, method, headers, body, signal, dispatcher: o.dispatcher });
-        if (!streaming || res.status < 200 || res.status >= 300) buffered = await readBody(res.body);
+        if ((res.status < 200 || res.status >= 300) && !call.returnErrors) {
+          // Only the start of an error body is of use; a longer one is cut and its connection dropped.
+          bytes = (await readBody(res, { limitBytes: ERROR_BODY_BYTES, prefix: true, idleMs: o.bodyIdleTimeoutMs })).bytes;
+        } else if (mode !== "stream") {
+          const read = await readBody(res, { limitBytes: mode.maxBytes, prefix: false, idleMs: o.bodyIdleTimeoutMs });
+          bytes = read.bytes;
+          if (!read.complete) exceededBytes = mode.maxBytes;
+        }
       } catch (error) {
         const attemptTimedOut = attemptScope?.timedOut === true && !scope.signal.aborted;
         attemptScope?.dispose();
-        if (!attemptTimedOut) {
-          const failure = scope.classify(error, site, secrets());
-          if (failure instanceof NetworkError && (idempotent || !failure.reachedServer) && (await waitForRetry(attempt, failure))) continue;
-          throw failure;
+        const stalledMs = scope.signal.aborted ? undefined : stalledAfterMs(error);
+        if (attemptTimedOut || stalledMs !== undefined) {
+          // The server may have processed a stalled attempt: only an idempotent call is sent again.
+          const timeout = new TimeoutError(site, attemptTimedOut ? attemptScope.timeoutMs : (stalledMs ?? 0));
+          if (idempotent && (await waitForRetry(attempt, timeout))) continue;
+          throw timeout;
         }
-        const timeout = new TimeoutError(site, attemptScope.timeoutMs);
-        if (idempotent && (await waitForRetry(attempt, timeout))) continue;
-        throw timeout;
+        const failure = scope.classify(error, site);
+        if (failure instanceof NetworkError && (idempotent || !failure.reachedServer) && (await waitForRetry(attempt, failure))) continue;
+        throw failure;
       }
-      if (streaming && attemptScope) attemptScope.clearDeadline();
+      if (mode === "stream" && attemptScope) attemptScope.clearDeadline();
       else attemptScope?.dispose();
 
       const status = res.status;
       for (const hook of hooks.afterResponse ?? []) {
         await hook({ method, url: new URL(url), status, headers: res.headers, attempt, durationMs: performance.now() - sentAt });
       }
-      if (status >= 200 && status < 300) return { ...res, buffered, site, secrets };
+      if (exceededBytes !== undefined) throw responseTooLarge(site, status, "response body", exceededBytes);
+      if (status >= 200 && status < 300) return { ...res, bytes, site };
 
       if (status === 401 && !replayed && credential?.issuedAt !== undefined && credential.issuedAt < startedAt && auth?.invalidate) {
         // The token predates this call, so it may have been revoked or rotated meanwhile: one replay.
@@ -224,18 +252,12 @@ export class Pipeline {
         replayed = true;
         continue;
       }
-      const retryAfterMs = parseRetryAfter(header(res.headers, "retry-after"));
-      const text = redact(truncate((buffered ?? Buffer.alloc(0)).toString("utf8").trim()), secrets());
-      const error = statusError(site, status, text, retryAfterMs);
-      if (idempotent && RETRYABLE_STATUSES.has(status) && (await waitForRetry(attempt, error, retryAfterMs))) continue;
-      if (call.returnErrors) return { ...res, buffered, site, secrets };
+      const retryable = idempotent && RETRYABLE_STATUSES.has(status);
+      if (call.returnErrors && !retryable) return { ...res, bytes, site };
+      const error = answerError(site, { status, headers: res.headers, body: bytes ?? Buffer.alloc(0) }, scope.secrets, false);
+      if (retryable && (await waitForRetry(attempt, error, error.retryAfterMs))) continue;
+      if (call.returnErrors) return { ...res, bytes, site };
       throw error;
     }
   }
-}
-
-function credentialSecrets(credential: Credential): string[] {
-  const value = credential.authorization();
-  const space = value.indexOf(" ");
-  return space > 0 ? [value, value.slice(space + 1)] : [value];
 }

@@ -1,11 +1,11 @@
 /**
  * Subject-token sources: where the identity that gets exchanged comes from.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import { checkTimeout, TokenSourceError } from "./errors.js";
-import { parseTokenResponse, postTokenForm } from "./exchange.js";
+import { DEFAULT_MAX_LIFETIME_MS, parseTokenResponse, postTokenForm } from "./exchange.js";
 import { decodeJwtPayload, payloadExpiresAt } from "./jwt.js";
 import { safeCause } from "./redact.js";
 import { TokenCache, type Clock, type TokenLifecycleOptions } from "./token.js";
@@ -74,9 +74,9 @@ export class ServiceAccountTokenSource implements TokenSource {
 
   /** One read of the file: the trimmed token and its `exp` (decoded once, here). */
   async #readOnce(): Promise<{ value: string; expiresAt: number | undefined }> {
-    let raw: string;
+    let raw: string | undefined;
     try {
-      raw = await readFile(this.path, "utf8");
+      raw = await readAtMost(this.path, TOKEN_FILE_BYTES);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === "ENOENT") {
@@ -87,11 +87,33 @@ export class ServiceAccountTokenSource implements TokenSource {
       }
       throw new TokenSourceError(`cannot read token file ${this.path}`, safeCause(error));
     }
+    if (raw === undefined) throw new TokenSourceError(`token file ${this.path} is larger than ${TOKEN_FILE_BYTES} bytes`);
     const value = raw.trim();
     if (value === "") throw new TokenSourceError(`token file ${this.path} is empty`);
     const payload = decodeJwtPayload(value);
     if (payload === undefined) throw new TokenSourceError(`token file ${this.path} does not hold a JWT`);
     return { value, expiresAt: payloadExpiresAt(payload) };
+  }
+}
+
+/** Largest token file read (64 KiB): a projected token is 1-2 KiB; a larger file (or a device) is not one. */
+const TOKEN_FILE_BYTES = 64 * 1024;
+
+/** The file's text, or `undefined` when it holds more than `limitBytes` (it is never read further). */
+async function readAtMost(path: string, limitBytes: number): Promise<string | undefined> {
+  // One open: a kubelet `..data` swap after it cannot mix two tokens in one read.
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(limitBytes + 1);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, null);
+      if (bytesRead === 0) return buffer.toString("utf8", 0, size);
+      size += bytesRead;
+      if (size > limitBytes) return undefined;
+    }
+  } finally {
+    await handle.close();
   }
 }
 
@@ -161,6 +183,8 @@ export interface ClientCredentialsOptions extends TokenLifecycleOptions {
   timeoutMs?: number;
   /** Lifetime assumed when the response gives none (default 60 s). */
   assumedLifetimeSeconds?: number;
+  /** Ceiling of a token's lifetime in milliseconds, whatever the response says (default 86,400,000 = 24 h). */
+  maxLifetimeMs?: number;
   /** undici dispatcher (default: the SDK's shared Agent). */
   dispatcher?: Dispatcher;
 }
@@ -175,19 +199,16 @@ export class ClientCredentialsTokenSource implements TokenSource {
   constructor(options: ClientCredentialsOptions) {
     if (!options.clientId || !options.clientSecret) throw new TokenSourceError("client credentials need clientId and clientSecret");
     checkTimeout(options.timeoutMs, "timeoutMs", false);
+    checkTimeout(options.maxLifetimeMs, "maxLifetimeMs", false);
     const clientSecret = options.clientSecret;
+    const lifetime = { assumedSeconds: options.assumedLifetimeSeconds ?? 60, maxSeconds: (options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS) / 1000 };
     this.#cache = new TokenCache(async () => {
       const form = new URLSearchParams({ grant_type: "client_credentials", client_id: options.clientId, client_secret: clientSecret });
       const scope = typeof options.scope === "string" ? options.scope : (options.scope ?? []).join(" ");
       if (scope) form.set("scope", scope);
       if (options.audience) form.set("audience", options.audience);
-      const res = await postTokenForm(options.tokenURL, form, {
-        timeoutMs: options.timeoutMs,
-        dispatcher: options.dispatcher,
-        secrets: [clientSecret],
-      });
-      const field = options.use ?? "access_token";
-      const parsed = parseTokenResponse(res.body, res.site, res.status, field, options.assumedLifetimeSeconds ?? 60);
+      const res = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, dispatcher: options.dispatcher });
+      const parsed = parseTokenResponse(res.body, res, options.use ?? "access_token", lifetime);
       return { value: parsed.accessToken, lifetimeMs: parsed.expiresIn * 1000 };
     }, options);
   }

@@ -45,7 +45,7 @@ function sdkFields(error: unknown): SdkErrorFields | undefined {
  * | `ERR_CONFLICT` | 409 `CONFLICT` |
  * | `ERR_UNAUTHORIZED`, `ERR_OAUTH`, `ERR_TOKEN_SOURCE` | 502 `GATEWAY_AUTH_FAILED` (the function's own identity failed) |
  * | `ERR_TIMEOUT` | 504 `GATEWAY_TIMEOUT` |
- * | `ERR_NETWORK`, `ERR_INVALID_RESPONSE` | 502 `GATEWAY_UNAVAILABLE` |
+ * | `ERR_NETWORK`, `ERR_INVALID_RESPONSE`, `ERR_RESPONSE_TOO_LARGE` | 502 `GATEWAY_UNAVAILABLE` |
  * | `ERR_INVALID_ARGUMENT` | 400 `GATEWAY_REJECTED` |
  * | `ERR_UNEXPECTED_STATUS` 400/422 | same status, `GATEWAY_REJECTED`; 409 `CONFLICT`; else 502 `GATEWAY_UNAVAILABLE` |
  */
@@ -74,6 +74,8 @@ export function fromGatewayError(error: unknown): ApiError {
       return answer(502, "GATEWAY_UNAVAILABLE", "the gateway could not be reached");
     case "ERR_INVALID_RESPONSE":
       return answer(502, "GATEWAY_UNAVAILABLE", "the gateway sent a malformed answer");
+    case "ERR_RESPONSE_TOO_LARGE":
+      return answer(502, "GATEWAY_UNAVAILABLE", "the gateway sent a larger answer than the function reads");
     case "ERR_INVALID_ARGUMENT":
       // The SDK's own argument check: the API's validation should have caught it first.
       return answer(400, "GATEWAY_REJECTED", "the request has an argument the gateway would reject");
