@@ -11,3 +11,4 @@ export { parseSchedule, type Schedule, type ScheduleOptions } from "./schedule.j
 export { systemClock, type Clock, type Cancel } from "./clock.js";
 export { parseGoDuration, formatDuration } from "./duration.js";
 export { ConnectorError, type ConnectorErrorCode } from "./errors.js";
+export { connectorManifests, CLUSTER_ISSUER, IN_CLUSTER_GATEWAY_URL, type ManifestValues, type KubeObject } from "./deploy/manifests.js";
