@@ -56,7 +56,7 @@ describe("configFromEnvironment", () => {
     [{}, "gateway_url is not set"],
     [{ gateway_url: "gateway:8080" }, "must be an http(s) URL"],
     [{ gateway_url: "ftp://gw" }, "must be an http(s) URL"],
-    [{ gateway_url: "http://admin:pw@gw:8080" }, "without credentials"],
+    [{ gateway_url: "http://admin:s3cret-pw@gw:8080" }, "must not hold credentials"],
     [{ ...GW, asynchronous_invocation: "yes" }, "asynchronous_invocation must be true or false"],
     [{ ...GW, async_invocation: "true" }, "the variable is asynchronous_invocation"],
     [{ ...GW, basic_auth: "true" }, "basic_auth is not supported"],
@@ -70,6 +70,10 @@ describe("configFromEnvironment", () => {
   ])("refuses %j: %s", (env, message) => {
     expect(() => configFromEnvironment(env)).toThrow(expect.objectContaining({ code: "ERR_CONFIG", message: expect.stringContaining(message) }));
     expect(() => configFromEnvironment(env)).toThrow(ConnectorError);
+  });
+
+  it("a gateway_url with credentials is refused without quoting them", () => {
+    expect(() => configFromEnvironment({ gateway_url: "http://admin:s3cret-pw@gw:8080" })).toThrow(expect.not.objectContaining({ message: expect.stringContaining("s3cret") }));
   });
 
   it("basic_auth=false is harmless (the chart's IAM values leave it off)", () => {

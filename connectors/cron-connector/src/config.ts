@@ -67,8 +67,10 @@ export function configFromEnvironment(env: Env = process.env): ConnectorConfig {
   } catch {
     return fail(`gateway_url ${JSON.stringify(gatewayText)} is not a URL`);
   }
-  if (!["http:", "https:"].includes(gateway.protocol) || gateway.username || gateway.password || gateway.search || gateway.hash) {
-    fail(`gateway_url ${JSON.stringify(gatewayText)} must be an http(s) URL without credentials, query or fragment`);
+  // The value is not quoted back when it holds credentials.
+  if (gateway.username || gateway.password) fail("gateway_url must not hold credentials: the connector authenticates with its own token");
+  if (!["http:", "https:"].includes(gateway.protocol) || gateway.search || gateway.hash) {
+    fail(`gateway_url ${JSON.stringify(gatewayText)} must be an http(s) URL without query or fragment`);
   }
   const sdk = configFromEnv({ ...env, OPENFAAS_URL: gatewayText });
 

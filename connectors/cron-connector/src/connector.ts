@@ -15,6 +15,7 @@ import { systemClock, type Cancel, type Clock } from "./clock.js";
 import type { ConnectorConfig } from "./config.js";
 import { CronTable, functionKey, type CronFunction } from "./cron-table.js";
 import { CRON_TOPIC, Invoker } from "./invoker.js";
+import { scrubSecrets, stderrLog, type LogSink } from "./log.js";
 import { parseSchedule, type Schedule } from "./schedule.js";
 
 /** What the connector needs of the SDK client. */
@@ -30,8 +31,8 @@ export interface CronConnectorOptions {
   rebuildClock?: Clock;
   /** The zone of schedules without `CRON_TZ=` (default: the process's local zone). */
   timezone?: string;
-  /** Log lines (default: stderr with a timestamp). */
-  log?: (line: string) => void;
+  /** Log lines (default: stderr with a timestamp); every line is scrubbed of credentials first. */
+  log?: LogSink;
 }
 
 /** What one rebuild found. */
@@ -45,11 +46,6 @@ export interface RebuildReport {
 }
 
 const JWT_AUTH_ON = /^(1|t|true)$/i;
-
-/** Writes `<RFC 3339 time> <line>` to stderr, as Go's `log` package writes to stderr. */
-export function stderrLog(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-}
 
 /** The cron-connector. */
 export class CronConnector {
@@ -68,7 +64,8 @@ export class CronConnector {
 
   constructor(options: CronConnectorOptions) {
     this.#options = options;
-    this.#log = options.log ?? stderrLog;
+    const sink = options.log ?? stderrLog;
+    this.#log = (line) => sink(scrubSecrets(line));
     this.#rebuildClock = options.rebuildClock ?? systemClock();
     const { config } = options;
     this.#invoker = new Invoker({

@@ -7,23 +7,25 @@
  */
 import { Client, ServiceAccountTokenSource, TokenAuth } from "@node-ts-iam/sdk";
 import { configFromEnvironment } from "./config.js";
-import { CronConnector, stderrLog } from "./connector.js";
+import { CronConnector } from "./connector.js";
+import { scrubSecrets, stderrLog } from "./log.js";
 import { ConnectorError } from "./errors.js";
 
 const STOP_GRACE_MS = 10_000;
+const log = (line: string): void => stderrLog(scrubSecrets(line));
 
 async function main(): Promise<void> {
   const config = configFromEnvironment();
   const auth = new TokenAuth({ source: new ServiceAccountTokenSource({ path: config.tokenFile }), tokenURL: config.tokenURL });
   const gateway = new Client({ gatewayURL: config.gatewayURL, auth, userAgent: "node-ts-iam/cron-connector" });
-  stderrLog(`Token file: ${config.tokenFile} (exchanged at ${config.tokenURL})`);
+  log(`Token file: ${config.tokenFile} (exchanged at ${config.tokenURL})`);
   const connector = new CronConnector({ gateway, config });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    stderrLog(`${signal}: stopping (waiting up to ${STOP_GRACE_MS} ms for invocations in flight)`);
+    log(`${signal}: stopping (waiting up to ${STOP_GRACE_MS} ms for invocations in flight)`);
     const forced = setTimeout(() => process.exit(0), STOP_GRACE_MS);
     forced.unref();
     void connector.stop().then(() => process.exit(0));
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConnectorError) stderrLog(`cron-connector: ${error.code}: ${error.message}`);
-  else stderrLog(`cron-connector: ${error instanceof Error ? `${error.name}: ${error.message}` : "failed"}`);
+  if (error instanceof ConnectorError) log(`cron-connector: ${error.code}: ${error.message}`);
+  else log(`cron-connector: ${error instanceof Error ? `${error.name}: ${error.message}` : "failed"}`);
   process.exit(1);
 });
