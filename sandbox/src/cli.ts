@@ -1,21 +1,50 @@
 #!/usr/bin/env node
 /**
- * `npm start`: starts the sandbox on 127.0.0.1:8080 (flags `--port`, `--host`, `--state-dir`,
- * `--ephemeral`, `--time-scale`, `--stack`, `--manifests`; env `SANDBOX_PORT`, `SANDBOX_HOST`,
- * `SANDBOX_STATE_DIR`) and prints how to use it. Ctrl-C / SIGTERM stops every function process.
+ * `npm start`: starts the sandbox on 127.0.0.1:8080 and prints how to use it (options: see
+ * {@link USAGE}). Ctrl-C / SIGTERM stops every function process.
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parsePortRange, type PortRange } from "./runner/free-port.js";
 import { startSandbox } from "./sandbox.js";
 import type { Sandbox } from "./types.js";
 
 const progress = (line: string): void => void process.stderr.write(`sandbox: ${line}\n`);
 
-function usage(): never {
-  process.stderr.write(
-    "usage: node sandbox/dist/cli.js [--port 8080] [--host 127.0.0.1] [--state-dir .sandbox | --ephemeral] [--time-scale 1] [--stack stack.yml] [--manifests path ...]\n",
-  );
+const USAGE = `usage: node sandbox/dist/cli.js [options]        (or: npm start -- [options])
+
+Runs OpenFaaS with IAM on this machine: a service account issuer, the IAM gateway and one process
+per node-ts-iam function of the stack. Options (environment variable in brackets):
+
+  --port N             gateway port; 0 = any free port (default 8080)                [SANDBOX_PORT]
+  --host ADDR          interface of the gateway and the issuer (default 127.0.0.1)    [SANDBOX_HOST]
+  --issuer-port N      port of the service account issuer (discovery, JWKS);
+                       0 = any free port (default 0)                                 [SANDBOX_ISSUER_PORT]
+  --function-ports A-B ports of the function processes, each takes the first free
+                       one of the range (default: any free port)                     [SANDBOX_FUNCTION_PORTS]
+  --state-dir DIR      state, audit log, admin password and pods
+                       (default <root>/.sandbox)                                      [SANDBOX_STATE_DIR]
+  --ephemeral          keep everything in a temporary directory removed on exit
+  --time-scale N       token lifetimes and rotation run N times faster (default 1)
+  --root DIR           folder with stack.yml and functions/*/iam (default: current folder)
+  --stack FILE         stack file (default <root>/stack.yml)
+  --manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path
+                       (--manifests a.yaml --manifests dir/); a path already loaded is read once
+  -h, --help           print this help on stdout and exit
+`;
+
+/** Refuses the command line: the problem and the usage on stderr, exit 2 (as getopt tools do). */
+function refuse(problem: string): never {
+  process.stderr.write(`sandbox: ${problem}\n\n${USAGE}`);
   process.exit(2);
+}
+
+/** A port from a flag or its environment variable; `undefined` when neither is set. */
+function portOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) refuse(`${flag} must be a port number from 0 to 65535 (got ${JSON.stringify(value)})`);
+  return port;
 }
 
 function printWelcome(sandbox: Sandbox): void {
@@ -62,6 +91,8 @@ async function main(): Promise<void> {
       options: {
         port: { type: "string" },
         host: { type: "string" },
+        "issuer-port": { type: "string" },
+        "function-ports": { type: "string" },
         "state-dir": { type: "string" },
         ephemeral: { type: "boolean" },
         "time-scale": { type: "string" },
@@ -72,12 +103,20 @@ async function main(): Promise<void> {
       },
     }));
   } catch (err) {
-    progress((err as Error).message);
-    usage();
+    refuse((err as Error).message);
   }
-  if (values.help) usage();
-  const port = Number(values.port ?? process.env["SANDBOX_PORT"] ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) usage();
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const port = portOption("--port", values.port ?? process.env["SANDBOX_PORT"]) ?? 8080;
+  const issuerPort = portOption("--issuer-port", values["issuer-port"] ?? process.env["SANDBOX_ISSUER_PORT"]) ?? 0;
+  const rangeText = values["function-ports"] ?? process.env["SANDBOX_FUNCTION_PORTS"];
+  let functionPorts: PortRange | undefined;
+  if (rangeText !== undefined && rangeText !== "") {
+    functionPorts = parsePortRange(rangeText);
+    if (!functionPorts) refuse(`--function-ports must be a range FIRST-LAST of ports from 1 to 65535 (got ${JSON.stringify(rangeText)})`);
+  }
   const timeScale = Number(values["time-scale"] ?? 1);
   const root = resolve(values.root ?? process.cwd());
   const stateDir = values.ephemeral ? undefined : resolve(values["state-dir"] ?? process.env["SANDBOX_STATE_DIR"] ?? join(root, ".sandbox"));
@@ -103,6 +142,8 @@ async function main(): Promise<void> {
     root,
     host: values.host ?? process.env["SANDBOX_HOST"] ?? "127.0.0.1",
     port,
+    issuerPort,
+    ...(functionPorts ? { functionPorts } : {}),
     stateDir,
     timeScale,
     ...(values.stack ? { stackFile: resolve(values.stack) } : {}),

@@ -17,13 +17,21 @@ import type { JwtIssuerObject } from "./iam/types.js";
 import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
 import { LogStore } from "./logs/log-store.js";
 import { FunctionRunner, SERVICE_ACCOUNT_ANNOTATION } from "./runner/function-runner.js";
-import { loadStack, RUNNABLE_LANG, type Stack, type StackFunction } from "./runner/stack.js";
-import type { FunctionRecord } from "./state/model.js";
+import { validateDeployment } from "./api/deployment-request.js";
+import { HttpError } from "./http/errors.js";
+import { faasCliDeployRequest, templateFprocess } from "./runner/stack-deployment.js";
+import { loadStack, RUNNABLE_LANG, StackError, type Stack, type StackFunction } from "./runner/stack.js";
+import type { FunctionDeployment, FunctionRecord } from "./state/model.js";
+import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
+import { stopOrphanedPods } from "./runner/orphan-pods.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
 /** This checkout's root (sandbox/src or sandbox/dist → ../..). */
 const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The pod guard, compiled (tests import the sources, but a function process needs JavaScript). */
+const POD_GUARD = join(DEFAULT_ROOT, "sandbox", "dist", "runner", "pod-guard.js");
 
 /** The template server under `root`, else this checkout's (a root holding only a stack and functions). */
 function templateServerFor(root: string): string {
@@ -67,12 +75,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ephemeral = options.stateDir === undefined;
   const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), "node-ts-iam-sandbox-")) : resolve(options.stateDir!);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const releaseStateDir = await claimStateDir(dataDir);
   const runDir = join(dataDir, "run");
-  await rm(runDir, { recursive: true, force: true });
-  await mkdir(runDir, { recursive: true, mode: 0o700 });
-  const store = await StateStore.open(ephemeral ? undefined : dataDir);
+  const cleanups: (() => Promise<void>)[] = [releaseStateDir];
+  let store: StateStore;
+  try {
+    // A sandbox killed with kill -9 may have left function processes (ones that could not notice): stop them.
+    const orphans = await stopOrphanedPods(runDir, log);
+    if (orphans.length > 0) log(`stopped ${orphans.length} function process(es) left by an earlier run`);
+    await rm(runDir, { recursive: true, force: true });
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+    store = await StateStore.open(ephemeral ? undefined : dataDir);
+  } catch (err) {
+    await releaseStateDir();
+    if (ephemeral) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 
-  const cleanups: (() => Promise<void>)[] = [];
   let stopped: Promise<void> | undefined;
   // Idempotent: a second stop() waits for the first.
   const cleanup = () =>
@@ -81,7 +100,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (ephemeral) await rm(dataDir, { recursive: true, force: true });
     })());
   try {
-    const issuer = await ServiceAccountIssuer.start({ host });
+    const issuer = await ServiceAccountIssuer.start({ host, port: options.issuerPort ?? 0 });
     cleanups.push(() => issuer.stop());
     log(`service account issuer (kube-apiserver stand-in) at ${issuer.url}`);
     const accessTokens = await AccessTokenService.create();
@@ -99,6 +118,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       root,
       runDir,
       serverScript: options.templateServer ?? templateServerFor(root),
+      guardScript: POD_GUARD,
+      ...(options.functionPorts ? { ports: options.functionPorts } : {}),
       stackImages,
       issuer,
       gatewayUrl: () => gatewayUrl,
@@ -135,7 +156,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     verifier.setIssuers([kubernetes, ...shipped]);
     log(`gateway listening at ${gatewayUrl}`);
 
-    await deployStack(stack, store, log);
+    await deployStack(stack, [root, DEFAULT_ROOT], store, log);
     warnOnUndeclaredServiceAccounts(stack, manifests.serviceAccounts, log);
     if (options.runFunctions ?? true) {
       for (const record of store.functions) {
@@ -179,27 +200,47 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/** Creates the stack's namespaces (managed: label and annotation `openfaas: "1"`) and records its functions. */
-async function deployStack(stack: Stack, store: StateStore, log: (line: string) => void): Promise<void> {
+/**
+ * Deploys the stack as `faas-cli deploy -f` would: each function's request body is the one faas-cli
+ * sends ({@link faasCliDeployRequest}) and passes the API's own validation, so a stack the API would
+ * refuse (a reserved variable such as NODE_OPTIONS, a bad quantity) stops start-up naming the file,
+ * function and field. Creates the stack's namespaces (managed) and records the functions.
+ */
+async function deployStack(stack: Stack, templateDirs: readonly string[], store: StateStore, log: (line: string) => void): Promise<void> {
+  // Every function is checked before anything is stored: a refused stack changes no state.
+  const deployments: FunctionDeployment[] = [];
   for (const f of stack.functions) {
-    const namespace = f.namespace ?? DEFAULT_FUNCTION_NAMESPACE;
+    try {
+      deployments.push(validateDeployment(faasCliDeployRequest(f, await templateFprocess(templateDirs, f.lang))));
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      throw new StackError(stack.file, stackField(f.name, String(err.body["field"] ?? "")), err.message);
+    }
     if (f.lang !== RUNNABLE_LANG) log(`stack function ${f.name} has lang ${f.lang}; it is recorded but only ${RUNNABLE_LANG} functions run here`);
+  }
+  for (const deployment of deployments) {
+    const { service, namespace } = deployment;
     if (!store.namespace(namespace)) {
       log(`creating namespace ${namespace}`);
       await store.mutate((s) => void s.namespaces.push(managedNamespace(namespace)));
     }
-    const missing = f.secrets.filter((s) => !store.secret(s, namespace));
-    if (missing.length > 0) log(`function ${f.name}: secret(s) ${missing.join(", ")} not found in ${namespace}; their files will be absent until created (POST /system/secrets)`);
-    const existing = store.function(f.name, namespace);
-    const record: FunctionRecord = {
-      deployment: { service: f.name, image: f.image, namespace, envVars: f.environment, constraints: [], secrets: f.secrets, labels: f.labels, annotations: f.annotations },
-      replicas: existing?.replicas ?? 1,
-      createdAt: existing?.createdAt ?? new Date().toISOString(),
-    };
+    const missing = deployment.secrets.filter((s) => !store.secret(s, namespace));
+    if (missing.length > 0) log(`function ${service}: secret(s) ${missing.join(", ")} not found in ${namespace}; their files will be absent until created (POST /system/secrets)`);
+    const existing = store.function(service, namespace);
+    const record: FunctionRecord = { deployment, replicas: existing?.replicas ?? 1, createdAt: existing?.createdAt ?? new Date().toISOString() };
     await store.mutate((s) => {
-      s.functions = [...s.functions.filter((x) => !(x.deployment.service === f.name && x.deployment.namespace === namespace)), record];
+      s.functions = [...s.functions.filter((x) => !(x.deployment.service === service && x.deployment.namespace === namespace)), record];
     });
   }
+}
+
+/** The stack field behind a deployment field (`envVars.NODE_OPTIONS` → `functions.fn.environment.NODE_OPTIONS`). */
+function stackField(fn: string, field: string): string {
+  const renamed: Record<string, string> = { envVars: "environment", envProcess: "fprocess", readOnlyRootFilesystem: "readonly_root_filesystem", service: "" };
+  const m = /^([A-Za-z]+)(.*)$/.exec(field);
+  if (!m) return `functions.${fn}`;
+  const head = renamed[m[1]!] ?? m[1]!;
+  return `functions.${fn}${head === "" ? "" : `.${head}`}${m[2]}`;
 }
 
 /** Kubernetes refuses a pod whose service account does not exist; the sandbox warns instead. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { alive, FIXTURE_ROOT } from "./helpers.js";
 
@@ -14,8 +15,8 @@ afterEach(async () => {
 });
 
 /** Runs the CLI until it prints its welcome text; returns stdout and stderr so far. */
-function runCli(args: string[]): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, "--port", "0", "--ephemeral", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, "--port", "0", "--ephemeral", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   children.push(child);
   let out = "";
   let err = "";
@@ -25,6 +26,27 @@ function runCli(args: string[]): Promise<{ child: ChildProcess; stdout: () => st
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
       if (out.includes("Ctrl-C stops")) resolvePromise({ child, stdout: () => out, stderr: () => err });
+    });
+  });
+}
+
+/** Runs the CLI to its exit (for flags that stop it before it starts anything). */
+function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolvePromise) => child.once("close", (code) => resolvePromise({ code, stdout, stderr })));
+}
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
     });
   });
 }
@@ -47,6 +69,51 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     const code = await new Promise((r) => child.once("exit", r));
     expect(code).toBe(0);
     expect(alive(pid)).toBe(false);
+  });
+
+  it("prints --help on stdout and exits 0; the usage says each manifest path needs its own flag", async () => {
+    const { code, stdout, stderr } = await runToEnd(["--help"]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/^usage: node sandbox\/dist\/cli\.js \[options\]/);
+    expect(stdout).toContain("--manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path");
+    expect(stdout).not.toContain("path ...");
+    for (const flag of ["--issuer-port N", "--function-ports A-B", "SANDBOX_ISSUER_PORT", "SANDBOX_FUNCTION_PORTS"]) expect(stdout).toContain(flag);
+    expect((await runToEnd(["-h"])).stdout).toBe(stdout);
+  });
+
+  it.each([
+    [["--no-such-flag"], /Unknown option '--no-such-flag'/],
+    [["--port", "http"], /--port must be a port number/],
+    [["--issuer-port", "70000"], /--issuer-port must be a port number/],
+    [["--function-ports", "9200-9100"], /--function-ports must be a range FIRST-LAST/],
+  ])("refuses %j with exit 2, the problem and the usage on stderr", async (args, problem) => {
+    const { code, stdout, stderr } = await runToEnd(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(problem);
+    expect(stderr).toContain("usage: node sandbox/dist/cli.js [options]");
+  });
+
+  it("serves the issuer and the function processes on the ports chosen by flag or environment", async () => {
+    const issuerPort = await freePort();
+    const functionPort = await freePort();
+    const { child, stdout } = await runCli(["--root", FIXTURE_ROOT, "--issuer-port", String(issuerPort)], { SANDBOX_FUNCTION_PORTS: `${functionPort}-${functionPort}` });
+    expect(stdout()).toContain(`issuer (k8s)     : http://127.0.0.1:${issuerPort}`);
+    const url = /sandbox ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout())![1]!;
+    expect(((await (await fetch(`${url}/function/whoami.dev/env`)).json()) as { port: string }).port).toBe(String(functionPort));
+    expect((await fetch(`http://127.0.0.1:${issuerPort}/openid/v1/jwks`)).status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await new Promise((r) => child.once("exit", r))).toBe(0);
+  });
+
+  it("loads a manifest folder passed again (already loaded from functions/*/iam), or a file in it, once", async () => {
+    const iam = join(FIXTURE_ROOT, "functions", "whoami", "iam");
+    const { child, stderr } = await runCli(["--root", FIXTURE_ROOT, "--manifests", iam, "--manifests", join(iam, "iam.yaml"), "--manifests", `${iam}/`]);
+    expect(stderr()).toContain("loaded 0 JwtIssuer(s), 1 Policy(ies), 1 Role(s), 1 ServiceAccount(s)");
+    expect(stderr()).not.toContain("duplicate");
+    child.kill("SIGTERM");
+    expect(await new Promise((r) => child.once("exit", r))).toBe(0);
   });
 
   it("starts the gateway without a stack file and says so", async () => {

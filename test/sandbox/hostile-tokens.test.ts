@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceAccountIssuer, KUBERNETES_ISSUER } from "../../sandbox/src/issuer/service-account-issuer.js";
+import { errorDescription, OAuthHttpError } from "../../sandbox/src/http/errors.js";
+import { quoteUntrusted } from "../../sandbox/src/iam/jwt-shape.js";
 import { OAuthErrorSchema, TokenResponseSchema } from "../../sandbox/src/schema/api-schemas.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
 import { exchange, expectSchema, GRANT, ID_TOKEN, startFixtureSandbox } from "./helpers.js";
@@ -22,6 +24,7 @@ const now = () => Math.floor(Date.now() / 1000);
 /** A second registered issuer (a CI IdP) whose key the test holds: claims can be wrong while the signature is right. */
 const CI_ISS = "https://ci.example.test";
 const CI_AUD = "urn:sandbox-test";
+const DOWN_ISS = "https://down.example.test";
 let ci: ServiceAccountIssuer;
 let manifestDir: string;
 const ciClaims = (over: Record<string, unknown> = {}) => ({ iss: CI_ISS, sub: "ci-bot", aud: [CI_AUD], iat: now(), nbf: now(), exp: now() + 600, ...over });
@@ -34,6 +37,8 @@ beforeAll(async () => {
     [
       `apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: ci, namespace: openfaas}\nspec: {iss: "${CI_ISS}", aud: ["${CI_AUD}"], issInternal: "${ci.url}", tokenExpiry: 30m}`,
       `apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: ci-bot, namespace: openfaas}\nspec: {policy: [dev-reader], principal: {"jwt:sub": [ci-bot]}}`,
+      // An issuer whose keys cannot be fetched (nothing listens on port 1): its refusal quotes a network error.
+      `apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: down, namespace: openfaas}\nspec: {iss: "${DOWN_ISS}", aud: ["${CI_AUD}"], issInternal: "http://127.0.0.1:1"}`,
     ].join("\n---\n"),
   );
   sandbox = await startFixtureSandbox({ manifestPaths: [manifestDir] });
@@ -90,6 +95,11 @@ describe("token exchange", () => {
     expect(r.body["expires_in"]).toBe(1800);
   });
 
+  it("accepts an iat a few seconds ahead (within the 5 s leeway)", async () => {
+    const r = await exchange(sandbox.url, form(await ci.sign(ciClaims({ iat: now() + 3 }))));
+    expect(r.status, r.text).toBe(200);
+  });
+
   it("also accepts the fields in the query string of the POST", async () => {
     const r = await exchange(sandbox.url, new URLSearchParams(), `?${new URLSearchParams(form(good))}`);
     expect(r.status, r.text).toBe(200);
@@ -101,7 +111,13 @@ type Hostile = [string, () => Promise<Record<string, string> | URLSearchParams> 
 const hostile: Hostile[] = [
   ["expired", async () => form(await ci.sign(ciClaims({ exp: now() - 60, iat: now() - 700, nbf: now() - 700 }))), /has expired/],
   ["future nbf", async () => form(await ci.sign(ciClaims({ nbf: now() + 300 }))), /not valid yet/],
-  ["wrong aud (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ aud: ["urn:other"] }))), /audience.*not valid for JwtIssuer "ci"/],
+  ["wrong aud (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ aud: ["urn:other"] }))), /audience.*not valid for JwtIssuer 'ci'/],
+  ["iat an hour in the future (registered issuer, valid signature)", async () => form(await ci.sign(ciClaims({ iat: now() + 3600 }))), /issued in the future \(iat is more than 5 s ahead/],
+  ["issuer whose keys cannot be fetched", async () => form(await ci.sign(ciClaims({ iss: DOWN_ISS }))), /JWKS keys of JwtIssuer 'down' are unavailable/],
+  ["iat 30 s in the future", async () => form(await ci.sign(ciClaims({ iat: now() + 30 }))), /issued in the future/],
+  ["unregistered issuer with a quote, a backslash and non-ASCII in iss", () => form(tamper(good, (c) => (c["iss"] = 'https://evil"\\\u2028\u00e9.example'))), /issuer 'https:\/\/evil'\/\?\?\.example' is not registered/],
+  ["algorithm with a quote and a backslash", () => form(withHeader(good, { alg: 'RS"2\\56' })), /algorithm 'RS'2\/56' is not allowed/],
+  ["audience with quotes, a backslash and a newline", () => form(good, { audience: 'a"b\\c\nd' }), /audience 'a'b\/c\?d' is not valid/],
   ["no exp claim", async () => form(await ci.sign({ iss: CI_ISS, sub: "ci-bot", aud: [CI_AUD], iat: now() })), /exp/],
   ["forged kubernetes token with the sandbox key's kid", async () => form(await forgeGood({ exp: now() - 120, iat: now() - 4000, nbf: now() - 4000 })), /signature verification failed/],
   ["empty subject_token", () => form(""), /missing field subject_token/],
@@ -172,6 +188,8 @@ describe("hostile subject tokens: none accepted", () => {
     expect(r.status, r.text).toBe(400);
     expectSchema(r.body, OAuthErrorSchema);
     expect(String(r.body["error_description"])).toMatch(description);
+    // RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash, ASCII only).
+    expect(String(r.body["error_description"])).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/);
     // No token (or a recognisable part of one) in the refusal.
     const subject = fields instanceof URLSearchParams ? (fields.get("subject_token") ?? "") : (fields["subject_token"] ?? "");
     for (const part of subject.split(".").filter((p) => p.length > 16)) expect(r.text).not.toContain(part.slice(0, 16));
@@ -185,9 +203,10 @@ describe("hostile subject tokens: none accepted", () => {
   it("refuses a form body with the wrong content type and oversize bodies as OAuth errors", async () => {
     const wrongType = await fetch(`${sandbox.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(form(good)) });
     expect(wrongType.status).toBe(400);
-    expect(((await wrongType.json()) as { error_description: string }).error_description).toMatch(/x-www-form-urlencoded/);
+    expect(((await wrongType.json()) as { error_description: string }).error_description).toMatch(/^Content-Type must be application\/x-www-form-urlencoded$/);
     const huge = await fetch(`${sandbox.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=".padEnd(70 * 1024, "x") });
     expect(huge.status).toBe(400);
+    expect(((await huge.json()) as { error_description: string }).error_description).toBe("request body exceeds the limit of 65536 bytes");
     const get = await fetch(`${sandbox.url}/oauth/token`);
     expect(get.status).toBe(405);
   });
@@ -198,6 +217,26 @@ describe("hostile subject tokens: none accepted", () => {
     expect(audit).toContain('"allowed":false');
     expect(audit).not.toContain(good.split(".")[1]!.slice(0, 24));
     expect(audit).not.toContain(good.split(".")[2]!.slice(0, 24));
+  });
+});
+
+describe("error_description (RFC 6749 §5.2)", () => {
+  it.each([
+    ['say "hi"', "say 'hi'"],
+    ["C:\\path", "C:/path"],
+    ["line\nbreak\ttab", "line?break?tab"],
+    ["caf\u00e9 \u2026 \u{1F600}", "caf? ... ??"],
+    ["plain text: <ns>:<fn> (ok) [x] {y} ~!#$%&'*+,-./;=?@^_`|", "plain text: <ns>:<fn> (ok) [x] {y} ~!#$%&'*+,-./;=?@^_`|"],
+  ])("makes %j safe", (input, expected) => {
+    const safe = errorDescription(input);
+    expect(safe).toBe(expected);
+    expect(safe).toMatch(/^[\x20\x21\x23-\x5B\x5D-\x7E]*$/);
+    expect(new OAuthHttpError("invalid_request", input).body).toEqual({ error: "invalid_request", error_description: expected });
+  });
+
+  it("quotes untrusted values shortened, in single quotes, made safe", () => {
+    expect(quoteUntrusted('a"b')).toBe("'a'b'");
+    expect(quoteUntrusted("x".repeat(200))).toBe(`'${"x".repeat(120)}...'`);
   });
 });
 

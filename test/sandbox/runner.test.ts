@@ -55,6 +55,14 @@ describe("function runner", () => {
     expect((await call(sandbox.url, "POST", "/system/secrets", admin, { name: "api-key", namespace: "dev", value: "k-123" })).status).toBe(202);
   });
 
+  it("mounts rawValue when a secret carries both value and rawValue (faas-cli --from-file), as faas-netes does", async () => {
+    const raw = "line one\nline two\n";
+    const body = { name: "api-key", namespace: "dev", value: raw.trim(), rawValue: Buffer.from(raw).toString("base64") };
+    expect((await call(sandbox.url, "PUT", "/system/secrets", admin, body)).status).toBe(202);
+    expect(((await call(sandbox.url, "GET", "/function/whoami.dev/env", "")).json as { secret: string }).secret).toBe(raw);
+    expect((await call(sandbox.url, "PUT", "/system/secrets", admin, { name: "api-key", namespace: "dev", value: "k-123" })).status).toBe(202);
+  });
+
   it("lets the function act with its own identity: exchange, then an authorised API call", async () => {
     const r = await call(sandbox.url, "POST", "/function/whoami.dev", "");
     expect(r.status, r.text).toBe(200);

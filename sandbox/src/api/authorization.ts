@@ -2,16 +2,26 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AccessTokenError } from "../iam/access-tokens.js";
 import type { Claims } from "../iam/conditions.js";
-import { HttpError } from "../http/errors.js";
+import { errorDescription, HttpError } from "../http/errors.js";
 import type { GatewayContext } from "./context.js";
 
 /** Who is calling: the admin (basic auth) or the subject of a verified access token. */
 export type Caller = { kind: "admin"; subject: string } | { kind: "token"; subject: string; policies: string[]; claims: Claims };
 
-const CHALLENGE = { "www-authenticate": 'Bearer realm="OpenFaaS API", Basic realm="OpenFaaS API"' };
+const REALM = 'realm="OpenFaaS API"';
+/** The challenge when no usable credentials came (RFC 6750 §3.1: no error code then). */
+const CHALLENGE = `Bearer ${REALM}, Basic ${REALM}`;
+/** A user name is quoted into the audit log only when it is short and printable. */
+const PRINTABLE_USER = /^[\x21-\x7E]{1,64}$/;
 
 function unauthorized(message: string): HttpError {
-  return new HttpError(401, message, { message }, CHALLENGE);
+  return new HttpError(401, message, { message }, { "www-authenticate": CHALLENGE });
+}
+
+/** 401 for a bearer token that was presented and refused: `error="invalid_token"` with its description (RFC 6750 §3.1). */
+function invalidToken(message: string): HttpError {
+  const challenge = `Bearer ${REALM}, error="invalid_token", error_description="${errorDescription(message)}", Basic ${REALM}`;
+  return new HttpError(401, message, { message }, { "www-authenticate": challenge });
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -20,7 +30,10 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Resolves the caller from `Authorization`; 401 JSON when it is missing or invalid (never echoing it). */
+/**
+ * Resolves the caller from `Authorization`; 401 JSON when it is missing or invalid (never echoing
+ * it). A failed basic-auth attempt is audited with the user name it gave (never the password).
+ */
 export async function authenticate(req: IncomingMessage, ctx: GatewayContext): Promise<Caller> {
   const header = req.headers.authorization;
   if (!header) throw unauthorized("authorization required: send a bearer access token from /oauth/token, or the admin credential with basic auth");
@@ -33,6 +46,13 @@ export async function authenticate(req: IncomingMessage, ctx: GatewayContext): P
     const user = colon < 0 ? decoded : decoded.slice(0, colon);
     const password = colon < 0 ? "" : decoded.slice(colon + 1);
     if (safeEqual(user, ctx.admin.username) && safeEqual(password, ctx.admin.password)) return { kind: "admin", subject: ctx.admin.username };
+    ctx.audit.record({
+      subject: `basic:${PRINTABLE_USER.test(user) ? user : "(unprintable or over 64 characters)"}`,
+      action: "Auth:Basic",
+      resource: (req.url ?? "").split("?")[0]!.slice(0, 200),
+      allowed: false,
+      reason: "invalid basic auth credentials",
+    });
     throw unauthorized("invalid basic auth credentials");
   }
   if (scheme !== "bearer") throw unauthorized("unsupported authorization scheme; use Bearer or Basic");
@@ -42,7 +62,7 @@ export async function authenticate(req: IncomingMessage, ctx: GatewayContext): P
     const policies = Array.isArray(claims["policy"]) ? claims["policy"].filter((p): p is string => typeof p === "string") : [];
     return { kind: "token", subject: String(claims["sub"]), policies, claims };
   } catch (err) {
-    throw unauthorized(err instanceof AccessTokenError ? `invalid bearer token: ${err.message}` : "invalid bearer token");
+    throw invalidToken(err instanceof AccessTokenError ? `invalid bearer token: ${err.message}` : "invalid bearer token");
   }
 }
 

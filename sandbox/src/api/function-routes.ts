@@ -7,6 +7,7 @@ import type { FunctionDeployment, FunctionRecord, SandboxState } from "../state/
 import { findFunction, findNamespace } from "../state/state-store.js";
 import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
+import { validateDeployment } from "./deployment-request.js";
 import { checkBody, existingNamespace, requireName } from "./request-checks.js";
 
 /** The `FunctionStatus` body of a stored function. */
@@ -34,32 +35,14 @@ export function functionStatus(ctx: GatewayContext, record: FunctionRecord): Rec
   };
 }
 
-/** Normalises and checks a deployment body (400 naming the field). */
+/** Checks a deployment body (400 naming the field) and that its namespace and secrets exist. */
 function parseDeployment(ctx: GatewayContext, body: Record<string, unknown>): FunctionDeployment {
-  checkBody(body, FunctionDeploymentSchema, "function deployment");
-  const service = requireName(body["service"], "service");
-  const namespace = existingNamespace(ctx.store, body["namespace"]);
-  const image = String(body["image"]).trim();
-  if (image === "") throw httpError(400, "image must not be empty", { field: "image" });
-  const secrets = (body["secrets"] as string[] | undefined) ?? [];
-  for (const s of secrets) {
-    requireName(s, "secrets[]");
-    if (!ctx.store.secret(s, namespace)) throw httpError(400, `secret ${s} not found in namespace ${namespace}; create it before deploying`, { field: "secrets" });
-  }
-  return {
-    service,
-    image,
-    namespace,
-    ...(typeof body["envProcess"] === "string" ? { envProcess: body["envProcess"] } : {}),
-    envVars: (body["envVars"] as Record<string, string> | undefined) ?? {},
-    constraints: (body["constraints"] as string[] | undefined) ?? [],
-    secrets,
-    labels: (body["labels"] as Record<string, string> | null | undefined) ?? {},
-    annotations: (body["annotations"] as Record<string, string> | null | undefined) ?? {},
-    ...(body["limits"] ? { limits: body["limits"] as FunctionDeployment["limits"] & object } : {}),
-    ...(body["requests"] ? { requests: body["requests"] as FunctionDeployment["requests"] & object } : {}),
-    ...(typeof body["readOnlyRootFilesystem"] === "boolean" ? { readOnlyRootFilesystem: body["readOnlyRootFilesystem"] } : {}),
-  };
+  const deployment = validateDeployment(body);
+  existingNamespace(ctx.store, deployment.namespace);
+  deployment.secrets.forEach((s, i) => {
+    if (!ctx.store.secret(s, deployment.namespace)) throw httpError(400, `secret ${s} not found in namespace ${deployment.namespace}; create it before deploying`, { field: `secrets[${i}]` });
+  });
+  return deployment;
 }
 
 /** Starts (or stops) the process after the record is stored; a start failure is logged, the deployment stays. */

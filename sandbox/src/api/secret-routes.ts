@@ -11,12 +11,15 @@ import { checkBody, existingNamespace, requireName } from "./request-checks.js";
 /** Secret resources are `<ns>:*` (inferred): secrets belong to a namespace, not to one function. */
 const secretResource = (namespace: string): string => `${namespace}:*`;
 
-/** The value of a `Secret` body as bytes: exactly one of `value` or `rawValue` (base64). */
+/**
+ * The value of a `Secret` body as bytes. faas-cli `secret create --from-file` (and the Go SDK) send
+ * both `value` (the text, trimmed) and `rawValue` (the file's bytes, base64); faas-netes then stores
+ * `rawValue`, so it wins here too. One of them is required.
+ */
 function secretBytes(body: Record<string, unknown>): Buffer {
-  const hasValue = body["value"] !== undefined;
-  const hasRaw = body["rawValue"] !== undefined;
-  if (hasValue === hasRaw) throw httpError(400, "give exactly one of value or rawValue (base64)", { field: hasValue ? "rawValue" : "value" });
-  return hasValue ? Buffer.from(String(body["value"]), "utf8") : Buffer.from(String(body["rawValue"]), "base64");
+  if (body["rawValue"] !== undefined) return Buffer.from(String(body["rawValue"]), "base64");
+  if (body["value"] !== undefined) return Buffer.from(String(body["value"]), "utf8");
+  throw httpError(400, "give value (text) or rawValue (base64)", { field: "value" });
 }
 
 /** `GET|POST|PUT|DELETE /system/secrets`; values are stored, never returned. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { firstTooDeep, MAX_JSON_DEPTH } from "../schema/json-depth.js";
 import { HttpError, httpError } from "./errors.js";
 
 /** Default request-body limits (bytes): form bodies are small; JSON API bodies hold function specs and secrets. */
@@ -31,7 +32,7 @@ export async function readBody(
   return Buffer.concat(chunks);
 }
 
-/** Reads and parses a JSON object body; anything else is a 400 naming the problem. */
+/** Reads and parses a JSON object body; anything else (including nesting deeper than {@link MAX_JSON_DEPTH}) is a 400 naming the problem. */
 export async function readJsonObject(req: IncomingMessage, limit: number = BODY_LIMITS.json): Promise<Record<string, unknown>> {
   const raw = await readBody(req, limit);
   if (raw.length === 0) throw httpError(400, "request body is empty; expected a JSON object");
@@ -45,5 +46,7 @@ export async function readJsonObject(req: IncomingMessage, limit: number = BODY_
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw httpError(400, "request body must be a JSON object");
   }
+  const deep = firstTooDeep(parsed);
+  if (deep !== undefined) throw httpError(400, `request body nests deeper than ${MAX_JSON_DEPTH} levels at ${deep}`, { field: deep });
   return parsed as Record<string, unknown>;
 }

@@ -20,7 +20,7 @@ export function describeJoseError(err: unknown, what: string): string {
       case "exp":
         return `${what} has no valid exp claim`;
       default:
-        return `${what} claim "${err.claim}" is invalid (${err.reason})`;
+        return `${what} claim '${err.claim}' is invalid (${err.reason})`;
     }
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return `${what} uses a signing algorithm that is not allowed`;

@@ -1,4 +1,5 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
+import { errorDescription } from "../http/errors.js";
 
 /** Subject tokens larger than this are refused before any parsing (bytes). */
 export const MAX_TOKEN_BYTES = 16 * 1024;
@@ -30,7 +31,7 @@ export function peekJwt(token: string, what: string): PeekedJwt | { problem: str
   }
   if (typeof header.alg !== "string") return { problem: `${what} header has no alg` };
   if (!ALLOWED_SUBJECT_ALGORITHMS.includes(header.alg)) {
-    return { problem: `${what} algorithm ${JSON.stringify(header.alg.slice(0, 20))} is not allowed (allowed: ${ALLOWED_SUBJECT_ALGORITHMS.join(", ")})` };
+    return { problem: `${what} algorithm ${quoteUntrusted(header.alg, 20)} is not allowed (allowed: ${ALLOWED_SUBJECT_ALGORITHMS.join(", ")})` };
   }
   const out: PeekedJwt = { alg: header.alg };
   if (typeof header.kid === "string") out.kid = header.kid;
@@ -38,7 +39,10 @@ export function peekJwt(token: string, what: string): PeekedJwt | { problem: str
   return out;
 }
 
-/** Quotes an untrusted value for an error message, shortened so it cannot carry a token. */
+/**
+ * Quotes an untrusted value for an error message or `error_description`: shortened so it cannot
+ * carry a token, in single quotes, with every character outside RFC 6749's description set made safe.
+ */
 export function quoteUntrusted(value: string, max = 120): string {
-  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+  return `'${errorDescription(value.length > max ? `${value.slice(0, max)}...` : value)}'`;
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { validateStructure } from "../schema/structural-schema.js";
@@ -24,16 +24,27 @@ export class ManifestError extends Error {
   }
 }
 
-/** Expands files and directories (non-recursive, `.yaml`/`.yml`, sorted) into a list of files. */
+/**
+ * Expands files and directories (non-recursive, `.yaml`/`.yml`, sorted) into a list of files. A file
+ * reached twice (a folder passed that is already loaded, a symlink, a file inside a loaded folder)
+ * is read once: files are told apart by their real path, so the same objects never clash with themselves.
+ */
 export async function expandManifestPaths(paths: string[]): Promise<string[]> {
   const files: string[] = [];
+  const seen = new Set<string>();
+  const add = async (file: string) => {
+    const real = await realpath(file);
+    if (seen.has(real)) return;
+    seen.add(real);
+    files.push(file);
+  };
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new ManifestError(path, "-", "-", "file or directory does not exist");
     if (info.isDirectory()) {
       const names = (await readdir(path)).filter((n) => /\.ya?ml$/.test(n)).sort();
-      files.push(...names.map((n) => join(path, n)));
-    } else files.push(path);
+      for (const n of names) await add(join(path, n));
+    } else await add(path);
   }
   return files;
 }

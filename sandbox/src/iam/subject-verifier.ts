@@ -25,7 +25,8 @@ export class SubjectTokenError extends Error {
 /**
  * Verifies subject tokens against the registered JwtIssuers: the issuer must be registered, the
  * signature must verify with one of its published keys under an asymmetric algorithm, `aud` must
- * name one of the issuer's audiences, `exp` must be present, and `exp`/`nbf` hold within the leeway.
+ * name one of the issuer's audiences, `exp` must be present, `exp`/`nbf` hold within the leeway, and
+ * `iat`, when present, is not later than now plus the leeway.
  */
 export class SubjectVerifier {
   private readonly keys = new IssuerKeyCache();
@@ -51,7 +52,7 @@ export class SubjectVerifier {
       try {
         keySet = await this.keys.keysFor(issuer.spec.issInternal ?? issuer.spec.iss, peek.kid);
       } catch (err) {
-        lastProblem = err instanceof IssuerKeysError ? `JWKS keys of JwtIssuer "${issuer.name}" are unavailable: ${err.message}` : `JWKS keys of JwtIssuer "${issuer.name}" are unavailable`;
+        lastProblem = err instanceof IssuerKeysError ? `JWKS keys of JwtIssuer '${issuer.name}' are unavailable: ${err.message}` : `JWKS keys of JwtIssuer '${issuer.name}' are unavailable`;
         continue;
       }
       try {
@@ -63,10 +64,16 @@ export class SubjectVerifier {
           requiredClaims: ["exp", "sub"],
           currentDate: now,
         });
+        // jose checks iat only against a maximum age; a token stamped in the future was not issued
+        // by a sane clock (or was minted to outlive its exp checks), so it is refused beyond the leeway.
+        if (typeof payload.iat === "number" && payload.iat > now.getTime() / 1000 + SUBJECT_LEEWAY_SECONDS) {
+          throw new SubjectTokenError(`${what} was issued in the future (iat is more than ${SUBJECT_LEEWAY_SECONDS} s ahead of the gateway clock)`);
+        }
         return { claims: payload as Claims, issuer };
       } catch (err) {
+        if (err instanceof SubjectTokenError) throw err;
         const description = describeJoseError(err, what);
-        lastProblem = description.includes("audience") ? `${description}: not valid for JwtIssuer "${issuer.name}" (accepted: ${issuer.spec.aud.join(", ")})` : description;
+        lastProblem = description.includes("audience") ? `${description}: not valid for JwtIssuer '${issuer.name}' (accepted: ${issuer.spec.aud.join(", ")})` : description;
       }
     }
     throw new SubjectTokenError(lastProblem);

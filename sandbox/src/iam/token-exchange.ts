@@ -4,7 +4,7 @@ import { OAuthHttpError } from "../http/errors.js";
 import type { AccessTokenService } from "./access-tokens.js";
 import { AccessTokenError } from "./access-tokens.js";
 import type { Claims } from "./conditions.js";
-import { peekJwt } from "./jwt-shape.js";
+import { peekJwt, quoteUntrusted } from "./jwt-shape.js";
 import { parseDuration } from "./manifest-loader.js";
 import type { PolicyEngine } from "./policy-engine.js";
 import { SubjectTokenError, type SubjectVerifier } from "./subject-verifier.js";
@@ -100,7 +100,7 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
 
   if (!wantsFunctionToken) {
     for (const aud of audiences) {
-      if (aud !== deps.accessTokens.issuer) throw deny(deps, sub, `audience ${JSON.stringify(aud.slice(0, 120))} is not valid: an access token is for ${deps.accessTokens.issuer}`, "invalid_target");
+      if (aud !== deps.accessTokens.issuer) throw deny(deps, sub, `audience ${quoteUntrusted(aud)} is not valid: an access token is for ${deps.accessTokens.issuer}`, "invalid_target");
     }
     const accessToken = await deps.accessTokens.issue(subject, policies, lifetime);
     deps.audit({ subject: `fed:${sub}`, allowed: true, reason: `policies ${policies.join(",")}`, scope: scopes.join(" ") });
@@ -109,7 +109,7 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
 
   if (audiences.length === 0) throw deny(deps, sub, "scope=function needs at least one audience of the form <namespace>:<function>", "invalid_request");
   for (const aud of audiences) {
-    if (!FUNCTION_AUDIENCE.test(aud)) throw deny(deps, sub, `audience ${JSON.stringify(aud.slice(0, 120))} is not of the form <namespace>:<function>`, "invalid_target");
+    if (!FUNCTION_AUDIENCE.test(aud)) throw deny(deps, sub, `audience ${quoteUntrusted(aud)} is not of the form <namespace>:<function>`, "invalid_target");
   }
   // The function token carries the subject's access claims; when the subject came straight from an
   // issuer, build those claims first so both paths grant from the same shape.

@@ -44,15 +44,15 @@ export class ServiceAccountIssuer {
     this.defaultAudience = defaultAudience;
   }
 
-  /** Generates a key pair and starts the discovery server on `host`, port 0. */
-  static async start(options: { iss?: string; defaultAudience?: string[]; host?: string } = {}): Promise<ServiceAccountIssuer> {
+  /** Generates a key pair and starts the discovery server on `host` and `port` (default 0: any free port). */
+  static async start(options: { iss?: string; defaultAudience?: string[]; host?: string; port?: number } = {}): Promise<ServiceAccountIssuer> {
     const issuer = new ServiceAccountIssuer(options.iss ?? KUBERNETES_ISSUER, options.defaultAudience ?? []);
     const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
     issuer.privateKey = privateKey;
     const jwk = await exportJWK(publicKey);
     // Like the API server, the key id is derived from the public key itself.
     issuer.publicJwk = { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: "RS256", use: "sig" };
-    await issuer.listen(options.host ?? "127.0.0.1");
+    await issuer.listen(options.host ?? "127.0.0.1", options.port ?? 0);
     return issuer;
   }
 
@@ -129,7 +129,7 @@ export class ServiceAccountIssuer {
     return uid;
   }
 
-  private async listen(host: string): Promise<void> {
+  private async listen(host: string, port: number): Promise<void> {
     const server = createServer((req, res) => {
       const path = (req.url ?? "/").split("?")[0];
       let body: unknown;
@@ -150,10 +150,10 @@ export class ServiceAccountIssuer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(0, host, () => resolve());
+      server.listen(port, host, () => resolve());
     });
-    const { port } = server.address() as AddressInfo;
+    const bound = (server.address() as AddressInfo).port;
     this.server = server;
-    this.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    this.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
   }
 }

@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
 
 /** How to start one function instance. */
 export interface ProcessSpec {
   /** Instance (pod) name, used in log lines. */
   instance: string;
   serverScript: string;
+  /** Preloaded module that stops the process when the sandbox dies (pod-guard.js). */
+  guardScript: string;
   env: Record<string, string>;
   port: number;
   readyPath: string;
@@ -24,7 +27,9 @@ export class FunctionProcess {
   private readonly exitPromise: Promise<void>;
 
   constructor(private readonly spec: ProcessSpec) {
-    this.child = spawn(process.execPath, [spec.serverScript], { env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    // The IPC channel carries no messages: its closing tells the pod guard that the sandbox died.
+    this.child = spawn(process.execPath, ["--import", pathToFileURL(spec.guardScript).href, spec.serverScript], { env: spec.env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    this.child.channel?.unref();
     this.exitPromise = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exited = true;

@@ -6,16 +6,16 @@ import type { LogStore } from "../logs/log-store.js";
 import { writeAtomically } from "../projection/atomic-writer.js";
 import { TokenProjector } from "../projection/token-projector.js";
 import type { FunctionRecord } from "../state/model.js";
-import { freePort } from "./free-port.js";
+import { freePort, freePortIn, type PortRange } from "./free-port.js";
 import { FunctionProcess } from "./function-process.js";
 import { buildHandler, handlerEntry } from "./handler-build.js";
+import { recordPodProcess } from "./orphan-pods.js";
+import { podEnvironment } from "./pod-environment.js";
 import type { StackFunction } from "./stack.js";
 
 /** The annotation that picks a function's service account (facts §5). */
 export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
 const DEFAULT_READY_PATH = "/_/ready";
-/** Parent variables a function inherits; a pod does not see the host's environment. */
-const INHERITED_ENV = ["PATH", "HOME", "LANG", "TZ", "SYSTEMROOT", "TMPDIR"];
 const MAX_RESTART_DELAY_MS = 30_000;
 
 /** A running function instance, as `Sandbox.functions` lists it. */
@@ -32,6 +32,10 @@ export interface FunctionRunnerOptions {
   runDir: string;
   /** `template/node-ts-iam/dist/index.js` (or a stand-in in tests). */
   serverScript: string;
+  /** The pod guard preloaded into every function process (stops it when the sandbox dies). */
+  guardScript: string;
+  /** Ports for function processes; undefined = any free port. */
+  ports?: PortRange;
   /** Stack functions by the image they build. */
   stackImages: Map<string, StackFunction>;
   issuer: ServiceAccountIssuer;
@@ -52,6 +56,7 @@ interface Instance {
   dir: string;
   process?: FunctionProcess;
   projector?: TokenProjector;
+  port?: number;
   ready: boolean;
   stopping: boolean;
   restarts: number;
@@ -67,6 +72,9 @@ export class FunctionRunner {
   private readonly builds = new Map<string, Promise<boolean>>();
   /** The last start/stop queued per function: they run one at a time, like a pod's lifecycle. */
   private readonly lifecycles = new Map<string, Promise<void>>();
+  /** Ports of the configured range held by pods (released when the pod is torn down). */
+  private readonly heldPorts = new Set<number>();
+  private portQueue: Promise<void> = Promise.resolve();
   /** Set by stopAll: a deployment still in flight then starts nothing. */
   private closed = false;
 
@@ -158,6 +166,8 @@ export class FunctionRunner {
     await i.process?.stop();
     await i.projector?.stop(false);
     await rm(i.dir, { recursive: true, force: true });
+    if (i.port !== undefined) this.heldPorts.delete(i.port);
+    i.port = undefined;
   }
 
   /** Rewrites the secret volume of every running pod that mounts it (Kubernetes updates mounted secrets too). */
@@ -211,29 +221,39 @@ export class FunctionRunner {
         onError: (err) => this.options.log(`function ${key}: token refresh failed, keeping the last token: ${err.message}`),
       });
       await instance.projector.start();
-      const port = await freePort();
-      const inherited = Object.fromEntries(INHERITED_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
-      const readyPath = envVars["ready_path"] || DEFAULT_READY_PATH;
+      const port = await this.allocatePort();
+      instance.port = port;
+      const homeDir = join(dir, "home");
+      const tmpDir = join(dir, "tmp");
+      await mkdir(homeDir, { mode: 0o700 });
+      await mkdir(tmpDir, { mode: 0o700 });
+      // As the template server reads it: a path without a leading "/" gets one. Probing it unprefixed
+      // would put it in the URL's authority ("@host/") and send the probe to another machine.
+      const wanted = envVars["ready_path"] || DEFAULT_READY_PATH;
+      const readyPath = wanted.startsWith("/") ? wanted : `/${wanted}`;
+      const env = podEnvironment(envVars, {
+        name: service,
+        namespace,
+        gatewayUrl: this.options.gatewayUrl(),
+        port,
+        handlerPath: handlerEntry(stack.handler),
+        tokenDir: join(dir, "tokens"),
+        secretDir,
+        homeDir,
+        tmpDir,
+      });
       const proc = new FunctionProcess({
         instance: pod,
         serverScript: this.options.serverScript,
+        guardScript: this.options.guardScript,
         port,
         readyPath,
-        env: {
-          ...inherited,
-          ...envVars,
-          HANDLER_PATH: handlerEntry(stack.handler),
-          http_port: String(port),
-          OPENFAAS_NAME: service,
-          OPENFAAS_NAMESPACE: namespace,
-          OPENFAAS_URL: this.options.gatewayUrl(),
-          token_mount_path: join(dir, "tokens"),
-          secret_mount_path: secretDir,
-        },
+        env,
         onLine: (_stream, text) => this.options.logs.append({ name: service, namespace, instance: pod, timestamp: new Date().toISOString(), text }),
         onExit: (code, signal) => this.onExit(instance, code, signal),
       });
       instance.process = proc;
+      if (proc.pid !== undefined) await recordPodProcess(dir, proc.pid, this.options.serverScript);
       await proc.waitReady();
       // Stopped (or replaced by a newer deployment) while starting: the stop could not see the
       // process and token projector created since, so they are torn down here.
@@ -263,6 +283,22 @@ export class FunctionRunner {
       });
     }, delay);
     instance.restartTimer.unref();
+  }
+
+  /**
+   * A port for a new pod: any free one, or the first free one of the configured range that no other
+   * pod holds. Allocations run one at a time, so two pods starting together never get the same port.
+   */
+  private allocatePort(): Promise<number> {
+    const range = this.options.ports;
+    if (!range) return freePort();
+    const next = this.portQueue.then(async () => {
+      const port = await freePortIn(range, this.heldPorts);
+      this.heldPorts.add(port);
+      return port;
+    });
+    this.portQueue = next.then(() => undefined, () => undefined);
+    return next;
   }
 
   private ensureBuilt(handlerDir: string): Promise<boolean> {

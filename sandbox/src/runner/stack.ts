@@ -5,6 +5,12 @@ import { parse } from "yaml";
 /** The language this sandbox can run. */
 export const RUNNABLE_LANG = "node-ts-iam";
 
+/** `limits` or `requests` of a stack function (faas-cli reads only these two). */
+export interface StackResources {
+  memory?: string;
+  cpu?: string;
+}
+
 /** One function of a stack file, with paths resolved and `${VAR}` substituted. */
 export interface StackFunction {
   name: string;
@@ -13,10 +19,18 @@ export interface StackFunction {
   handler: string;
   image: string;
   namespace?: string;
+  /** `fprocess` of the stack; when absent faas-cli sends the template's. */
+  fprocess?: string;
+  /** `environment` overlaid with the `environment_file`s (the files win, as in faas-cli). */
   environment: Record<string, string>;
   secrets: string[];
+  /** Undefined when the stack has no `constraints` key. */
+  constraints?: string[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  limits?: StackResources;
+  requests?: StackResources;
+  readOnlyRootFilesystem: boolean;
 }
 
 /** A parsed stack file. */
@@ -73,7 +87,8 @@ export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.e
     const lang = requireString(file, `${at}.lang`, f["lang"]);
     const handler = requireString(file, `${at}.handler`, f["handler"]);
     const image = requireString(file, `${at}.image`, f["image"]);
-    const environment: Record<string, string> = {};
+    // faas-cli deploy overlays the files on `environment` (util.MergeMap(environment, files)).
+    const environment: Record<string, string> = stringMap(file, `${at}.environment`, f["environment"]);
     for (const envFile of stringList(file, `${at}.environment_file`, f["environment_file"])) {
       const field = `${at}.environment_file(${envFile})`;
       const text = await readFile(resolve(base, envFile), "utf8").catch((err: NodeJS.ErrnoException) => {
@@ -87,17 +102,26 @@ export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.e
       }
       Object.assign(environment, stringMap(file, `${field}.environment`, content?.environment));
     }
-    Object.assign(environment, stringMap(file, `${at}.environment`, f["environment"]));
+    const fprocess = optionalString(file, `${at}.fprocess`, f["fprocess"]);
+    const limits = resources(file, `${at}.limits`, f["limits"]);
+    const requests = resources(file, `${at}.requests`, f["requests"]);
+    const readOnly = f["readonly_root_filesystem"];
+    if (readOnly !== undefined && readOnly !== null && typeof readOnly !== "boolean") throw new StackError(file, `${at}.readonly_root_filesystem`, "must be true or false");
     functions.push({
       name,
       lang,
       handler: resolve(base, handler),
       image,
       ...(typeof f["namespace"] === "string" && f["namespace"] !== "" ? { namespace: f["namespace"] } : {}),
+      ...(fprocess ? { fprocess } : {}),
       environment,
       secrets: stringList(file, `${at}.secrets`, f["secrets"]),
+      ...(f["constraints"] !== undefined && f["constraints"] !== null ? { constraints: stringList(file, `${at}.constraints`, f["constraints"]) } : {}),
       labels: stringMap(file, `${at}.labels`, f["labels"]),
       annotations: stringMap(file, `${at}.annotations`, f["annotations"]),
+      ...(limits ? { limits } : {}),
+      ...(requests ? { requests } : {}),
+      readOnlyRootFilesystem: readOnly === true,
     });
   }
   return { file, functions, ...(typeof provider["gateway"] === "string" ? { gateway: provider["gateway"] } : {}) };
@@ -106,6 +130,26 @@ export async function loadStack(file: string, env: NodeJS.ProcessEnv = process.e
 function requireString(file: string, field: string, value: unknown): string {
   if (typeof value !== "string" || value === "") throw new StackError(file, field, "is required and must be a string");
   return value;
+}
+
+function optionalString(file: string, field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new StackError(file, field, "must be a string");
+  return value;
+}
+
+/** `memory` and `cpu` of a `limits`/`requests` mapping (other keys are ignored, as faas-cli's schema has only these). */
+function resources(file: string, field: string, value: unknown): StackResources | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value)) throw new StackError(file, field, "must be a mapping with memory and/or cpu");
+  const r = value as Record<string, unknown>;
+  const out: StackResources = {};
+  for (const key of ["memory", "cpu"] as const) {
+    if (r[key] === undefined || r[key] === null) continue;
+    if (typeof r[key] !== "string" && typeof r[key] !== "number") throw new StackError(file, `${field}.${key}`, "must be a quantity such as 128Mi or 100m");
+    out[key] = String(r[key]);
+  }
+  return out;
 }
 
 function stringList(file: string, field: string, value: unknown): string[] {

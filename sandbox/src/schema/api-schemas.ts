@@ -6,18 +6,53 @@ import type { StructuralSchema } from "./structural-schema.js";
  */
 const stringMap: StructuralSchema = { type: "object", additionalProperties: { type: "string" } };
 const nullableStringMap: StructuralSchema = { ...stringMap, nullable: true };
-const resources: StructuralSchema = { type: "object", nullable: true, properties: { memory: { type: "string" }, cpu: { type: "string" } } };
+
+/**
+ * Size caps of a deployment, so a body can neither exhaust the gateway nor bloat `state.json`.
+ * Where Kubernetes has a limit it is used (label values 63 characters; annotations 256 KiB in
+ * total, checked in deployment-request.ts); the others are generous bounds no real function reaches.
+ */
+export const DEPLOYMENT_CAPS = {
+  name: 63,
+  image: 1024,
+  envProcess: 4096,
+  envVars: 256,
+  envValue: 64 * 1024,
+  secrets: 64,
+  constraints: 64,
+  constraint: 1024,
+  labels: 64,
+  labelValue: 63,
+  annotations: 64,
+  annotationValue: 64 * 1024,
+  quantity: 64,
+} as const;
+
+const cappedMap = (maxProperties: number, maxLength: number, nullable = false): StructuralSchema => ({
+  type: "object",
+  maxProperties,
+  additionalProperties: { type: "string", maxLength },
+  ...(nullable ? { nullable: true } : {}),
+});
+const quantity: StructuralSchema = { type: "string", maxLength: DEPLOYMENT_CAPS.quantity };
+/** `FunctionResources`: memory and cpu (spec), plus the GPU keys faas-provider knows; nothing else is stored. */
+const resources: StructuralSchema = {
+  type: "object",
+  nullable: true,
+  additionalProperties: false,
+  properties: { memory: quantity, cpu: quantity, "nvidia.com/gpu": quantity, "amd.com/gpu": quantity, "intel.com/gpu": quantity },
+};
 
 /** The configuration fields `FunctionDeployment` sends and `FunctionStatus` reports back. */
 const functionConfigProperties: Record<string, StructuralSchema> = {
-  image: { type: "string" },
-  namespace: { type: "string" },
-  envProcess: { type: "string" },
-  constraints: { type: "array", items: { type: "string" } },
-  envVars: stringMap,
-  secrets: { type: "array", items: { type: "string" } },
-  labels: nullableStringMap,
-  annotations: nullableStringMap,
+  image: { type: "string", maxLength: DEPLOYMENT_CAPS.image },
+  namespace: { type: "string", maxLength: DEPLOYMENT_CAPS.name },
+  envProcess: { type: "string", maxLength: DEPLOYMENT_CAPS.envProcess },
+  constraints: { type: "array", maxItems: DEPLOYMENT_CAPS.constraints, items: { type: "string", maxLength: DEPLOYMENT_CAPS.constraint } },
+  envVars: cappedMap(DEPLOYMENT_CAPS.envVars, DEPLOYMENT_CAPS.envValue),
+  secrets: { type: "array", maxItems: DEPLOYMENT_CAPS.secrets, items: { type: "string", maxLength: DEPLOYMENT_CAPS.name } },
+  labels: cappedMap(DEPLOYMENT_CAPS.labels, DEPLOYMENT_CAPS.labelValue, true),
+  annotations: cappedMap(DEPLOYMENT_CAPS.annotations, DEPLOYMENT_CAPS.annotationValue, true),
   limits: resources,
   requests: resources,
   readOnlyRootFilesystem: { type: "boolean" },
@@ -27,10 +62,11 @@ export const FunctionDeploymentSchema: StructuralSchema = {
   type: "object",
   required: ["service", "image"],
   properties: {
-    service: { type: "string" },
+    service: { type: "string", maxLength: DEPLOYMENT_CAPS.name },
     ...functionConfigProperties,
-    registryAuth: { type: "string" },
-    network: { type: "string" },
+    // Deprecated and ignored by every provider (spec); accepted, never stored.
+    registryAuth: { type: "string", maxLength: DEPLOYMENT_CAPS.envProcess },
+    network: { type: "string", maxLength: DEPLOYMENT_CAPS.envProcess },
   },
 };
 

@@ -13,6 +13,12 @@ export interface StructuralSchema {
   allOf?: StructuralSchema[];
   minimum?: number;
   pattern?: string;
+  /** Longest string allowed (UTF-16 code units, as JSON Schema counts characters). */
+  maxLength?: number;
+  /** Most items an array may hold. */
+  maxItems?: number;
+  /** Most properties an object may hold. */
+  maxProperties?: number;
   description?: string;
 }
 
@@ -47,10 +53,15 @@ export function validateStructure(value: unknown, schema: StructuralSchema, path
         out.push({ path: path || "(root)", message: `must be an array, got ${describe(value)}` });
         return out;
       }
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+        out.push({ path: path || "(root)", message: `must have at most ${schema.maxItems} items` });
+        return out;
+      }
       if (schema.items) value.forEach((item, i) => out.push(...validateStructure(item, schema.items!, `${path}[${i}]`)));
       return out;
     case "string":
       if (typeof value !== "string") out.push({ path: path || "(root)", message: `must be a string, got ${describe(value)}` });
+      else if (schema.maxLength !== undefined && value.length > schema.maxLength) out.push({ path: path || "(root)", message: `must be at most ${schema.maxLength} characters` });
       else if (schema.pattern && !new RegExp(schema.pattern).test(value)) out.push({ path: path || "(root)", message: `must match ${schema.pattern}` });
       return out;
     case "integer":
@@ -68,6 +79,10 @@ export function validateStructure(value: unknown, schema: StructuralSchema, path
       if (typeof value !== "object" || Array.isArray(value)) return out;
   }
   const record = value as Record<string, unknown>;
+  if (schema.maxProperties !== undefined && Object.keys(record).length > schema.maxProperties) {
+    out.push({ path: path || "(root)", message: `must have at most ${schema.maxProperties} entries` });
+    return out;
+  }
   for (const name of schema.required ?? []) {
     if (record[name] === undefined) out.push({ path: at(`.${name}`), message: "is required" });
   }
@@ -78,10 +93,15 @@ export function validateStructure(value: unknown, schema: StructuralSchema, path
     } else if (schema.additionalProperties === false) {
       out.push({ path: at(`.${name}`), message: "is not a known field" });
     } else if (typeof schema.additionalProperties === "object") {
-      out.push(...validateStructure(child, schema.additionalProperties, at(`[${JSON.stringify(name)}]`)));
+      out.push(...validateStructure(child, schema.additionalProperties, at(`[${JSON.stringify(shortKey(name))}]`)));
     }
   }
   return out;
+}
+
+/** A map key as a path names it: long keys are cut, so an error never echoes a megabyte of input. */
+export function shortKey(key: string, max = 64): string {
+  return key.length > max ? `${key.slice(0, max)}...` : key;
 }
 
 function describe(value: unknown): string {

@@ -1,7 +1,10 @@
-/** CPU and memory of a function (`FunctionResources` in the OpenAPI spec). */
+/** CPU and memory of a function (`FunctionResources` in the OpenAPI spec), plus the GPU counts faas-provider knows. */
 export interface FunctionResources {
   memory?: string;
   cpu?: string;
+  "nvidia.com/gpu"?: string;
+  "amd.com/gpu"?: string;
+  "intel.com/gpu"?: string;
 }
 
 /** A deployment request as accepted by `POST/PUT /system/functions`, normalised. */
