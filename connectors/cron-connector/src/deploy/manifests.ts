@@ -53,7 +53,7 @@ export const IN_CLUSTER_GATEWAY_URL = "http://gateway.openfaas:8080";
 const TOKEN_VOLUME = "openfaas-token";
 const MIN_EXPIRATION_SECONDS = 600;
 // Settings the manifests own: the extra environment may not override them.
-const OWNED_ENV = new Set(["gateway_url", "token_mount_path", "OPENFAAS_TOKEN_FILE", "OPENFAAS_TOKEN_URL", "namespaces", "basic_auth"]);
+const OWNED_ENV = new Set(["gateway_url", "token_mount_path", "OPENFAAS_TOKEN_FILE", "OPENFAAS_TOKEN_URL", "basic_auth"]);
 
 /** Checks the values and builds ServiceAccount, Policy, Role and Deployment, in that order. */
 export function connectorManifests(values: ManifestValues): KubeObject[] {
