@@ -27,7 +27,10 @@ export interface InvokerOptions {
 
 /** The topic the connector serves (the `topic` annotation value). */
 export const CRON_TOPIC = "cron-function";
-/** The realm of-watchdog names when `jwt_auth` refuses a call without a function token. */
+/**
+ * The realm of-watchdog names when `jwt_auth` refuses a call without a function token
+ * (`WWW-Authenticate: Bearer realm=IAM function invoke`, openfaas/faas-middleware auth/jwt_authenticator.go).
+ */
 const FUNCTION_AUTH_REALM = /realm="?IAM function invoke/i;
 
 /** Invokes functions and logs the outcome. */
