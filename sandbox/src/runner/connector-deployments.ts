@@ -54,7 +54,12 @@ export function renderSandboxConnectors(instances: readonly SandboxConnector[], 
   const iam: KubeObject[] = [];
   const specs: ConnectorSpec[] = [];
   for (const instance of instances) {
-    const objects = connectorManifests({ ...instance, gatewayURL: RENDER_AUDIENCE, image: RENDER_IMAGE, expirationSeconds, ...(instance.env ? { env: instance.env } : {}) });
+    let objects: KubeObject[];
+    try {
+      objects = connectorManifests({ ...instance, gatewayURL: RENDER_AUDIENCE, image: RENDER_IMAGE, expirationSeconds, ...(instance.env ? { env: instance.env } : {}) });
+    } catch (err) {
+      throw new Error(`connector ${JSON.stringify(instance.name)}: ${(err as Error).message}`);
+    }
     iam.push(...objects.filter((o) => o.kind !== "Deployment"));
     specs.push(specOf(objects.find((o) => o.kind === "Deployment")!));
   }
