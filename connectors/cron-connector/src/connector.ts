@@ -39,7 +39,7 @@ export interface CronConnectorOptions {
 export interface RebuildReport {
   /** Namespaces whose functions were listed. */
   listed: string[];
-  /** Namespaces the gateway refused (401/403). */
+  /** Namespaces the gateway refused (401/403) or did not find (404): their schedules were removed. */
   denied: string[];
   /** Namespaces (or `*` for the namespace list) whose listing failed otherwise; their schedules were kept. */
   failed: string[];
@@ -280,4 +280,3 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.name : "unknown error";
 }
 
-export { functionKey };
