@@ -25,7 +25,10 @@ per node-ts-iam function of the stack. Options (environment variable in brackets
   --state-dir DIR      state, audit log, admin password and pods
                        (default <root>/.sandbox)                                      [SANDBOX_STATE_DIR]
   --ephemeral          keep everything in a temporary directory removed on exit
-  --time-scale N       token lifetimes and rotation run N times faster (default 1)
+  --time-scale N       token lifetimes and rotation run N times faster (default 1);
+                       so do the connectors' schedules (*/15 minutes is every 15 s at 60)
+  --no-connectors      do not run the connector deployments of
+                       connectors/cron-connector/sandbox.yaml (they run by default)
   --root DIR           folder with stack.yml and functions/*/iam (default: current folder)
   --stack FILE         stack file (default <root>/stack.yml)
   --manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path
@@ -57,6 +60,8 @@ function printWelcome(sandbox: Sandbox): void {
     `  issuer (k8s)     : ${sandbox.issuer.url}`,
     fns.length === 0 ? "  functions        : none running" : "  functions        :",
     ...fns.map((f) => `    - ${f.name}.${f.namespace}  ${sandbox.url}/function/${f.name}.${f.namespace}  (pid ${f.pid}, token dir ${sandbox.tokenDir(f.namespace, f.name) ?? "-"})`),
+    sandbox.connectors.length === 0 ? "  connectors       : none running" : "  connectors       : (their lines follow below, prefixed openfaas/<name>:)",
+    ...sandbox.connectors.map((c) => `    - ${c.namespace}/${c.name}  (pid ${c.pid}, token dir ${c.tokenDir})`),
     "",
     "Try it:",
     `  # the admin (bootstrap) view`,
@@ -96,6 +101,7 @@ async function main(): Promise<void> {
         "state-dir": { type: "string" },
         ephemeral: { type: "boolean" },
         "time-scale": { type: "string" },
+        "no-connectors": { type: "boolean" },
         stack: { type: "string" },
         manifests: { type: "string", multiple: true },
         root: { type: "string" },
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
     ...(functionPorts ? { functionPorts } : {}),
     stateDir,
     timeScale,
+    connectors: !values["no-connectors"],
     ...(values.stack ? { stackFile: resolve(values.stack) } : {}),
     ...(values.manifests ? { manifestPaths: values.manifests.map((m) => resolve(m)) } : {}),
     log: progress,

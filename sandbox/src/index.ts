@@ -4,6 +4,8 @@
  */
 export { startSandbox } from "./sandbox.js";
 export type { MintRequest, Sandbox, SandboxFunction, SandboxOptions } from "./types.js";
+export type { SandboxConnector } from "./runner/connector-deployments.js";
+export type { RunningConnector } from "./runner/connector-runner.js";
 export { ManifestError, loadManifests, parseDuration } from "./iam/manifest-loader.js";
 export type { IamManifests, JwtIssuerObject, PolicyObject, RoleObject, Condition, PolicyStatement } from "./iam/types.js";
 export { CONDITION_OPERATORS, KNOWN_ACTIONS } from "./iam/types.js";

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,6 +25,8 @@ import type { FunctionDeployment, FunctionRecord } from "./state/model.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
+import { CONNECTOR_SCRIPT, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
+import { ConnectorRunner } from "./runner/connector-runner.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
 /** This checkout's root (sandbox/src or sandbox/dist → ../..). */
@@ -61,8 +63,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
   const manifestPaths = [...(await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
+  // Connector deployments bring their own IAM objects, rendered as for a cluster.
+  const connectorInstances = options.connectors === true ? await readSandboxConnectors(root) : options.connectors || [];
+  const connectors = renderSandboxConnectors(connectorInstances, tokenExpirationSeconds);
+  const connectorIamDir = connectors.specs.length > 0 ? await mkdtemp(join(tmpdir(), "node-ts-iam-connectors-")) : undefined;
+  if (connectorIamDir) {
+    await writeFile(join(connectorIamDir, "connectors.yaml"), connectors.iamYaml);
+    manifestPaths.push(connectorIamDir);
+  }
   log(`loading IAM manifests from ${manifestPaths.length} path(s)`);
-  const manifests = await loadManifests(manifestPaths, log);
+  const manifests = await loadManifests(manifestPaths, log).finally(() => connectorIamDir && rm(connectorIamDir, { recursive: true, force: true }));
   log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
 
   const stackFile = options.stackFile ?? join(root, "stack.yml");
@@ -172,6 +182,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
     }
 
+    const connectorRunner = new ConnectorRunner({
+      runDir,
+      script: join(DEFAULT_ROOT, CONNECTOR_SCRIPT),
+      guardScript: POD_GUARD,
+      issuer,
+      gatewayUrl: () => gatewayUrl,
+      timeScale,
+      log,
+    });
+    cleanups.push(() => connectorRunner.stopAll());
+    for (const spec of connectors.specs) {
+      log(`starting connector ${spec.namespace}/${spec.name} (service account ${spec.serviceAccount})`);
+      await connectorRunner.start(spec);
+    }
+
     return {
       url: gatewayUrl,
       adminCredentialFile,
@@ -190,6 +215,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       tokenDir: (ns, fn) => runner.tokenDir(ns, fn),
       get functions() {
         return runner.list();
+      },
+      get connectors() {
+        return connectorRunner.list();
       },
       auditLog: audit.path,
       stop: cleanup,

@@ -1,3 +1,6 @@
+import type { SandboxConnector } from "./runner/connector-deployments.js";
+import type { RunningConnector } from "./runner/connector-runner.js";
+
 /** Options of {@link startSandbox}. Every field is optional. */
 export interface SandboxOptions {
   /** Repository root: `stack.yml`, `functions/*\/iam/*.yaml` and the template server are found under it. Default: this checkout. */
@@ -26,6 +29,12 @@ export interface SandboxOptions {
   templateServer?: string;
   /** `expirationSeconds` of projected tokens (at least 600, Kubernetes' minimum); default 3600. */
   tokenExpirationSeconds?: number;
+  /**
+   * Connector deployments to run in namespace `openfaas`, each with its own identity: `true` for
+   * those of `<root>/connectors/cron-connector/sandbox.yaml` (what `npm start` runs), or a list.
+   * Default: none.
+   */
+  connectors?: boolean | SandboxConnector[];
 }
 
 /** What `Sandbox.issuer.mint` accepts: a TokenRequest for a service account. */
@@ -65,6 +74,8 @@ export interface Sandbox {
   tokenDir(namespace: string, functionName: string): string | undefined;
   /** Functions currently served. */
   readonly functions: SandboxFunction[];
+  /** Connectors currently running (name, namespace, pid, token directory, latest output lines). */
+  readonly connectors: RunningConnector[];
   /** NDJSON audit log: one line per authorisation or exchange decision. */
   auditLog: string;
   /** Stops every function process and server; removes the ephemeral directory. */

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { BasicAuth, Client } from "@node-ts-iam/sdk";
-import { startSandbox, type Sandbox } from "@node-ts-iam/sandbox";
+import { startSandbox, type Sandbox, type SandboxOptions } from "@node-ts-iam/sandbox";
 import { repoRoot } from "./repo.js";
 
 /** The namespace the stack deploys the sample functions to. */
@@ -44,6 +44,7 @@ export interface AuditEntry {
   action: string;
   resource: string;
   allowed: boolean;
+  reason?: string;
 }
 
 /** Options: per-function environment overrides, and which functions to run (default all). */
@@ -51,6 +52,8 @@ export interface FunctionsSandboxOptions {
   env?: Record<string, Record<string, string>>;
   only?: string[];
   log?: (line: string) => void;
+  /** Further sandbox options (time scale, token lifetime, connectors). */
+  sandbox?: Pick<SandboxOptions, "timeScale" | "tokenExpirationSeconds" | "connectors">;
 }
 
 /** Starts an ephemeral sandbox on 127.0.0.1:0 running the stack's functions. */
@@ -71,7 +74,7 @@ export async function startFunctionsSandbox(options: FunctionsSandboxOptions = {
   writeFileSync(stackFile, doc.toString());
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox({ root: repoRoot, stackFile, host: "127.0.0.1", port: 0, runFunctions: true, log: options.log ?? (() => {}) });
+    sandbox = await startSandbox({ ...options.sandbox, root: repoRoot, stackFile, host: "127.0.0.1", port: 0, runFunctions: true, log: options.log ?? (() => {}) });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
