@@ -123,6 +123,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stackImages,
       issuer,
       gatewayUrl: () => gatewayUrl,
+      functionTokenKeys: () => ({ issuer: accessTokens.issuer, jwks: accessTokens.jwks }),
       timeScale,
       tokenExpirationSeconds,
       logs,

@@ -43,7 +43,11 @@ export interface MintRequest {
 export interface SandboxFunction {
   name: string;
   namespace: string;
-  /** Direct URL of its process (the gateway proxies `/function/<name>.<namespace>` to it). */
+  /**
+   * URL of its pod: the watchdog stand-in in front of its process, to which the gateway proxies
+   * `/function/<name>.<namespace>` (it serves `/_/health`, `/_/ready` and, with `jwt_auth=true`,
+   * lets only function tokens through).
+   */
   url: string;
   pid: number;
 }
