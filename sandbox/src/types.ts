@@ -50,6 +50,8 @@ export interface SandboxFunction {
    */
   url: string;
   pid: number;
+  /** Whether its deployment sets `jwt_auth=true`: it then answers only function tokens for it. */
+  jwtAuth: boolean;
 }
 
 /** A running sandbox. */
@@ -69,6 +71,8 @@ export interface Sandbox {
   tokenDir(namespace: string, functionName: string): string | undefined;
   /** Functions currently served. */
   readonly functions: SandboxFunction[];
+  /** The service accounts the manifests declare (`<namespace>/<name>`): the ones `npm run token` can mint for, besides `default`. */
+  readonly serviceAccounts: readonly string[];
   /** NDJSON audit log: one line per authorisation or exchange decision. */
   auditLog: string;
   /** Stops every function process and server; removes the ephemeral directory. */

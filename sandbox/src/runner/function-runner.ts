@@ -26,6 +26,7 @@ export interface RunningFunction {
   namespace: string;
   url: string;
   pid: number;
+  jwtAuth: boolean;
 }
 
 export interface FunctionRunnerOptions {
@@ -101,7 +102,7 @@ export class FunctionRunner {
     const out: RunningFunction[] = [];
     for (const i of this.instances.values()) {
       if (i.ready && i.process?.pid !== undefined) {
-        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog?.url ?? i.process.url, pid: i.process.pid });
+        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog?.url ?? i.process.url, pid: i.process.pid, jwtAuth: jwtAuthEnabled(i.record.deployment.envVars) });
       }
     }
     return out;
