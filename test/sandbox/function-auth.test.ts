@@ -130,6 +130,15 @@ describe("FunctionAuthenticator's rules", () => {
     expect(await auth.check(undefined)).toEqual({ allowed: false, status: 401, message: "Bearer must be present in Authorization header" });
   });
 
+  it("remembers a verified token only until its exp (plus the 1 s leeway)", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = await gateway.issueFunctionToken({ ...access(), exp }, { permissions: ["openfaas-fn:ns-admin"], audience: [] });
+    expect(await auth.check(`Bearer ${token}`)).toEqual({ allowed: true });
+    expect(await auth.check(`Bearer ${token}`)).toEqual({ allowed: true });
+    await new Promise((r) => setTimeout(r, (exp + 1) * 1000 - Date.now() + 50));
+    expect(await auth.check(`Bearer ${token}`)).toEqual({ allowed: false, status: 401, message: "failed to parse JWT token: the token has expired (exp is in the past)" });
+  });
+
   it("takes jwt_auth as the watchdog reads it: true or 1, exactly", () => {
     expect(["true", "1"].map((v) => jwtAuthEnabled({ jwt_auth: v }))).toEqual([true, true]);
     expect(["TRUE", "yes", "", " true"].map((v) => jwtAuthEnabled({ jwt_auth: v }))).toEqual([false, false, false, false]);

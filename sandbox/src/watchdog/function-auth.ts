@@ -27,6 +27,8 @@ export const FUNCTION_REALM = "IAM function invoke";
 
 /** The leeway the watchdog allows on `exp` and `nbf`, in seconds. */
 const LEEWAY_SECONDS = 1;
+/** Verified tokens remembered per function (the oldest is dropped beyond this). */
+const MAX_REMEMBERED = 10_000;
 
 /** What a watchdog reads from the gateway's discovery document when its pod starts. */
 export interface FunctionTokenKeys {
@@ -49,6 +51,12 @@ export class FunctionAuthenticator {
   private readonly resource: string;
   private readonly keySet: ReturnType<typeof createLocalJWKSet>;
   private readonly kids: ReadonlySet<string>;
+  /**
+   * Decisions on tokens whose signature and claims verified, until their `exp` (plus the leeway): a
+   * caller sends the same function token on every call, and the signature check is the costliest
+   * step. The keys never change while the pod runs, so a verified token stays verified until then.
+   */
+  private readonly verified = new Map<string, { decision: FunctionAuthDecision; until: number }>();
 
   /**
    * @param target - the function this pod serves (`OPENFAAS_NAME`, `OPENFAAS_NAMESPACE`).
@@ -69,6 +77,11 @@ export class FunctionAuthenticator {
     const bearer = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : header;
     if (bearer === "") return unauthorized("Bearer must be present in Authorization header");
     if (Buffer.byteLength(bearer) > MAX_TOKEN_BYTES) return unauthorized(`failed to parse JWT token: the token is larger than ${MAX_TOKEN_BYTES} bytes`);
+    const remembered = this.verified.get(bearer);
+    if (remembered !== undefined) {
+      if (Date.now() <= remembered.until) return remembered.decision;
+      this.verified.delete(bearer);
+    }
     let kid: unknown;
     try {
       kid = decodeProtectedHeader(bearer).kid;
@@ -91,8 +104,13 @@ export class FunctionAuthenticator {
     // Go decodes the claims into typed fields: a `function` claim of another shape fails the parse.
     if (grant === undefined) return unauthorized("failed to parse JWT token: the function claim is malformed");
     const audienceOk = grant.audience.length === 0 || grant.audience.some((p) => this.matches(p));
-    if (!audienceOk || !grant.permissions.some((p) => this.matches(p))) return { allowed: false, status: 403, message: "insufficient permissions" };
-    return { allowed: true };
+    const decision: FunctionAuthDecision =
+      audienceOk && grant.permissions.some((p) => this.matches(p)) ? { allowed: true } : { allowed: false, status: 403, message: "insufficient permissions" };
+    // A token without exp never expires for the watchdog either; it is re-verified after an hour anyway.
+    const until = (typeof payload.exp === "number" ? payload.exp + LEEWAY_SECONDS : Date.now() / 1000 + 3600) * 1000;
+    if (this.verified.size >= MAX_REMEMBERED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(bearer, { decision, until });
+    return decision;
   }
 
   private matches(pattern: string): boolean {
