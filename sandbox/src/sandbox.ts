@@ -23,7 +23,7 @@ import { HttpError } from "./http/errors.js";
 import { faasCliDeployRequest, templateFprocess } from "./runner/stack-deployment.js";
 import { loadStack, RUNNABLE_LANG, StackError, type Stack, type StackFunction } from "./runner/stack.js";
 import type { FunctionDeployment, FunctionRecord } from "./state/model.js";
-import { publishEndpoints } from "./state/endpoints.js";
+import { ENDPOINTS_FILE, publishEndpoints } from "./state/endpoints.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
@@ -82,7 +82,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const cleanups: (() => Promise<void>)[] = [releaseStateDir];
   let store: StateStore;
   try {
-    // A sandbox killed with kill -9 may have left function processes (ones that could not notice): stop them.
+    // A sandbox killed with kill -9 may have left function processes (ones that could not notice): stop
+    // them, and forget its endpoints, which `npm run token` would otherwise try while this one starts.
+    await rm(join(dataDir, ENDPOINTS_FILE), { force: true });
     const orphans = await stopOrphanedPods(runDir, log);
     if (orphans.length > 0) log(`stopped ${orphans.length} function process(es) left by an earlier run`);
     await rm(runDir, { recursive: true, force: true });

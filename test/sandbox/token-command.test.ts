@@ -4,7 +4,7 @@
  * issuer's TokenRequest API behind it, and `npm start`'s printed caller recipe run as printed.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -117,6 +117,22 @@ describe("npm run token (sandbox/dist/token-cli.js)", () => {
       expect(r.stderr).toBe(`token: no sandbox is running on state directory ${empty}: start one with \`npm start\` in another shell, or pass the --state-dir it uses\n`);
     } finally {
       await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("ignores the endpoints a sandbox killed with kill -9 left behind", async () => {
+    const stale = await mkdtemp(join(tmpdir(), "sandbox-token-stale-"));
+    try {
+      // An owner that is gone (a pid no process has) and the endpoints it recorded.
+      await writeFile(join(stale, "sandbox.pid"), JSON.stringify({ pid: 2 ** 22 + 17, startTime: "1" }));
+      await writeFile(join(stale, "endpoints.json"), JSON.stringify({ gateway: sandbox.url, issuer: sandbox.issuer.url }));
+      await writeFile(join(stale, "admin-password"), `${sandbox.admin.password}\n`);
+      const r = await token("--state-dir", stale, "ci/deployer");
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain(`no sandbox is running on state directory ${stale}`);
+    } finally {
+      await rm(stale, { recursive: true, force: true });
     }
   });
 
