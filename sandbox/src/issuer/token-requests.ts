@@ -57,7 +57,7 @@ function invalid(name: string, field: string, problem: string): HttpError {
 
 /**
  * Serves the request if its path is the TokenRequest API's; returns false (untouched) otherwise.
- * For the issuer's {@link ServiceAccountIssuer.handleAlso}.
+ * For the issuer's `handleAlso`.
  */
 export function tokenRequestRoute(req: IncomingMessage, res: ServerResponse, path: string, deps: TokenRequestDeps): boolean {
   const match = TOKEN_REQUEST_PATH.exec(path);

@@ -24,8 +24,10 @@ const MAX_RESTART_DELAY_MS = 30_000;
 export interface RunningFunction {
   name: string;
   namespace: string;
+  /** The pod's address (its watchdog stand-in). */
   url: string;
   pid: number;
+  /** Whether the deployment sets `jwt_auth=true`. */
   jwtAuth: boolean;
 }
 
