@@ -58,6 +58,9 @@ const bench: BenchModule = async (log) => {
       ["gateway + watchdog, jwt_auth, function token", get(`${sandbox.url}/function/whoami.dev/env`, { authorization }, 200)],
       ["gateway + watchdog, jwt_auth, no token (401)", get(`${sandbox.url}/function/whoami.dev/env`, {}, 401)],
     ];
+    // Every path once before measuring any: JIT, connection pools and the token cache warm up alike.
+    log("function-auth: warming up every path, 1 s each");
+    for (const [, once] of runs) await load(CONCURRENCY, 1, once);
     const results: [string, LoadResult][] = [];
     for (const [name, once] of runs) {
       log(`function-auth: ${name}, ${CONCURRENCY} callers, ${SECONDS} s`);
