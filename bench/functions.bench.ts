@@ -3,11 +3,14 @@
  * ephemeral sandbox gateway, provisions 200 tenants at concurrency 1 and 200 more at concurrency 8,
  * then repeats the second batch (converge path: every object unchanged). Gateway calls per tenant
  * are counted from the sandbox's audit log (one entry per authorised API call of the function's
- * identity; the token exchange happens once per token lifetime and is not counted).
+ * identity; the token exchange happens once per token lifetime and is not counted). The function
+ * has jwt_auth=true: the load generator calls it as ci:deployer with a function token (one exchange,
+ * cached), and the pod's watchdog verifies that token on every call.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { StaticTokenSource, TokenAuth } from "@node-ts-iam/sdk";
 import { startSandbox } from "@node-ts-iam/sandbox";
 import type { BenchModule, BenchSection } from "./report.js";
 
@@ -20,8 +23,13 @@ const bench: BenchModule = async (log) => {
   const sandbox = await startSandbox({ root, host: "127.0.0.1", port: 0, runFunctions: true, log: () => {} });
   try {
     const url = `${sandbox.url}/function/tenant-provisioner.openfaas-fn/tenants`;
+    const caller = new TokenAuth({
+      source: new StaticTokenSource(await sandbox.issuer.mint({ namespace: "ci", serviceAccount: "deployer" })),
+      tokenURL: `${sandbox.url}/oauth/token`,
+    }).forFunction("tenant-provisioner", "openfaas-fn");
     const provision = async (name: string): Promise<void> => {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name }) });
+      const authorization = `Bearer ${await caller.token()}`;
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify({ name }) });
       const body = await res.text();
       if (res.status !== 201 && res.status !== 200) throw new Error(`provisioning ${name}: HTTP ${res.status} ${body.slice(0, 200)}`);
     };

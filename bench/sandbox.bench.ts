@@ -7,40 +7,11 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "@node-ts-iam/sandbox";
+import { load, type LoadResult } from "./load.js";
 import type { BenchModule } from "./report.js";
 
 const CONCURRENCY = 16;
 const SECONDS = 8;
-
-interface Result {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-/** Runs `once` from CONCURRENCY callers for `seconds`; `once` resolves true for an expected answer. */
-async function load(seconds: number, once: () => Promise<boolean>): Promise<Result> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        const ok = await once().catch(() => false);
-        latencies.push(performance.now() - t);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0;
-  return { requests: latencies.length, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), errors };
-}
 
 const bench: BenchModule = async (log) => {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../test/sandbox/fixtures/root");
@@ -62,20 +33,20 @@ const bench: BenchModule = async (log) => {
     if (!token) throw new Error("sandbox bench: the warm-up exchange failed");
 
     log(`sandbox: GET /healthz baseline, ${CONCURRENCY} callers, ${SECONDS} s`);
-    const health = await load(SECONDS, async () => {
+    const health = await load(CONCURRENCY, SECONDS, async () => {
       const res = await fetch(`${sandbox.url}/healthz`);
       await res.arrayBuffer();
       return res.status === 200;
     });
     log(`sandbox: POST /oauth/token, ${CONCURRENCY} callers, ${SECONDS} s`);
-    const exchanges = await load(SECONDS, async () => (await exchange()) !== undefined);
+    const exchanges = await load(CONCURRENCY, SECONDS, async () => (await exchange()) !== undefined);
     log(`sandbox: authorised GET /system/functions, ${CONCURRENCY} callers, ${SECONDS} s`);
-    const list = await load(SECONDS, async () => {
+    const list = await load(CONCURRENCY, SECONDS, async () => {
       const res = await fetch(`${sandbox.url}/system/functions?namespace=dev`, { headers: { authorization: `Bearer ${token}` } });
       await res.arrayBuffer();
       return res.status === 200;
     });
-    const row = (name: string, r: Result) => [name, Math.round(r.rps), r.p50.toFixed(2), r.p99.toFixed(2), r.requests, r.errors, (r.rps / health.rps).toFixed(2)];
+    const row = (name: string, r: LoadResult) => [name, Math.round(r.rps), r.p50.toFixed(2), r.p99.toFixed(2), r.requests, r.errors, (r.rps / health.rps).toFixed(2)];
     return [
       {
         title: "Sandbox gateway",

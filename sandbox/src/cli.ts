@@ -3,7 +3,7 @@
  * `npm start`: starts the sandbox on 127.0.0.1:8080 and prints how to use it (options: see
  * {@link USAGE}). Ctrl-C / SIGTERM stops every function process.
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parsePortRange, type PortRange } from "./runner/free-port.js";
 import { startSandbox } from "./sandbox.js";
@@ -79,9 +79,26 @@ function printWelcome(sandbox: Sandbox): void {
       `  curl -s -H "Authorization: Bearer $TOKEN" ${sandbox.url}/system/namespaces`,
       `  # a call its policy denies: 403 {"message":..., "action":"Namespace:Create", "resource":"not-allowed:*"}`,
       `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${sandbox.url}/system/namespace/ -d '{"name":"not-allowed"}'`,
-      `  # invoke the functions (each calls the gateway with its own identity inside)`,
-      ...fns.map((f) => `  curl -s ${sandbox.url}/function/${f.name}.${f.namespace}/`),
     );
+    const open = fns.filter((f) => !f.jwtAuth);
+    if (open.length > 0) {
+      out.push(`  # invoke the functions (each calls the gateway with its own identity inside)`, ...open.map((f) => `  curl -s ${sandbox.url}/function/${f.name}.${f.namespace}/`));
+    }
+    const secured = fns.filter((f) => f.jwtAuth);
+    const target = secured[0];
+    if (target) {
+      const ci = sandbox.serviceAccounts.includes("ci/deployer");
+      out.push(
+        `  # ${secured.map((f) => f.name).join(", ")}: jwt_auth=true, so only a function token for the function gets through (401 without one):`,
+        `  # a caller identity as \`kubectl create token\` gives one, exchanged for a function token`,
+        `  # (${ci ? "functions/callers/iam/ lets ci/deployer invoke ns-admin and tenant-provisioner" : "name a service account a Role lets invoke it"})`,
+        `  SA_TOKEN=$(npm run -s token -- --state-dir ${dirname(sandbox.adminCredentialFile)} ${ci ? "ci/deployer" : "<namespace>/<service account>"})`,
+        `  FN_TOKEN=$(curl -s ${sandbox.url}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\`,
+        `      -d subject_token_type=urn:ietf:params:oauth:token-type:id_token --data-urlencode subject_token=$SA_TOKEN \\`,
+        `      -d scope=function -d audience=${target.namespace}:${target.name} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+        `  curl -s -H "Authorization: Bearer $FN_TOKEN" ${sandbox.url}/function/${target.name}.${target.namespace}/`,
+      );
+    }
   } else {
     out.push(`  # no functions running: add stack.yml (lang node-ts-iam) and functions/<name>/iam/*.yaml, then restart`);
   }

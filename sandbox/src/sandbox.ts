@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAdminCredential } from "./admin-credential.js";
+import { createAdminCredential, hasAdminCredential } from "./admin-credential.js";
 import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
 import type { GatewayContext } from "./api/context.js";
 import { AuditLog } from "./audit-log.js";
@@ -15,6 +15,7 @@ import { PolicyEngine } from "./iam/policy-engine.js";
 import { SubjectVerifier } from "./iam/subject-verifier.js";
 import type { JwtIssuerObject } from "./iam/types.js";
 import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
+import { tokenRequestRoute } from "./issuer/token-requests.js";
 import { LogStore } from "./logs/log-store.js";
 import { FunctionRunner, SERVICE_ACCOUNT_ANNOTATION } from "./runner/function-runner.js";
 import { validateDeployment } from "./api/deployment-request.js";
@@ -22,6 +23,7 @@ import { HttpError } from "./http/errors.js";
 import { faasCliDeployRequest, templateFprocess } from "./runner/stack-deployment.js";
 import { loadStack, RUNNABLE_LANG, StackError, type Stack, type StackFunction } from "./runner/stack.js";
 import type { FunctionDeployment, FunctionRecord } from "./state/model.js";
+import { ENDPOINTS_FILE, publishEndpoints } from "./state/endpoints.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
@@ -90,7 +92,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const cleanups: (() => Promise<void>)[] = [releaseStateDir];
   let store: StateStore;
   try {
-    // A sandbox killed with kill -9 may have left function processes (ones that could not notice): stop them.
+    // A sandbox killed with kill -9 may have left function processes (ones that could not notice): stop
+    // them, and forget its endpoints, which `npm run token` would otherwise try while this one starts.
+    await rm(join(dataDir, ENDPOINTS_FILE), { force: true });
     const orphans = await stopOrphanedPods(runDir, log);
     if (orphans.length > 0) log(`stopped ${orphans.length} function process(es) left by an earlier run`);
     await rm(runDir, { recursive: true, force: true });
@@ -133,6 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stackImages,
       issuer,
       gatewayUrl: () => gatewayUrl,
+      functionTokenKeys: () => ({ issuer: accessTokens.issuer, jwks: accessTokens.jwks }),
       timeScale,
       tokenExpirationSeconds,
       logs,
@@ -165,6 +170,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (shipped.length !== manifests.issuers.length) log('manifests: JwtIssuer "kubernetes" is replaced by the sandbox\'s own (aud = the sandbox URL)');
     verifier.setIssuers([kubernetes, ...shipped]);
     log(`gateway listening at ${gatewayUrl}`);
+    // `kubectl create token` for the sandbox (`npm run token`): the operator asks the issuer for a
+    // service account's token, and finds the issuer through the state directory.
+    issuer.handleAlso((req, res, path) =>
+      tokenRequestRoute(req, res, path, {
+        authorized: (header) => hasAdminCredential(credential, header),
+        // Kubernetes gives every namespace a `default` service account; the others must be declared.
+        serviceAccountExists: (namespace, name) => name === "default" || manifests.serviceAccounts.some((sa) => sa.namespace === namespace && sa.name === name),
+        defaultAudiences: () => [gatewayUrl],
+        mint: (request, now) => issuer.mint(request, now),
+      }),
+    );
+    cleanups.push(await publishEndpoints(dataDir, { gateway: gatewayUrl, issuer: issuer.url }));
 
     await deployStack(stack, [root, DEFAULT_ROOT], store, log);
     warnOnUndeclaredServiceAccounts(stack, manifests.serviceAccounts, log);
@@ -219,6 +236,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       get connectors() {
         return connectorRunner.list();
       },
+      serviceAccounts: manifests.serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`),
       auditLog: audit.path,
       stop: cleanup,
     };

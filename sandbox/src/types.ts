@@ -52,9 +52,15 @@ export interface MintRequest {
 export interface SandboxFunction {
   name: string;
   namespace: string;
-  /** Direct URL of its process (the gateway proxies `/function/<name>.<namespace>` to it). */
+  /**
+   * URL of its pod: the watchdog stand-in in front of its process, to which the gateway proxies
+   * `/function/<name>.<namespace>` (it serves `/_/health`, `/_/ready` and, with `jwt_auth=true`,
+   * lets only function tokens through).
+   */
   url: string;
   pid: number;
+  /** Whether its deployment sets `jwt_auth=true`: it then answers only function tokens for it. */
+  jwtAuth: boolean;
 }
 
 /** A running sandbox. */
@@ -76,6 +82,8 @@ export interface Sandbox {
   readonly functions: SandboxFunction[];
   /** Connectors currently running (name, namespace, pid, token directory, latest output lines). */
   readonly connectors: RunningConnector[];
+  /** The service accounts the manifests declare (`<namespace>/<name>`): the ones `npm run token` can mint for, besides `default`. */
+  readonly serviceAccounts: readonly string[];
   /** NDJSON audit log: one line per authorisation or exchange decision. */
   auditLog: string;
   /** Stops every function process and server; removes the ephemeral directory. */

@@ -1,6 +1,7 @@
 /**
- * Every iam.openfaas.com object the functions ship (functions/<name>/iam/ and functions/cluster/)
- * validates against the openAPIV3Schema of the reference CRDs (faas-netes chart).
+ * Every iam.openfaas.com object the functions ship (functions/<name>/iam/, the callers' in
+ * functions/callers/iam/ and functions/cluster/) validates against the openAPIV3Schema of the
+ * reference CRDs (faas-netes chart).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,15 +23,22 @@ for (const file of readdirSync(crdDir).filter((f) => f.endsWith(".yaml"))) {
   }
 }
 
-const iamObjects: Manifest[] = [
-  ...functionNames().flatMap((name) => readManifests(join(repoRoot, "functions", name, "iam"))),
-  ...readManifests(join(repoRoot, "functions", "cluster")),
-].filter((m) => m.apiVersion.startsWith("iam.openfaas.com/"));
+const functionObjects: Manifest[] = functionNames().flatMap((name) => readManifests(join(repoRoot, "functions", name, "iam")));
+const callerObjects: Manifest[] = readManifests(join(repoRoot, "functions", "callers", "iam"));
+const iamObjects: Manifest[] = [...functionObjects, ...callerObjects, ...readManifests(join(repoRoot, "functions", "cluster"))].filter((m) =>
+  m.apiVersion.startsWith("iam.openfaas.com/"),
+);
 
 describe("function IAM manifests against the reference CRDs", () => {
   it("found the CRDs and the manifests", () => {
     expect([...schemas.keys()].sort()).toEqual(["iam.openfaas.com/v1/JwtIssuer", "iam.openfaas.com/v1/Policy", "iam.openfaas.com/v1/Role"]);
-    expect(iamObjects.filter((m) => m.kind === "Role")).toHaveLength(functionNames().length);
+    expect(functionObjects.filter((m) => m.kind === "Role")).toHaveLength(functionNames().length);
+    expect(callerObjects.filter((m) => m.apiVersion.startsWith("iam.openfaas.com/")).map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      "JwtIssuer/example-idp",
+      "Policy/invoke-privileged-functions",
+      "Role/ci-deployer",
+      "Role/platform-operators",
+    ]);
     expect(iamObjects.some((m) => m.kind === "JwtIssuer")).toBe(true);
   });
 

@@ -1,13 +1,18 @@
 /**
  * End to end in the sandbox: each sample function runs as its own process behind the sandbox
- * gateway with a kubelet-style projected token, and calls the gateway with that identity.
+ * gateway with a kubelet-style projected token, and calls the gateway with that identity. Callers
+ * reach the samples (jwt_auth=true) only with a function token, obtained as a real caller does
+ * (support/sandbox.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, StaticTokenSource, TokenAuth } from "@node-ts-iam/sdk";
 import { janitorBadInputs, nsAdminBadInputs, provisionerBadInputs, type BadInput } from "./support/bad-inputs.js";
-import { ensureNamespaces, FUNCTION_NAMESPACE, startFunctionsSandbox, type Answer, type FunctionsSandbox } from "./support/sandbox.js";
+import { CALLERS, ensureNamespaces, FUNCTION_NAMESPACE, startFunctionsSandbox, type Answer, type FunctionsSandbox } from "./support/sandbox.js";
+
+/** The cross-site request of issue 8: what a page on another site can make a browser send without a preflight. */
+const CSRF = { method: "POST", path: "/tenants", body: '{"name":"csrf"}', headers: { origin: "http://evil.example", "content-type": "text/plain" } } as const;
 
 const subjectOf = (fn: string): string => `system:serviceaccount:${FUNCTION_NAMESPACE}:${fn}`;
 
@@ -187,6 +192,52 @@ describe("sample functions in the sandbox", () => {
     });
   });
 
+  describe("function authentication (jwt_auth=true on every sample)", () => {
+    it("refuses a caller without a function token: 401 with the watchdog's challenge, for each sample", async () => {
+      for (const fn of Object.keys(CALLERS)) {
+        const res = await fetch(`${env.sandbox.url}/function/${fn}.${FUNCTION_NAMESPACE}/`, { method: "POST" });
+        expect(res.status, fn).toBe(401);
+        expect(res.headers.get("www-authenticate"), fn).toBe("Bearer realm=IAM function invoke");
+      }
+    });
+
+    it("answers the cross-site request of issue 8 with 401 and creates nothing", async () => {
+      const res = await env.invoke("tenant-provisioner", CSRF.method, CSRF.path, CSRF.body, { ...CSRF.headers }, "anonymous");
+      expect(res.status).toBe(401);
+      await expect(env.admin.getNamespace("tenant-csrf")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+      // With a function token the same text/plain body is refused by the handler kit: 415.
+      const typed = await env.invoke("tenant-provisioner", CSRF.method, CSRF.path, CSRF.body, { ...CSRF.headers });
+      expect(typed.status).toBe(415);
+      expect(typed.body).toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" });
+      await expect(env.admin.getNamespace("tenant-csrf")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
+    });
+
+    it("refuses ci:deployer's token for ns-admin at tenant-provisioner (403), and any API access token (403)", async () => {
+      const forNsAdmin = await env.functionToken("ns-admin");
+      const res = await env.invoke("tenant-provisioner", "GET", "/tenants", undefined, { authorization: `Bearer ${forNsAdmin}` });
+      expect(res.status).toBe(403);
+      expect(res.body).toBe("insufficient permissions\n");
+      const access = await (await env.callerAuth("ci/deployer")).token();
+      expect((await env.invoke("ns-admin", "GET", "/namespaces", undefined, { authorization: `Bearer ${access}` })).status).toBe(403);
+    });
+
+    it("gives function tokens only for what a caller may invoke: not the janitor to ci:deployer, nothing to ns-admin's identity", async () => {
+      await expect(env.functionToken("preview-janitor", "ci/deployer")).rejects.toMatchObject({ code: "ERR_OAUTH", error: "invalid_target" });
+      await expect(env.functionToken("tenant-provisioner", "openfaas-fn/ns-admin")).rejects.toMatchObject({ code: "ERR_OAUTH", error: "invalid_target" });
+      await env.waitForAudit((e) => e.action === "Token:Exchange" && !e.allowed && e.subject.includes("system:serviceaccount:ci:deployer"));
+    });
+
+    it("lets a plain Node program invoke ns-admin with the SDK (functionTokens: true), as the README shows", async () => {
+      const client = new Client({ gatewayURL: env.sandbox.url, auth: await env.callerAuth("ci/deployer"), functionTokens: true });
+      const res = await client.invokeFunction("ns-admin", FUNCTION_NAMESPACE, { method: "GET", path: "/namespaces" });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(Buffer.from(res.body).toString("utf8"))).toEqual({ namespaces: ["dev"] });
+      // Queued: the gateway accepts it, the pod's watchdog checks the function token when the call runs.
+      const queued = await client.invokeFunction("ns-admin", FUNCTION_NAMESPACE, { async: true, path: "/namespaces" });
+      expect(queued.status).toBe(202);
+    });
+  });
+
   describe("preview-janitor", () => {
     it("deletes expired previews in dev and keeps the rest", async () => {
       const preview = (service: string, expiresAt: string) => ({
@@ -244,11 +295,14 @@ describe("sample functions in the sandbox: a refused identity", () => {
   });
 });
 
-describe("ns-admin with its guard off (ALLOWED_NAMESPACES=*)", () => {
+describe("ns-admin with its guard off (ALLOWED_NAMESPACES=*), tenant-provisioner without jwt_auth", () => {
   let env: FunctionsSandbox;
 
   beforeAll(async () => {
-    env = await startFunctionsSandbox({ only: ["ns-admin"], env: { "ns-admin": { ALLOWED_NAMESPACES: "*" } } });
+    env = await startFunctionsSandbox({
+      only: ["ns-admin", "tenant-provisioner"],
+      env: { "ns-admin": { ALLOWED_NAMESPACES: "*" }, "tenant-provisioner": { jwt_auth: "false" } },
+    });
     await ensureNamespaces(env.admin, ["dev", "staging"]);
   });
   afterAll(async () => {
@@ -266,5 +320,12 @@ describe("ns-admin with its guard off (ALLOWED_NAMESPACES=*)", () => {
   it("still works in dev", async () => {
     const res = await env.invoke("ns-admin", "GET", "/namespaces/dev/functions");
     expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+
+  it("without jwt_auth, answers the cross-site request of issue 8 with 415 (the handler kit) and creates nothing", async () => {
+    const res = await env.invoke("tenant-provisioner", CSRF.method, CSRF.path, CSRF.body, { ...CSRF.headers }, "anonymous");
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" });
+    await expect(env.admin.getNamespace("tenant-csrf")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
   });
 });

@@ -98,13 +98,15 @@ describe("fromGatewayError with the SDK's real errors", () => {
   });
   afterAll(() => gw.close());
 
-  const client = (): Client =>
-    new Client({ gatewayURL: gw.url, auth: new TokenAuth({ source: new StaticTokenSource(CANARY_SA), tokenURL: `${gw.url}/oauth/token` }), retries: 0, timeoutMs: 500 });
+  // The default deadline is generous so that a loaded machine never turns an answer into a timeout;
+  // only the call to the hanging route gets a short one.
+  const client = (timeoutMs = 30_000): Client =>
+    new Client({ gatewayURL: gw.url, auth: new TokenAuth({ source: new StaticTokenSource(CANARY_SA), tokenURL: `${gw.url}/oauth/token` }), retries: 0, timeoutMs });
 
-  async function answerFor(call: (c: Client) => Promise<unknown>): Promise<ApiResponse> {
+  async function answerFor(call: (c: Client) => Promise<unknown>, timeoutMs?: number): Promise<ApiResponse> {
     let caught: unknown;
     try {
-      await call(client());
+      await call(client(timeoutMs));
     } catch (error) {
       caught = error;
     }
@@ -142,7 +144,7 @@ describe("fromGatewayError with the SDK's real errors", () => {
 
   it("a timeout is 504 GATEWAY_TIMEOUT, an invalid argument 400 GATEWAY_REJECTED", async () => {
     tokenStatus = 200;
-    expect((await answerFor((c) => c.getFunctions("n999"))).body).toMatchObject({ code: "GATEWAY_TIMEOUT" });
+    expect((await answerFor((c) => c.getFunctions("n999"), 300)).body).toMatchObject({ code: "GATEWAY_TIMEOUT" });
     expect((await answerFor((c) => c.getFunctions("Not A Name"))).body).toMatchObject({ code: "GATEWAY_REJECTED" });
   });
 
@@ -194,20 +196,49 @@ describe("request readers", () => {
     expect((await thrown(() => requireName("Dev", "namespace"))).toResponse()).toMatchObject({ status: 400, body: { code: "INVALID_NAME", field: "namespace" } });
   });
 
-  it("reads a JSON object body from parsed JSON, text and Buffers", async () => {
+  it("reads a JSON object body only with a JSON media type, parsed or as text and Buffers", async () => {
     expect(jsonBody(body({ a: 1 }, "application/json"))).toEqual({ a: 1 });
-    expect(jsonBody(body('{"a":2}'))).toEqual({ a: 2 });
-    expect(jsonBody(body(Buffer.from('{"a":3}'), "text/plain"))).toEqual({ a: 3 });
-    expect((await thrown(() => jsonBody(body("a=1", "application/x-www-form-urlencoded")))).toResponse()).toMatchObject({
-      status: 415,
-      body: { code: "UNSUPPORTED_MEDIA_TYPE" },
-    });
-    for (const bad of ["{nope", "[1]", "null", undefined]) {
-      expect((await thrown(() => jsonBody(body(bad)))).toResponse()).toMatchObject({ status: 400, body: { code: "INVALID_BODY" } });
+    expect(jsonBody(body('{"a":2}', "Application/JSON; charset=utf-8"))).toEqual({ a: 2 });
+    expect(jsonBody(body(Buffer.from('{"a":3}'), "application/merge-patch+json"))).toEqual({ a: 3 });
+    expect(jsonBody(body('{"a":4}', "application/vnd.api+json"))).toEqual({ a: 4 });
+    for (const bad of ["{nope", "[1]", "null"]) {
+      expect((await thrown(() => jsonBody(body(bad, "application/json")))).toResponse()).toMatchObject({ status: 400, body: { code: "INVALID_BODY" } });
     }
+    expect((await thrown(() => jsonBody(body(undefined, "application/merge-patch+json")))).toResponse()).toMatchObject({ status: 400, body: { code: "INVALID_BODY" } });
+  });
+
+  it("answers 415 to every body a page on another site can send without a preflight, and to other non-JSON types", async () => {
+    // A CORS "simple request": text/plain, a form, multipart, or no Content-Type at all.
+    const crossSite: [unknown, string | undefined][] = [
+      ['{"name":"csrf"}', "text/plain"],
+      ['{"name":"csrf"}', "text/plain;charset=UTF-8"],
+      [{ name: "csrf" }, "application/x-www-form-urlencoded"],
+      ['{"name":"csrf"}', "multipart/form-data; boundary=x"],
+      ['{"name":"csrf"}', undefined],
+      [Buffer.from('{"name":"csrf"}'), undefined],
+    ];
+    const others: [unknown, string][] = [
+      ['{"a":1}', "text/json"],
+      ['{"a":1}', "application/jsonp"],
+      ['{"a":1}', "application/json-seq"],
+      ['{"a":1}', "application/+json"],
+      ['{"a":1}', "image/png"],
+    ];
+    for (const [value, type] of [...crossSite, ...others]) {
+      const answer = (await thrown(() => jsonBody(body(value, type)))).toResponse();
+      expect(answer, `${type}`).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE", allowed: ["application/json", "*/*+json"] } });
+    }
+  });
+
+  it("takes an empty body as {} under emptyAsObject when it is untyped, JSON or text, never another type", async () => {
     expect(jsonBody(body(undefined), { emptyAsObject: true })).toEqual({});
-    expect(jsonBody(body(Buffer.alloc(0), "text/plain"), { emptyAsObject: true })).toEqual({});
+    expect(jsonBody(body("", "text/plain"), { emptyAsObject: true })).toEqual({});
+    expect(jsonBody(body(Buffer.alloc(0), "application/json"), { emptyAsObject: true })).toEqual({});
     expect((await thrown(() => jsonBody(body(undefined, "image/png"), { emptyAsObject: true }))).status).toBe(415);
+    expect((await thrown(() => jsonBody(body("", "application/x-www-form-urlencoded"), { emptyAsObject: true }))).status).toBe(415);
+    // Not empty: the type decides, as without the option.
+    expect((await thrown(() => jsonBody(body('{"dryRun":false}', "text/plain"), { emptyAsObject: true }))).status).toBe(415);
+    expect(jsonBody(body({ dryRun: true }, "application/json"), { emptyAsObject: true })).toEqual({ dryRun: true });
   });
 
   it("rejects unknown keys and wrongly typed optional fields", async () => {

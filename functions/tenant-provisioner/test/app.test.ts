@@ -154,7 +154,7 @@ describe("tenant provisioner", () => {
   it("ignores the fault header unless fault injection is enabled", async () => {
     const gateway = new FakeGateway();
     const api = createProvisioner({ gateway: () => gateway, config });
-    const res = await api({ method: "POST", path: "/tenants", query: {}, body: { name: "acme" }, headers: { [FAULT_HEADER]: "0" } });
+    const res = await api({ method: "POST", path: "/tenants", query: {}, body: { name: "acme" }, headers: { "content-type": "application/json", [FAULT_HEADER]: "0" } });
     assert.equal(res.status, 201);
   });
 

@@ -1,5 +1,5 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { decodeBasic, isAdminCredential } from "../admin-credential.js";
 import { AccessTokenError } from "../iam/access-tokens.js";
 import type { Claims } from "../iam/conditions.js";
 import { errorDescription, HttpError } from "../http/errors.js";
@@ -24,12 +24,6 @@ function invalidToken(message: string): HttpError {
   return new HttpError(401, message, { message }, { "www-authenticate": challenge });
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * Resolves the caller from `Authorization`; 401 JSON when it is missing or invalid (never echoing
  * it). A failed basic-auth attempt is audited with the user name it gave (never the password).
@@ -41,11 +35,8 @@ export async function authenticate(req: IncomingMessage, ctx: GatewayContext): P
   const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
   const value = space < 0 ? "" : header.slice(space + 1).trim();
   if (scheme === "basic") {
-    const decoded = Buffer.from(value, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    const password = colon < 0 ? "" : decoded.slice(colon + 1);
-    if (safeEqual(user, ctx.admin.username) && safeEqual(password, ctx.admin.password)) return { kind: "admin", subject: ctx.admin.username };
+    const { user, password } = decodeBasic(value);
+    if (isAdminCredential(ctx.admin, user, password)) return { kind: "admin", subject: ctx.admin.username };
     ctx.audit.record({
       subject: `basic:${PRINTABLE_USER.test(user) ? user : "(unprintable or over 64 characters)"}`,
       action: "Auth:Basic",

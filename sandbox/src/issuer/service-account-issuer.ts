@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { isRfc1123Label } from "../names.js";
@@ -37,6 +37,7 @@ export class ServiceAccountIssuer {
   private publicJwk!: JWK;
   private server: Server | undefined;
   private baseUrl = "";
+  private extraRoute: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) | undefined;
   private readonly serviceAccountUids = new Map<string, string>();
 
   private constructor(iss: string, defaultAudience: string[]) {
@@ -110,6 +111,14 @@ export class ServiceAccountIssuer {
     return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: header.kid ?? this.kid, ...(header.typ ? { typ: header.typ } : {}) }).sign(this.privateKey);
   }
 
+  /**
+   * Adds one more API to the issuer's server (the TokenRequest API): `route` serves the request and
+   * returns true, or returns false to leave it to discovery and JWKS.
+   */
+  handleAlso(route: (req: IncomingMessage, res: ServerResponse, path: string) => boolean): void {
+    this.extraRoute = route;
+  }
+
   /** Stops the discovery server. */
   async stop(): Promise<void> {
     const server = this.server;
@@ -131,7 +140,8 @@ export class ServiceAccountIssuer {
 
   private async listen(host: string, port: number): Promise<void> {
     const server = createServer((req, res) => {
-      const path = (req.url ?? "/").split("?")[0];
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (this.extraRoute?.(req, res, path)) return;
       let body: unknown;
       if (req.method === "GET" && path === "/.well-known/openid-configuration") {
         body = {

@@ -6,6 +6,8 @@ import type { LogStore } from "../logs/log-store.js";
 import { writeAtomically } from "../projection/atomic-writer.js";
 import { TokenProjector } from "../projection/token-projector.js";
 import type { FunctionRecord } from "../state/model.js";
+import { FunctionAuthenticator, jwtAuthEnabled, type FunctionTokenKeys } from "../watchdog/function-auth.js";
+import { PodWatchdog } from "../watchdog/pod-watchdog.js";
 import { freePort, freePortIn, type PortRange } from "./free-port.js";
 import { FunctionProcess } from "./function-process.js";
 import { buildHandler, handlerEntry } from "./handler-build.js";
@@ -22,8 +24,11 @@ const MAX_RESTART_DELAY_MS = 30_000;
 export interface RunningFunction {
   name: string;
   namespace: string;
+  /** The pod's address (its watchdog stand-in). */
   url: string;
   pid: number;
+  /** Whether the deployment sets `jwt_auth=true`. */
+  jwtAuth: boolean;
 }
 
 export interface FunctionRunnerOptions {
@@ -40,6 +45,8 @@ export interface FunctionRunnerOptions {
   stackImages: Map<string, StackFunction>;
   issuer: ServiceAccountIssuer;
   gatewayUrl: () => string;
+  /** The gateway's discovery issuer and keys, which a pod's watchdog reads once when it starts (for `jwt_auth`). */
+  functionTokenKeys: () => FunctionTokenKeys;
   timeScale: number;
   tokenExpirationSeconds: number;
   logs: LogStore;
@@ -55,6 +62,8 @@ interface Instance {
   pod: string;
   dir: string;
   process?: FunctionProcess;
+  /** In front of the process, as of-watchdog is in front of the function in its container. */
+  watchdog?: PodWatchdog;
   projector?: TokenProjector;
   port?: number;
   ready: boolean;
@@ -95,16 +104,16 @@ export class FunctionRunner {
     const out: RunningFunction[] = [];
     for (const i of this.instances.values()) {
       if (i.ready && i.process?.pid !== undefined) {
-        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.process.url, pid: i.process.pid });
+        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog?.url ?? i.process.url, pid: i.process.pid, jwtAuth: jwtAuthEnabled(i.record.deployment.envVars) });
       }
     }
     return out;
   }
 
-  /** Where the instance is served, if it is ready. */
+  /** Where the instance is served (its watchdog), if it is ready. */
   endpoint(namespace: string, name: string): string | undefined {
     const i = this.instances.get(`${namespace}/${name}`);
-    return i?.ready && i.process?.running ? i.process.url : undefined;
+    return i?.ready && i.process?.running ? i.watchdog?.url : undefined;
   }
 
   /** The projected token directory of the function's current pod. */
@@ -163,6 +172,9 @@ export class FunctionRunner {
   private async teardown(i: Instance): Promise<void> {
     i.stopping = true;
     if (i.restartTimer) clearTimeout(i.restartTimer);
+    const watchdog = i.watchdog;
+    i.watchdog = undefined;
+    await watchdog?.stop();
     await i.process?.stop();
     await i.projector?.stop(false);
     await rm(i.dir, { recursive: true, force: true });
@@ -242,6 +254,7 @@ export class FunctionRunner {
         homeDir,
         tmpDir,
       });
+      const appendLog = (text: string) => this.options.logs.append({ name: service, namespace, instance: pod, timestamp: new Date().toISOString(), text });
       const proc = new FunctionProcess({
         instance: pod,
         serverScript: this.options.serverScript,
@@ -249,12 +262,18 @@ export class FunctionRunner {
         port,
         readyPath,
         env,
-        onLine: (_stream, text) => this.options.logs.append({ name: service, namespace, instance: pod, timestamp: new Date().toISOString(), text }),
+        onLine: (_stream, text) => appendLog(text),
         onExit: (code, signal) => this.onExit(instance, code, signal),
       });
       instance.process = proc;
       if (proc.pid !== undefined) await recordPodProcess(dir, proc.pid, this.options.serverScript);
       await proc.waitReady();
+      instance.watchdog = await PodWatchdog.start({
+        upstreamPort: port,
+        readyPath,
+        ...(jwtAuthEnabled(envVars) ? { auth: new FunctionAuthenticator({ namespace, name: service }, this.options.functionTokenKeys()) } : {}),
+        log: appendLog,
+      });
       // Stopped (or replaced by a newer deployment) while starting: the stop could not see the
       // process and token projector created since, so they are torn down here.
       if (instance.stopping) return await this.teardown(instance);

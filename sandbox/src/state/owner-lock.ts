@@ -32,6 +32,12 @@ export async function claimStateDir(dir: string): Promise<() => Promise<void>> {
   throw new Error(`state directory ${dir}: could not claim ${OWNER_FILE}`);
 }
 
+/** The sandbox process that owns `dir` right now, or `undefined` when none runs there. */
+export async function liveOwner(dir: string): Promise<ProcessIdentity | undefined> {
+  const owner = await readOwner(join(dir, OWNER_FILE));
+  return owner && (await ownerRuns(owner)) ? owner : undefined;
+}
+
 async function readOwner(file: string): Promise<ProcessIdentity | undefined> {
   try {
     const r = JSON.parse(await readFile(file, "utf8")) as Partial<ProcessIdentity>;

@@ -57,6 +57,7 @@ export {
   isDnsLabel,
   requireName,
   jsonBody,
+  isJsonMediaType,
   headerValue,
   onlyKeys,
   optionalString,

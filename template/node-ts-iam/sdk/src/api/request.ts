@@ -34,24 +34,41 @@ export function requireName(value: string | undefined, what: string): string {
 /** Options of {@link jsonBody}. */
 export interface JsonBodyOptions {
   /**
-   * Treat a missing or empty body of an acceptable type as `{}` (default false: an empty text body
-   * is invalid JSON). For endpoints whose callers (e.g. the cron-connector) send nothing.
+   * Treat a missing or empty body as `{}` (default false: an empty body is invalid JSON), when it
+   * comes with no `Content-Type`, a JSON one or a `text/*` one. For endpoints whose callers (the
+   * cron-connector, for one) send nothing: an empty body carries no data whatever it is labelled.
    */
   emptyAsObject?: boolean;
 }
 
 /**
- * The request body as a JSON object. JSON bodies arrive parsed; a text body (no or a `text/*`
- * `Content-Type`, as curl sends without `-H`) or a raw Buffer is parsed here. Other media types are
- * 415 `UNSUPPORTED_MEDIA_TYPE`; anything but a JSON object is 400 `INVALID_BODY`.
+ * Whether a `Content-Type` value names JSON: `application/json` or a `+json` structured syntax
+ * suffix (RFC 6839, e.g. `application/merge-patch+json`), parameters aside.
+ */
+export function isJsonMediaType(contentType: string): boolean {
+  const essence = contentType.split(";")[0]!.trim().toLowerCase();
+  return essence === "application/json" || /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+\+json$/.test(essence);
+}
+
+/**
+ * The request body as a JSON object, read only when `Content-Type` names JSON
+ * ({@link isJsonMediaType}). Anything else, a missing type included, is 415
+ * `UNSUPPORTED_MEDIA_TYPE`: a browser sends `text/plain`, form and untyped bodies cross-site without
+ * asking first (a CORS "simple request"), so a JSON API that parsed them would act on requests
+ * another site's page made. Anything but a JSON object is 400 `INVALID_BODY`.
  */
 export function jsonBody(request: ApiRequest, options: JsonBodyOptions = {}): JsonObject {
-  const type = headerValue(request.headers["content-type"]).toLowerCase();
+  const type = headerValue(request.headers["content-type"]);
   let body = request.body;
-  if (type !== "" && !type.includes("json") && !type.startsWith("text/")) {
-    throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
+  const json = isJsonMediaType(type);
+  if (options.emptyAsObject && isEmpty(body) && (type === "" || json || type.trim().toLowerCase().startsWith("text/"))) return {};
+  if (!json) {
+    throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as JSON with Content-Type: application/json", { allowed: ["application/json", "*/*+json"] });
   }
-  if (options.emptyAsObject && isEmpty(body)) return {};
+  if (body === undefined) {
+    // The template server parses application/json itself and leaves other types unread (as node22 does).
+    throw new ApiError(400, "INVALID_BODY", "the body is missing, or was not read: send it as application/json (other +json types are read only with RAW_BODY=true)");
+  }
   if (Buffer.isBuffer(body)) body = body.toString("utf8");
   if (typeof body === "string") {
     try {
