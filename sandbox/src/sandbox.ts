@@ -40,7 +40,7 @@ function templateServerFor(root: string): string {
 }
 
 /** The `functions/<name>/iam` directories under `root`. */
-async function functionIamDirs(root: string): Promise<string[]> {
+export async function functionIamDirs(root: string): Promise<string[]> {
   const base = join(root, "functions");
   const names = await readdir(base).catch(() => [] as string[]);
   return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
@@ -60,7 +60,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tokenExpirationSeconds = options.tokenExpirationSeconds ?? 3600;
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
-  const manifestPaths = [...(await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
+  const manifestPaths = [...(options.functionManifests === false ? [] : await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
   log(`loading IAM manifests from ${manifestPaths.length} path(s)`);
   const manifests = await loadManifests(manifestPaths, log);
   log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
@@ -107,7 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const engine = new PolicyEngine(manifests.policies, manifests.roles);
     const verifier = new SubjectVerifier([]);
     const logs = new LogStore();
-    const audit = new AuditLog(join(dataDir, "audit.ndjson"));
+    const audit = new AuditLog(join(dataDir, "audit.ndjson"), { ...options.audit, warn: log });
     cleanups.push(() => audit.close());
     const { credential, file: adminCredentialFile } = await createAdminCredential(dataDir);
 
@@ -192,6 +192,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return runner.list();
       },
       auditLog: audit.path,
+      auditRun: audit.run,
       stop: cleanup,
     };
   } catch (err) {

@@ -26,6 +26,10 @@ export interface SandboxOptions {
   templateServer?: string;
   /** `expirationSeconds` of projected tokens (at least 600, Kubernetes' minimum); default 3600. */
   tokenExpirationSeconds?: number;
+  /** Load `<root>/functions/*\/iam/` (default true); false loads only `manifestPaths`, e.g. to try a Policy in place of a shipped one. */
+  functionManifests?: boolean;
+  /** Rotation of `<state>/audit.ndjson`: rotated past `maxBytes` (default 10 MiB), `keep` rotated files (default 4). */
+  audit?: { maxBytes?: number; keep?: number };
 }
 
 /** What `Sandbox.issuer.mint` accepts: a TokenRequest for a service account. */
@@ -65,8 +69,10 @@ export interface Sandbox {
   tokenDir(namespace: string, functionName: string): string | undefined;
   /** Functions currently served. */
   readonly functions: SandboxFunction[];
-  /** NDJSON audit log: one line per authorisation or exchange decision. */
+  /** NDJSON audit log (the current file; rotated ones lie beside it): one line per authorisation or exchange decision. */
   auditLog: string;
+  /** The id written as `run` on every audit line of this sandbox run. */
+  auditRun: string;
   /** Stops every function process and server; removes the ephemeral directory. */
   stop(): Promise<void>;
 }
