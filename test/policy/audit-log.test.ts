@@ -3,8 +3,8 @@
  * carried across restarts, whole lines in order across the files (also read while another process
  * rotates them), and the sandbox under concurrent load staying within its bound with no line lost.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -200,6 +200,45 @@ describe("the sandbox's audit log under concurrent load", () => {
     } finally {
       await sandbox.stop();
     }
+  });
+
+  it("npm start: --audit-max-size and --audit-keep (or their variables) bound the log; bad values exit 2 naming the flag", async () => {
+    const cli = resolve(import.meta.dirname, "../../sandbox/dist/cli.js");
+    for (const [args, text] of [
+      [["--audit-max-size", "10"], "--audit-max-size must be a size of at least 1KiB"],
+      [["--audit-max-size", "10MB"], "--audit-max-size must be a size"],
+      [["--audit-keep=-1"], "--audit-keep must be a whole number of files"],
+      [["--audit-keep", "many"], "--audit-keep must be a whole number of files"],
+    ] as const) {
+      const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(text);
+    }
+    const stateDir = tempDir();
+    const child = spawn(process.execPath, [cli, "--port", "0", "--state-dir", stateDir, "--stack", join(stateDir, "none.yml"), "--audit-max-size", "1KiB"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, SANDBOX_AUDIT_KEEP: "1" },
+    });
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        let out = "";
+        child.once("exit", (code) => fail(new Error(`sandbox exited (${code})`)));
+        child.stdout.on("data", (c: Buffer) => {
+          out += c.toString();
+          const m = /sandbox ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m && out.includes("Ctrl-C stops")) done(m[1]!);
+        });
+      });
+      const auth = `Basic ${Buffer.from(`admin:${readFileSync(join(stateDir, "admin-password"), "utf8").trim()}`).toString("base64")}`;
+      for (let i = 0; i < 40; i++) await (await fetch(`${url}/system/functions?namespace=openfaas-fn`, { headers: { authorization: auth } })).arrayBuffer();
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    const audit = readdirSync(stateDir).filter((f) => f.startsWith("audit."));
+    expect(audit).toHaveLength(2);
+    for (const f of audit) expect(statSync(join(stateDir, f)).size).toBeLessThanOrEqual(1024);
   });
 
   it("reads old lines without a run id (written before this change) as one run of their own", async () => {
