@@ -106,6 +106,8 @@ export class AuditLog {
   private fd: number | undefined;
   private size: number;
   private seq: number;
+  /** Size past which the next line rotates the file: maxBytes, raised after a failed rotation. */
+  private limit: number;
   private readonly warn: (line: string) => void;
 
   constructor(
@@ -117,17 +119,19 @@ export class AuditLog {
     if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < MIN_AUDIT_MAX_BYTES) throw new RangeError(`audit maxBytes must be an integer of at least ${MIN_AUDIT_MAX_BYTES} (got ${this.maxBytes})`);
     if (!Number.isSafeInteger(this.keep) || this.keep < 0) throw new RangeError(`audit keep must be a whole number of files, 0 or more (got ${this.keep})`);
     this.warn = options.warn ?? (() => {});
+    this.limit = this.maxBytes;
     this.run = newRunId();
     this.seq = rotatedFiles(path).at(-1)?.seq ?? 0;
     this.fd = openSync(path, "a", 0o600);
     this.size = fstatSync(this.fd).size;
   }
 
+  /** Appends one decision (with the time and this run's id), rotating first if the line would not fit. */
   record(entry: AuditEntry): void {
     if (this.fd === undefined) return;
     const line = Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), run: this.run, ...entry })}\n`);
     // A line larger than maxBytes on its own still goes into a file of its own rather than being lost.
-    if (this.size > 0 && this.size + line.length > this.maxBytes) this.rotate();
+    if (this.size > 0 && this.size + line.length > this.limit) this.rotate();
     let written = 0;
     while (written < line.length) written += writeSync(this.fd, line, written);
     this.size += line.length;
@@ -139,10 +143,14 @@ export class AuditLog {
     try {
       renameSync(this.path, next);
     } catch (err) {
-      // Keep writing to the current file: an unbounded file is better than a lost decision.
-      this.warn(`audit: could not rotate ${this.path} to ${next}: ${(err as Error).message}`);
+      // Keep writing to the current file: a larger file is better than a lost decision. The next
+      // attempt waits for another maxBytes, so a folder that refuses renames is not retried (and
+      // warned about) at every line.
+      this.limit = this.size + this.maxBytes;
+      this.warn(`audit: could not rotate ${this.path} to ${next}: ${(err as Error).message}; writing on to it`);
       return;
     }
+    this.limit = this.maxBytes;
     this.seq++;
     closeSync(this.fd!);
     this.fd = openSync(this.path, "a", 0o600);

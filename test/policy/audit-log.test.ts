@@ -4,7 +4,7 @@
  * rotates them), and the sandbox under concurrent load staying within its bound with no line lost.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -83,6 +83,30 @@ describe("AuditLog rotation", () => {
     expect(malformed).toBe(0);
     expect(lines.map((l) => l.reason!.length)).toEqual([3, 3004, 3]);
     expect(auditFiles(current)).toHaveLength(3);
+  });
+
+  it("keeps every line when a rotation fails, warns once per maxBytes (not per line), and rotates once it can", async () => {
+    const dir = tempDir();
+    const current = join(dir, "audit.ndjson");
+    const warnings: string[] = [];
+    const log = new AuditLog(current, { maxBytes: 1024, keep: 100, warn: (l) => warnings.push(l) });
+    // The next rotated name is taken by a folder, so the rename fails.
+    mkdirSync(join(dir, "audit.000001.ndjson", "blocker"), { recursive: true });
+    for (let n = 0; n < 40; n++) log.record(entry(n));
+    expect(readdirSync(dir).sort()).toEqual(["audit.000001.ndjson", "audit.ndjson"]);
+    // One attempt (and warning) per maxBytes written, where retrying per line would warn about 35 times.
+    const size = statSync(current).size;
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings.length).toBeLessThanOrEqual(Math.ceil(size / 1024));
+    expect(warnings.length).toBeLessThan(15);
+    expect(warnings[0]).toMatch(/^audit: could not rotate .*audit\.ndjson to .*audit\.000001\.ndjson: .*; writing on to it$/);
+    rmSync(join(dir, "audit.000001.ndjson"), { recursive: true });
+    for (let n = 40; n < 80; n++) log.record(entry(n));
+    await log.close();
+    const { lines, malformed } = await readAll(current);
+    expect(malformed).toBe(0);
+    expect(numbers(lines)).toEqual(Array.from({ length: 80 }, (_, n) => n));
+    expect(statSync(join(dir, "audit.000001.ndjson")).size).toBeGreaterThan(1024);
   });
 
   it("refuses a size under 1 KiB or a negative number of files; parses sizes", () => {
