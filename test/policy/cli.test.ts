@@ -120,6 +120,18 @@ describe("policy CLI: bad input", () => {
     expect(write.stderr).toContain("policy: WRITE_REFUSED: refusing to write from a log with 2 malformed line(s)");
   });
 
+  it("never echoes the content of a line it skips or a field it does not read (a 1,100-character token canary)", async () => {
+    const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    const canary = `${part({ alg: "RS256", kid: "canary" })}.${part({ iss: ISS, sub: "system:serviceaccount:openfaas-fn:ns-admin", aud: ["x"], pad: "c".repeat(600) })}.${"s".repeat(342)}`;
+    expect(canary.length).toBeGreaterThan(1000);
+    const path = log([...nsAdminDay(), canary, `{"token":"${canary}"`, line(NS_ADMIN, "Function:Get", "dev:x", true, { token: canary } as Partial<AuditLine>)]);
+    for (const argv of [["suggest", "ns-admin"], ["diff", "ns-admin"], ["check"]]) {
+      const r = await policy(...argv, "--audit", path);
+      expect(r.stderr).toContain("2 malformed line(s) skipped");
+      for (let i = 0; i + 24 <= canary.length; i += 24) expect(r.stdout + r.stderr, argv.join(" ")).not.toContain(canary.slice(i, i + 24));
+    }
+  });
+
   it("takes a last line still being written as incomplete, not malformed", async () => {
     const r = await policy("suggest", "ns-admin", "--audit", log([...nsAdminDay(), '{"time":"2026-03-01T12:00:00Z","subj'], ""));
     expect(r.code).toBe(0);
