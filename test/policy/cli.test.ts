@@ -324,6 +324,24 @@ describe("policy CLI: --write", () => {
     expect(renamed.stdout).toContain("name: ns-admin-least");
   });
 
+  it("rewrites the Role when it changes (here: gains the jwt:iss condition), and refuses one that binds another Policy too", async () => {
+    const root = project();
+    const roleFile = join(root, "functions/ns-admin/iam/role.yaml");
+    const shippedRole = readFileSync(roleFile, "utf8");
+    writeFileSync(roleFile, shippedRole.slice(0, shippedRole.indexOf("  condition:")));
+    const r = await run(root, "suggest", "ns-admin", "--audit", log(nsAdminDay()), "--write");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("functions/ns-admin/iam/role.yaml");
+    expect((await loadManifests([join(root, "functions/ns-admin/iam")])).roles[0]!.spec.condition).toEqual({ StringEqual: { "jwt:iss": [ISS] } });
+
+    writeFileSync(roleFile, shippedRole.replace("    - ns-admin-dev\n", "    - ns-admin-dev\n    - preview-janitor\n"));
+    const before = manifestDigest(root);
+    const refused = await run(root, "suggest", "ns-admin", "--audit", log(nsAdminDay()), "--write");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("policy: WRITE_REFUSED: Role ns-admin also binds ns-admin-dev, preview-janitor; change it by hand");
+    expect(manifestDigest(root)).toBe(before);
+  });
+
   it("writes new policy.yaml and role.yaml for a function that has none, and never overwrites a file holding something else", async () => {
     const root = project();
     const iam = join(root, "functions/ns-admin/iam");

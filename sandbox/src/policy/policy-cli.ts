@@ -7,15 +7,15 @@
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DNS1123_SUBDOMAIN } from "../iam/manifest-loader.js";
+import { isRfc1123Label } from "../names.js";
+import { auditLogsAt } from "./audit-reader.js";
 import { checkPolicies, readCheckList, type CheckList } from "./check.js";
 import { diffPolicies, formatDiff } from "./diff.js";
 import { PolicyToolError } from "./errors.js";
 import { checkNamespacePattern } from "./generalise.js";
-import { isRfc1123Label } from "../names.js";
-import { DNS1123_SUBDOMAIN } from "../iam/manifest-loader.js";
-import { auditLogsAt } from "./audit-reader.js";
-import { collectEvidence, describeRun, observationsOf, type Evidence, type RunSelection } from "./evidence.js";
-import { bindingOf, functionIdentity, loadProject, subjectIdentity, type Identity, type Project } from "./identity.js";
+import { collectEvidence, describeRun, observationsOf, type Evidence, type Observation, type RunSelection } from "./evidence.js";
+import { bindingOf, functionIdentity, loadProject, subjectIdentity, type Binding, type Identity, type Project } from "./identity.js";
 import { renderSuggestion, suggestPolicy } from "./suggest.js";
 import { planWrite, writeSuggestion } from "./write.js";
 
@@ -185,8 +185,70 @@ function evidenceLine(evidence: Evidence): string {
   return parts.join("; ");
 }
 
-function identityOf(o: Options, project: Project): Identity {
-  return o.subject !== undefined ? subjectIdentity(o.subject) : functionIdentity(project.stack, o.target!, o.namespace);
+/** `check`: every listed Policy against the whole trail; 1 when a Policy fails. */
+async function checkCommand(o: Options, project: Project, evidence: Evidence, out: (text: string) => void): Promise<number> {
+  const list: CheckList = o.expect ? await readCheckList(o.expect) : { trail: [], policies: project.manifests.policies.map((p) => ({ name: p.name, expectDenied: [] })), unchecked: [] };
+  const report = checkPolicies(project.manifests, list, evidence);
+  const malformed = evidence.stats.malformed;
+  const lines = [`check: ${evidence.runs.length} sandbox run(s) in the trail`];
+  for (const c of report.checks) {
+    const who = c.subjects.join(", ") || "no subject";
+    if (c.problems.length === 0) lines.push(`ok    ${c.policy} (${who}): ${c.decisions} decisions; every grant used, nothing lacking`);
+    else lines.push(`FAIL  ${c.policy} (${who}):`, ...c.problems.map((p) => `        ${p}`));
+  }
+  for (const u of list.unchecked) lines.push(`skip  ${u.name}: ${u.why}`);
+  for (const p of report.problems) lines.push(`FAIL  ${p}`);
+  if (malformed > 0) lines.push(`FAIL  ${malformed} malformed line(s) in the trail were skipped: the trail may miss decisions`);
+  const failed = report.checks.filter((c) => c.problems.length > 0).length + report.problems.length + (malformed > 0 ? 1 : 0);
+  lines.push(failed === 0 ? `check: ${report.checks.length} Policies match their trail` : `check: ${failed} problem group(s); see FAIL above`);
+  out(`${lines.join("\n")}\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** What `diff` and `suggest` know about one identity's evidence. */
+interface Subject {
+  identity: Identity;
+  observations: Observation[];
+  binding: Binding;
+  /** The runs used, for people. */
+  runText: string;
+}
+
+/** `diff`: the Policies in force against what the identity did; 1 when they differ. */
+function diffCommand(subject: Subject, malformed: number, out: (text: string) => void): number {
+  const { identity, binding } = subject;
+  const name = identity.function ? `${identity.function.name} (${identity.subject})` : identity.subject;
+  const policies = binding.policies.map((p) => `${p.name} (${shown(p.source.replace(/#\d+$/, ""))})`).join(", ");
+  const missing = binding.missing.length > 0 ? `; bound but not defined: ${binding.missing.join(", ")}` : "";
+  const diff = diffPolicies(binding.policies, subject.observations);
+  out(`${[name, `  Policies in force: ${policies || "none (no Role names it)"}${missing}`, `  evidence: ${subject.runText}`, ...formatDiff(diff)].join("\n")}\n`);
+  return diff.unused.length > 0 || diff.needed.length > 0 || malformed > 0 ? 1 : 0;
+}
+
+/** `suggest`: prints (or with --write, writes) the least Policy and its Role; 1 when lines were skipped. */
+async function suggestCommand(o: Options, project: Project, subject: Subject, malformed: number, out: (text: string) => void): Promise<number> {
+  const { identity } = subject;
+  const suggestion = suggestPolicy(identity, subject.observations, subject.binding, {
+    namespaces: o.generaliseNamespaces,
+    functions: o.generaliseFunctions,
+    includeDenied: o.includeDenied,
+    ...(o.policyName !== undefined ? { policyName: o.policyName } : {}),
+  });
+  const flags = [...o.generaliseNamespaces.map((p) => `--generalise-namespaces '${p}'`), ...(o.generaliseFunctions ? ["--generalise-functions"] : []), ...(o.includeDenied ? ["--include-denied"] : [])];
+  const header = [
+    `Suggested by \`${["npm run policy -- suggest", o.subject !== undefined ? `--subject ${o.subject}` : o.target, ...flags].join(" ")}\``,
+    `for ${identity.subject}, from ${suggestion.decisions} decision(s) in ${subject.runText}.`,
+    ...(malformed > 0 ? [`WARNING: ${malformed} malformed line(s) of the log were skipped; the evidence may be incomplete.`] : []),
+    o.includeDenied ? "Every grant below was used in the sandbox, or denied there and granted by --include-denied; review it before committing." : "Every grant below was used in the sandbox; review it before committing.",
+  ];
+  if (!o.write) {
+    out(renderSuggestion(suggestion, header));
+    return malformed > 0 ? 1 : 0;
+  }
+  if (malformed > 0) throw new PolicyToolError("WRITE_REFUSED", `refusing to write from a log with ${malformed} malformed line(s): the evidence may be incomplete (print the suggestion without --write to review it)`);
+  const written = await writeSuggestion(planWrite(o.root, identity, suggestion, project.manifests), suggestion, header);
+  out(`policy: wrote ${written.map(shown).join(", ")} (Policy ${suggestion.policy.metadata.name}, Role ${suggestion.role.metadata.name})\n`);
+  return 0;
 }
 
 /** Runs one command; resolves with the exit status. */
@@ -197,65 +259,18 @@ export async function run(argv: string[], out: (text: string) => void, err: (tex
     return 0;
   }
   const project = await loadProject(o.root, o.stack, o.manifests);
-  const identity = o.command === "check" ? undefined : identityOf(o, project);
-  const logs = await auditLogsAt(o.audit);
-  const evidence = await collectEvidence(logs, o.since ? { since: o.since } : {});
+  // The identity is checked before any log is read: an unknown function is the first thing to say.
+  const identity = o.command === "check" ? undefined : o.subject !== undefined ? subjectIdentity(o.subject) : functionIdentity(project.stack, o.target!, o.namespace);
+  const evidence = await collectEvidence(await auditLogsAt(o.audit), o.since ? { since: o.since } : {});
   err(`policy: ${evidenceLine(evidence)}\n`);
-  const malformed = evidence.stats.malformed;
+  if (!identity) return checkCommand(o, project, evidence, out);
 
-  if (o.command === "check") {
-    const list: CheckList = o.expect ? await readCheckList(o.expect) : { trail: [], policies: project.manifests.policies.map((p) => ({ name: p.name, expectDenied: [] })), unchecked: [] };
-    const report = checkPolicies(project.manifests, list, evidence);
-    const lines = [`check: ${evidence.runs.length} sandbox run(s) in the trail`];
-    for (const c of report.checks) {
-      const who = c.subjects.join(", ") || "no subject";
-      if (c.problems.length === 0) lines.push(`ok    ${c.policy} (${who}): ${c.decisions} decisions; every grant used, nothing lacking`);
-      else lines.push(`FAIL  ${c.policy} (${who}):`, ...c.problems.map((p) => `        ${p}`));
-    }
-    for (const u of list.unchecked) lines.push(`skip  ${u.name}: ${u.why}`);
-    for (const p of report.problems) lines.push(`FAIL  ${p}`);
-    if (malformed > 0) lines.push(`FAIL  ${malformed} malformed line(s) in the trail were skipped: the trail may miss decisions`);
-    const failed = report.checks.filter((c) => c.problems.length > 0).length + report.problems.length + (malformed > 0 ? 1 : 0);
-    lines.push(failed === 0 ? `check: ${report.checks.length} Policies match their trail` : `check: ${failed} problem group(s); see FAIL above`);
-    out(`${lines.join("\n")}\n`);
-    return failed === 0 ? 0 : 1;
-  }
-
-  const { observations, runs, ignored } = observationsOf(evidence, identity!.subject, o.selection);
-  const binding = bindingOf(project.manifests, identity!.subject);
+  const { observations, runs, ignored } = observationsOf(evidence, identity.subject, o.selection);
   const runText = runs.length === 1 ? `sandbox run ${describeRun(runs[0]!)}` : `${runs.length} sandbox runs (${runs.map((r) => r.id || "(no id)").join(", ")})`;
   if (ignored.length > 0) err(`policy: used ${runText}; ignored ${ignored.length} other run(s) (--all-runs merges them, --run ID picks one)\n`);
-  const name = identity!.function ? `${identity!.function.name} (${identity!.subject})` : identity!.subject;
-
-  if (o.command === "diff") {
-    const policies = binding.policies.map((p) => `${p.name} (${shown(p.source.replace(/#\d+$/, ""))})`).join(", ");
-    const diff = diffPolicies(binding.policies, observations);
-    const lines = [`${name}`, `  Policies in force: ${policies || "none (no Role names it)"}${binding.missing.length > 0 ? `; bound but not defined: ${binding.missing.join(", ")}` : ""}`, `  evidence: ${runText}`, ...formatDiff(diff)];
-    out(`${lines.join("\n")}\n`);
-    return diff.unused.length > 0 || diff.needed.length > 0 || malformed > 0 ? 1 : 0;
-  }
-
-  const suggestion = suggestPolicy(identity!, observations, binding, {
-    namespaces: o.generaliseNamespaces,
-    functions: o.generaliseFunctions,
-    includeDenied: o.includeDenied,
-    ...(o.policyName !== undefined ? { policyName: o.policyName } : {}),
-  });
-  const command = ["npm run policy -- suggest", o.subject !== undefined ? `--subject ${o.subject}` : o.target, ...o.generaliseNamespaces.map((p) => `--generalise-namespaces '${p}'`), ...(o.generaliseFunctions ? ["--generalise-functions"] : []), ...(o.includeDenied ? ["--include-denied"] : [])].join(" ");
-  const header = [
-    `Suggested by \`${command}\``,
-    `for ${identity!.subject}, from ${suggestion.decisions} decision(s) in ${runText}.`,
-    ...(malformed > 0 ? [`WARNING: ${malformed} malformed line(s) of the log were skipped; the evidence may be incomplete.`] : []),
-    "Every grant below was used in the sandbox; review it before committing.",
-  ];
-  if (!o.write) {
-    out(renderSuggestion(suggestion, header));
-    return malformed > 0 ? 1 : 0;
-  }
-  if (malformed > 0) throw new PolicyToolError("WRITE_REFUSED", `refusing to write from a log with ${malformed} malformed line(s): the evidence may be incomplete (print the suggestion without --write to review it)`);
-  const written = await writeSuggestion(planWrite(o.root, identity!, suggestion, project.manifests), suggestion, header);
-  out(`policy: wrote ${written.map(shown).join(", ")} (Policy ${suggestion.policy.metadata.name}, Role ${suggestion.role.metadata.name})\n`);
-  return 0;
+  const subject: Subject = { identity, observations, binding: bindingOf(project.manifests, identity.subject), runText };
+  const malformed = evidence.stats.malformed;
+  return o.command === "diff" ? diffCommand(subject, malformed, out) : suggestCommand(o, project, subject, malformed, out);
 }
 
 /**

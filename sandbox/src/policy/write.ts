@@ -50,18 +50,19 @@ export function planWrite(root: string, identity: Identity, s: Suggestion, manif
   }
   const own = manifests.roles.filter((r) => r.spec.principal?.["jwt:sub"]?.includes(identity.subject));
   if (own.length > 1) throw new PolicyToolError("WRITE_REFUSED", `${identity.subject} is bound by several Roles (${own.map((r) => r.name).join(", ")}); the others would still grant: merge them by hand`);
+  const role = own[0];
+  if (role) {
+    if (role.name !== s.role.metadata.name) throw new PolicyToolError("WRITE_REFUSED", `${identity.subject} is bound by Role ${role.name}, not ${s.role.metadata.name}`);
+    // The suggested Role binds the suggested Policy alone, to this subject alone: rewriting a Role
+    // that binds more would drop someone's grants.
+    const more = [...principals(role).filter((p) => p !== identity.subject), ...(role.spec.policy ?? []).filter((p) => p !== policyName)];
+    if (more.length > 0) throw new PolicyToolError("WRITE_REFUSED", `Role ${role.name} also binds ${more.join(", ")}; change it by hand`);
+  }
   const existingPolicy = manifests.policies.find((p) => p.name === policyName);
   const policy = existingPolicy ? targetOf(existingPolicy.source) : newFile(root, identity, "policy.yaml", "Policy");
-  const role = own[0];
   if (!role) return { policy, role: newFile(root, identity, "role.yaml", "Role") };
-  if (role.name !== s.role.metadata.name) throw new PolicyToolError("WRITE_REFUSED", `${identity.subject} is bound by Role ${role.name}, not ${s.role.metadata.name}`);
   const sameSpec = JSON.stringify(role.spec) === JSON.stringify(s.role.spec);
-  if (sameSpec) return { policy, role: undefined };
-  const otherPolicies = (role.spec.policy ?? []).filter((p) => p !== policyName && !manifests.policies.some((x) => x.name === p && x.source === existingPolicy?.source));
-  if (principals(role).some((p) => p !== identity.subject) || otherPolicies.length > 0) {
-    throw new PolicyToolError("WRITE_REFUSED", `Role ${role.name} also binds ${[...principals(role).filter((p) => p !== identity.subject), ...otherPolicies].join(", ")}; change it by hand`);
-  }
-  return { policy, role: targetOf(role.source) };
+  return { policy, role: sameSpec ? undefined : targetOf(role.source) };
 }
 
 /**
