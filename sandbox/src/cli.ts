@@ -5,6 +5,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { MIN_AUDIT_MAX_BYTES, parseByteSize } from "./audit-log.js";
 import { parsePortRange, type PortRange } from "./runner/free-port.js";
 import { startSandbox } from "./sandbox.js";
 import type { Sandbox } from "./types.js";
@@ -33,6 +34,9 @@ per node-ts-iam function of the stack. Options (environment variable in brackets
   --stack FILE         stack file (default <root>/stack.yml)
   --manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path
                        (--manifests a.yaml --manifests dir/); a path already loaded is read once
+  --audit-max-size S   rotate <state>/audit.ndjson before it passes S bytes
+                       (4096, 512KiB, 10MiB; default 10MiB, at least 1KiB)           [SANDBOX_AUDIT_MAX_SIZE]
+  --audit-keep N       rotated audit files kept beside the current one (default 4)   [SANDBOX_AUDIT_KEEP]
   -h, --help           print this help on stdout and exit
 `;
 
@@ -122,6 +126,8 @@ async function main(): Promise<void> {
         stack: { type: "string" },
         manifests: { type: "string", multiple: true },
         root: { type: "string" },
+        "audit-max-size": { type: "string" },
+        "audit-keep": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -139,6 +145,18 @@ async function main(): Promise<void> {
   if (rangeText !== undefined && rangeText !== "") {
     functionPorts = parsePortRange(rangeText);
     if (!functionPorts) refuse(`--function-ports must be a range FIRST-LAST of ports from 1 to 65535 (got ${JSON.stringify(rangeText)})`);
+  }
+  const auditSizeText = values["audit-max-size"] ?? process.env["SANDBOX_AUDIT_MAX_SIZE"];
+  const auditKeepText = values["audit-keep"] ?? process.env["SANDBOX_AUDIT_KEEP"];
+  const audit: { maxBytes?: number; keep?: number } = {};
+  if (auditSizeText !== undefined && auditSizeText !== "") {
+    const bytes = parseByteSize(auditSizeText);
+    if (bytes === undefined || bytes < MIN_AUDIT_MAX_BYTES) refuse(`--audit-max-size must be a size of at least 1KiB such as 4096, 512KiB or 10MiB (got ${JSON.stringify(auditSizeText)})`);
+    audit.maxBytes = bytes;
+  }
+  if (auditKeepText !== undefined && auditKeepText !== "") {
+    if (!/^\d{1,4}$/.test(auditKeepText)) refuse(`--audit-keep must be a whole number of files from 0 to 9999 (got ${JSON.stringify(auditKeepText)})`);
+    audit.keep = Number(auditKeepText);
   }
   const timeScale = Number(values["time-scale"] ?? 1);
   const root = resolve(values.root ?? process.cwd());
@@ -170,6 +188,7 @@ async function main(): Promise<void> {
     stateDir,
     timeScale,
     connectors: !values["no-connectors"],
+    audit,
     ...(values.stack ? { stackFile: resolve(values.stack) } : {}),
     ...(values.manifests ? { manifestPaths: values.manifests.map((m) => resolve(m)) } : {}),
     log: progress,

@@ -16,3 +16,5 @@ export * as apiSchemas from "./schema/api-schemas.js";
 export { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS } from "./issuer/service-account-issuer.js";
 export { TOKEN_FILE_NAME } from "./projection/token-projector.js";
 export { substituteEnv } from "./runner/stack.js";
+export { AuditLog, auditFiles, DEFAULT_AUDIT_KEEP, DEFAULT_AUDIT_MAX_BYTES } from "./audit-log.js";
+export type { AuditEntry, AuditLine, AuditLogOptions } from "./audit-log.js";

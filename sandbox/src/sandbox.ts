@@ -44,7 +44,7 @@ function templateServerFor(root: string): string {
 }
 
 /** The `functions/<name>/iam` directories under `root`. */
-async function functionIamDirs(root: string): Promise<string[]> {
+export async function functionIamDirs(root: string): Promise<string[]> {
   const base = join(root, "functions");
   const names = await readdir(base).catch(() => [] as string[]);
   return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
@@ -64,7 +64,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tokenExpirationSeconds = options.tokenExpirationSeconds ?? 3600;
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
-  const manifestPaths = [...(await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
+  const manifestPaths = [...(options.functionManifests === false ? [] : await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
   // Connector deployments bring their own IAM objects, rendered as for a cluster.
   const connectorInstances = options.connectors === true ? await readSandboxConnectors(root) : options.connectors || [];
   const connectors = renderSandboxConnectors(connectorInstances, tokenExpirationSeconds);
@@ -121,7 +121,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const engine = new PolicyEngine(manifests.policies, manifests.roles);
     const verifier = new SubjectVerifier([]);
     const logs = new LogStore();
-    const audit = new AuditLog(join(dataDir, "audit.ndjson"));
+    const audit = new AuditLog(join(dataDir, "audit.ndjson"), { ...options.audit, warn: log });
     cleanups.push(() => audit.close());
     const { credential, file: adminCredentialFile } = await createAdminCredential(dataDir);
 
@@ -238,6 +238,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
       serviceAccounts: manifests.serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`),
       auditLog: audit.path,
+      auditRun: audit.run,
       stop: cleanup,
     };
   } catch (err) {

@@ -35,6 +35,10 @@ export interface SandboxOptions {
    * Default: none.
    */
   connectors?: boolean | SandboxConnector[];
+  /** Load `<root>/functions/*\/iam/` (default true); false loads only `manifestPaths`, e.g. to try a Policy in place of a shipped one. */
+  functionManifests?: boolean;
+  /** Rotation of `<state>/audit.ndjson`: rotated past `maxBytes` (default 10 MiB), `keep` rotated files (default 4). */
+  audit?: { maxBytes?: number; keep?: number };
 }
 
 /** What `Sandbox.issuer.mint` accepts: a TokenRequest for a service account. */
@@ -84,8 +88,10 @@ export interface Sandbox {
   readonly connectors: RunningConnector[];
   /** The service accounts the manifests declare (`<namespace>/<name>`): the ones `npm run token` can mint for, besides `default`. */
   readonly serviceAccounts: readonly string[];
-  /** NDJSON audit log: one line per authorisation or exchange decision. */
+  /** NDJSON audit log (the current file; rotated ones lie beside it): one line per authorisation or exchange decision. */
   auditLog: string;
+  /** The id written as `run` on every audit line of this sandbox run. */
+  auditRun: string;
   /** Stops every function process and server; removes the ephemeral directory. */
   stop(): Promise<void>;
 }

@@ -36,6 +36,7 @@ describe("function IAM manifests against the reference CRDs", () => {
     expect(callerObjects.filter((m) => m.apiVersion.startsWith("iam.openfaas.com/")).map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
       "JwtIssuer/example-idp",
       "Policy/invoke-privileged-functions",
+      "Policy/operators-invoke-privileged-functions",
       "Role/ci-deployer",
       "Role/platform-operators",
     ]);

@@ -22,19 +22,22 @@ describe("caller manifests (functions/callers/iam)", async () => {
   const engine = new PolicyEngine(loaded.policies, loaded.roles);
   const invoke = (claims: Record<string, unknown>, resource: string): boolean => engine.authorize(engine.policiesFor(claims), "Function:Invoke", resource, claims).allowed;
 
-  it("load in the sandbox without a warning: the CI ServiceAccount, one Policy, two Roles, the example JwtIssuer", () => {
+  it("load in the sandbox without a warning: the CI ServiceAccount, two Policies (CI, people), two Roles, the example JwtIssuer", () => {
     expect(warnings).toEqual([]);
     expect(loaded.serviceAccounts.map((sa) => `${sa.namespace}/${sa.name}`)).toEqual(["ci/deployer"]);
-    expect(loaded.policies.map((p) => p.name)).toEqual(["invoke-privileged-functions"]);
+    expect(loaded.policies.map((p) => p.name)).toEqual(["invoke-privileged-functions", "operators-invoke-privileged-functions"]);
     expect(loaded.roles.map((r) => r.name).sort()).toEqual(["ci-deployer", "platform-operators"]);
     expect(loaded.issuers.map((i) => i.spec.iss)).toEqual([IDP]);
   });
 
   it("grant Function:Invoke alone, on exactly ns-admin and tenant-provisioner", () => {
-    const policy = readManifests(DIR).find((m) => m.kind === "Policy")!;
-    const statements = (policy.spec as { statement: { action: string[]; resource: string[]; condition?: unknown }[] }).statement;
-    expect(statements.flatMap((s) => s.action)).toEqual(["Function:Invoke"]);
-    expect(statements.flatMap((s) => s.resource).sort()).toEqual(["openfaas-fn:ns-admin", "openfaas-fn:tenant-provisioner"]);
+    const policies = readManifests(DIR).filter((m) => m.kind === "Policy");
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      const statements = (policy.spec as { statement: { action: string[]; resource: string[]; condition?: unknown }[] }).statement;
+      expect(statements.flatMap((s) => s.action)).toEqual(["Function:Invoke"]);
+      expect(statements.flatMap((s) => s.resource).sort()).toEqual(["openfaas-fn:ns-admin", "openfaas-fn:tenant-provisioner"]);
+    }
   });
 
   it.each([

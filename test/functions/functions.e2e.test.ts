@@ -138,6 +138,17 @@ describe("sample functions in the sandbox", () => {
       expect((await env.admin.getFunctions("tenant-acme")).map((f) => f.name)).toEqual(["hello"]);
     });
 
+    it("converges a changed label and a drifted starter function (Namespace:Update, Function:Update)", async () => {
+      const hello = await env.admin.getFunction("hello", "tenant-acme");
+      const drifted = "ghcr.io/openfaas/nodeinfo:drifted";
+      await env.admin.update({ service: "hello", namespace: "tenant-acme", image: drifted, labels: hello.labels ?? {}, annotations: hello.annotations ?? {}, envVars: hello.envVars ?? {}, secrets: hello.secrets ?? [] });
+      const res = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "acme", labels: { tier: "platinum" } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect((res.body as ReportBody).actions.map((a) => `${a.kind}:${a.outcome}`)).toEqual(["namespace:updated", "secret:unchanged", "function:updated"]);
+      expect((await env.admin.getNamespace("tenant-acme")).labels?.["tier"]).toBe("platinum");
+      expect((await env.admin.getFunction("hello", "tenant-acme")).image).toBe("ghcr.io/openfaas/nodeinfo:latest");
+    });
+
     it("creates nothing twice when the same tenant is requested concurrently", async () => {
       const answers = await Promise.all(Array.from({ length: 4 }, () => env.invoke("tenant-provisioner", "POST", "/tenants", { name: "race" })));
       expect(answers.map((a) => a.status).every((status) => status === 200 || status === 201), JSON.stringify(answers.map((a) => a.body))).toBe(true);

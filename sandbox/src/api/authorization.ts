@@ -69,7 +69,10 @@ export function isAllowed(ctx: GatewayContext, caller: Caller, action: string, r
     allowed = decision.allowed;
     reason = decision.matchedBy ?? `no statement of [${caller.policies.join(", ")}] allows it`;
   }
-  ctx.audit.record({ subject: caller.subject, action, resource, allowed, reason });
+  // The token's issuer and policies let `npm run policy` tell identities apart and name what was in force.
+  const issuer = caller.kind === "token" ? caller.claims["fed:iss"] : undefined;
+  const token = caller.kind === "token" ? { ...(typeof issuer === "string" ? { issuer } : {}), policies: caller.policies } : {};
+  ctx.audit.record({ subject: caller.subject, action, resource, allowed, reason, ...token });
   return allowed;
 }
 

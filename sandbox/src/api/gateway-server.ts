@@ -38,7 +38,16 @@ export function buildRouter(ctx: GatewayContext, exchange: Omit<TokenExchangeDep
   router.on("POST", "/oauth/token", async (req, res, _p, url) => {
     const body = await handleTokenExchange(req, url, {
       ...exchange,
-      audit: (e) => ctx.audit.record({ subject: e.subject, action: "Token:Exchange", resource: e.scope === "" ? "*" : `scope:${e.scope}`, allowed: e.allowed, reason: e.reason }),
+      audit: (e) =>
+        ctx.audit.record({
+          subject: e.subject,
+          action: e.action ?? "Token:Exchange",
+          resource: e.resource ?? (e.scope === "" ? "*" : `scope:${e.scope}`),
+          allowed: e.allowed,
+          reason: e.reason,
+          ...(e.issuer !== undefined ? { issuer: e.issuer } : {}),
+          ...(e.policies !== undefined ? { policies: e.policies } : {}),
+        }),
     });
     sendJson(res, 200, body);
   });

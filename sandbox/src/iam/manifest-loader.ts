@@ -9,7 +9,8 @@ import { CONDITION_OPERATORS, KNOWN_ACTIONS, type Condition, type IamManifests }
 export const IAM_NAMESPACE = "openfaas";
 /** `*` (the cluster) or `<namespace>:<function>`, either part a pattern with `*` wildcards (facts §2). */
 const RESOURCE = /^(\*|[^:\s]+:[^:\s]+)$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A Kubernetes object name (`metadata.name`): a DNS-1123 subdomain (also at most 253 characters). */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A manifest that must stop start-up: names the file, the object and the field. */
 export class ManifestError extends Error {

@@ -33,6 +33,13 @@ export interface ExchangeAudit {
   allowed: boolean;
   reason: string;
   scope: string;
+  /** A decision taken during the exchange (`Function:Invoke` on an audience); absent for the exchange itself. */
+  action?: string;
+  resource?: string;
+  /** `iss` of the subject token, when it was verified. */
+  issuer?: string;
+  /** The policies the issued token carries. */
+  policies?: string[];
 }
 
 export interface TokenExchangeDeps {
@@ -103,7 +110,7 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
       if (aud !== deps.accessTokens.issuer) throw deny(deps, sub, `audience ${quoteUntrusted(aud)} is not valid: an access token is for ${deps.accessTokens.issuer}`, "invalid_target");
     }
     const accessToken = await deps.accessTokens.issue(subject, policies, lifetime);
-    deps.audit({ subject: `fed:${sub}`, allowed: true, reason: `policies ${policies.join(",")}`, scope: scopes.join(" ") });
+    deps.audit({ subject: `fed:${sub}`, allowed: true, reason: `policies ${policies.join(",")}`, scope: scopes.join(" "), issuer: String(subject["iss"]), policies });
     return { access_token: accessToken, issued_token_type: TOKEN_TYPE_ID_TOKEN, token_type: "Bearer", expires_in: lifetime };
   }
 
@@ -114,14 +121,17 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
   // The function token carries the subject's access claims; when the subject came straight from an
   // issuer, build those claims first so both paths grant from the same shape.
   const access: Claims = issuedByGateway ? subject : { ...subject, sub: `fed:${sub}`, "fed:iss": subject["iss"], policy: policies, exp: Math.floor(Date.now() / 1000) + lifetime };
+  const who = { subject: String(access["sub"]), issuer: String(access["fed:iss"]), policies, scope: scopes.join(" ") };
   for (const aud of audiences) {
-    if (!deps.engine.authorize(policies, "Function:Invoke", aud, access).allowed) {
-      throw deny(deps, sub, `subject may not invoke ${aud} (no policy allows Function:Invoke on it)`, "invalid_target");
-    }
+    // Each audience is a Function:Invoke decision of its own, audited like an API call's.
+    const decision = deps.engine.authorize(policies, "Function:Invoke", aud, access);
+    const reason = decision.matchedBy ?? `no statement of [${policies.join(", ")}] allows it`;
+    deps.audit({ ...who, action: "Function:Invoke", resource: aud, allowed: decision.allowed, reason });
+    if (!decision.allowed) throw deny(deps, sub, `subject may not invoke ${aud} (no policy allows Function:Invoke on it)`, "invalid_target");
   }
   const functionToken = await deps.accessTokens.issueFunctionToken(access, { permissions: [...audiences], audience: [...audiences] });
   const expiresIn = Math.max(0, Number(access["exp"]) - Math.floor(Date.now() / 1000));
-  deps.audit({ subject: String(access["sub"]), allowed: true, reason: `function token for ${audiences.join(",")}`, scope: scopes.join(" ") });
+  deps.audit({ ...who, allowed: true, reason: `function token for ${audiences.join(",")}` });
   return { access_token: functionToken, issued_token_type: TOKEN_TYPE_ID_TOKEN, token_type: "Bearer", expires_in: expiresIn };
 }
 

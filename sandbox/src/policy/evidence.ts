@@ -1,0 +1,148 @@
+import type { AuditLine } from "../audit-log.js";
+import { scanAudit, type ScanStats } from "./audit-reader.js";
+import { PolicyToolError } from "./errors.js";
+
+/** Decisions of one subject on one action and resource with one outcome, counted. */
+export interface Observation {
+  /** The subject as its token names it (`fed:` removed: the gateway adds it to access tokens). */
+  subject: string;
+  action: string;
+  resource: string;
+  allowed: boolean;
+  count: number;
+  first: string;
+  last: string;
+  /** The token issuers the decisions recorded (`fed:iss`). */
+  issuers: string[];
+  /** Up to three distinct reasons the gateway gave. */
+  reasons: string[];
+}
+
+/** One sandbox run seen in the audit log. */
+export interface RunInfo {
+  /** The run id; "" for lines written before runs were recorded. */
+  id: string;
+  first: string;
+  last: string;
+  decisions: number;
+}
+
+/** Decisions aggregated per run and subject. */
+export interface Evidence {
+  stats: ScanStats;
+  /** Runs, oldest first (by their first decision). */
+  runs: RunInfo[];
+  /** run → subject → observations. */
+  byRun: Map<string, Map<string, Observation[]>>;
+}
+
+/** What a line's subject is as a token subject: `fed:system:serviceaccount:ns:sa` → `system:serviceaccount:ns:sa`. */
+export function tokenSubject(subject: string): string {
+  return subject.startsWith("fed:") ? subject.slice(4) : subject;
+}
+
+/** Names a run for people: its id (or what its absence means), when it started and how much it decided. */
+export function describeRun(run: RunInfo): string {
+  return `${run.id === "" ? "(lines without a run id, written before runs were recorded)" : run.id} (${run.first} to ${run.last}, ${run.decisions} decisions)`;
+}
+
+/**
+ * Reads `logs` and aggregates decisions per run and subject (only `subjects` when given, though
+ * every run is counted). Refuses a log with no decision at all.
+ */
+export async function collectEvidence(logs: readonly string[], options: { since?: Date; subjects?: ReadonlySet<string> } = {}): Promise<Evidence> {
+  const runs = new Map<string, RunInfo>();
+  const byRun = new Map<string, Map<string, Map<string, Observation & { issuerSet: Set<string> }>>>();
+  const visit = (line: AuditLine) => {
+    const runId = line.run ?? "";
+    let run = runs.get(runId);
+    if (!run) runs.set(runId, (run = { id: runId, first: line.time, last: line.time, decisions: 0 }));
+    run.decisions++;
+    if (line.time < run.first) run.first = line.time;
+    if (line.time > run.last) run.last = line.time;
+    const subject = tokenSubject(line.subject);
+    if (options.subjects && !options.subjects.has(subject)) return;
+    let subjects = byRun.get(runId);
+    if (!subjects) byRun.set(runId, (subjects = new Map()));
+    let keyed = subjects.get(subject);
+    if (!keyed) subjects.set(subject, (keyed = new Map()));
+    const key = `${line.action}\u0000${line.resource}\u0000${line.allowed}`;
+    let o = keyed.get(key);
+    if (!o) keyed.set(key, (o = { subject, action: line.action, resource: line.resource, allowed: line.allowed, count: 0, first: line.time, last: line.time, issuers: [], reasons: [], issuerSet: new Set() }));
+    o.count++;
+    if (line.time < o.first) o.first = line.time;
+    if (line.time > o.last) o.last = line.time;
+    if (line.issuer) o.issuerSet.add(line.issuer);
+    if (line.reason && o.reasons.length < 3 && !o.reasons.includes(line.reason)) o.reasons.push(line.reason);
+  };
+  const stats = await scanAudit(logs, visit, options.since);
+  const files = stats.files.join(", ") || "(no files)";
+  if (stats.decisions === 0) {
+    const malformed = stats.malformed > 0 ? ` (${stats.malformed} malformed line(s) skipped, e.g. ${stats.malformedExamples[0]})` : "";
+    throw new PolicyToolError("EMPTY_AUDIT_LOG", `the audit log holds no decision${malformed}: ${files}. Run your function's tests against the sandbox first`);
+  }
+  if (runs.size === 0) throw new PolicyToolError("EMPTY_AUDIT_LOG", `no decision of the audit log is at or after --since (${stats.beforeSince} older ones skipped): ${files}`);
+  const out = new Map<string, Map<string, Observation[]>>();
+  for (const [runId, subjects] of byRun) {
+    out.set(runId, new Map([...subjects].map(([s, keyed]) => [s, [...keyed.values()].map(({ issuerSet, ...o }) => ({ ...o, issuers: [...issuerSet].sort() }))])));
+  }
+  return { stats, runs: [...runs.values()].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0)), byRun: out };
+}
+
+/** Which runs to use: one by id, all of them, or (default) the latest. */
+export interface RunSelection {
+  run?: string;
+  allRuns?: boolean;
+}
+
+/** Merges observations of the same subject, action, resource and outcome. */
+export function mergeObservations(lists: readonly Observation[][]): Observation[] {
+  const merged = new Map<string, Observation>();
+  for (const o of lists.flat()) {
+    const key = `${o.subject}\u0000${o.action}\u0000${o.resource}\u0000${o.allowed}`;
+    const m = merged.get(key);
+    if (!m) {
+      merged.set(key, { ...o, issuers: [...o.issuers], reasons: [...o.reasons] });
+      continue;
+    }
+    m.count += o.count;
+    if (o.first < m.first) m.first = o.first;
+    if (o.last > m.last) m.last = o.last;
+    m.issuers = [...new Set([...m.issuers, ...o.issuers])].sort();
+    for (const r of o.reasons) if (m.reasons.length < 3 && !m.reasons.includes(r)) m.reasons.push(r);
+  }
+  return [...merged.values()];
+}
+
+/**
+ * The observations of `subject` in the selected runs. The default is the latest run of the log: a
+ * log that a persistent state folder kept across restarts holds earlier runs, made with other
+ * manifests or code, which must not silently count. When the latest run has nothing of `subject`
+ * but an earlier one has, that is refused naming those runs (`--run ID` or `--all-runs` chooses).
+ */
+export function observationsOf(evidence: Evidence, subject: string, selection: RunSelection = {}): { observations: Observation[]; runs: RunInfo[]; ignored: RunInfo[] } {
+  const of = (run: RunInfo) => evidence.byRun.get(run.id)?.get(subject) ?? [];
+  let chosen: RunInfo[];
+  if (selection.allRuns) chosen = evidence.runs;
+  else if (selection.run !== undefined) {
+    const run = evidence.runs.find((r) => r.id === selection.run);
+    if (!run) throw new PolicyToolError("OTHER_RUN", `run ${selection.run} is not in the audit log; its runs are: ${evidence.runs.map(describeRun).join("; ")}`);
+    chosen = [run];
+  } else chosen = [evidence.runs.at(-1)!];
+  const ignored = evidence.runs.filter((r) => !chosen.includes(r));
+  const observations = mergeObservations(chosen.map(of));
+  // Merged runs are named only when they hold something of this subject.
+  if (chosen.length > 1) chosen = chosen.filter((r) => of(r).length > 0);
+  if (observations.length === 0) {
+    const elsewhere = ignored.filter((r) => of(r).length > 0);
+    if (elsewhere.length > 0) {
+      throw new PolicyToolError(
+        "OTHER_RUN",
+        `no decision of ${subject} in ${chosen.length === 1 ? `sandbox run ${describeRun(chosen[0]!)}` : "the runs selected"}; ` +
+          `the log has some from another run: ${elsewhere.map(describeRun).join("; ")}. Pass --run ID to use one of them, or --all-runs to merge every run`,
+      );
+    }
+    throw new PolicyToolError("NO_EVIDENCE", `no decision of ${subject} in the audit log (${evidence.runs.length} run(s), ${evidence.stats.decisions} decisions): did its tests run against this sandbox, and does its token exchange succeed?`);
+  }
+  return { observations, runs: chosen, ignored };
+}
