@@ -105,6 +105,8 @@ export function faasCli(args: string[], options: { home: string; cwd?: string; e
       clearTimeout(timer);
       resolveRun({ code, stdout, stderr });
     });
+    // faas-cli may exit before reading stdin (most commands never do): a closed pipe is not an error.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.stdin ?? "");
   });
 }
