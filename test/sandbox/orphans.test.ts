@@ -15,9 +15,17 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 /** Pids this test started or must make sure are gone at the end (killed by pid, never by name). */
 const pids = new Set<number>();
+/** SIGKILL by pid; a process that ended between the check and the signal (ESRCH) is what we wanted. */
+function killGone(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, "SIGKILL");
-  for (const pid of pids) if (await identityOf(pid)) process.kill(pid, "SIGKILL");
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid) killGone(c.pid);
+  for (const pid of pids) if (await identityOf(pid)) killGone(pid);
   pids.clear();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
