@@ -1,8 +1,8 @@
 /**
- * Log lines. The connector never formats a token itself and the SDK's errors are meant to hold
- * none; every line still passes {@link scrubSecrets}, because a gateway can echo a credential into
- * an error text that is cut short before the SDK's redaction can recognise it (a JWT whose
- * signature part was truncated away).
+ * Log lines. The connector never formats a token itself, and the SDK's errors hold none (gateway
+ * text is redacted before it is cut, at every token length). Every line still passes
+ * {@link scrubSecrets}: a last line of defence, by shape alone, for whatever a future change prints
+ * that did not come through the SDK's errors.
  */
 
 /** Where log lines go. */
