@@ -16,6 +16,7 @@ import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { alive } from "../../template/support/process.js";
 
 /** Where the peer binaries are (set by the conformance config; resolved here too for direct use). */
 export const PEERS_DIR = resolve(process.env["OPENFAAS_PEERS_DIR"] ?? resolve(import.meta.dirname, "../../../../shared/peers"));
@@ -25,16 +26,6 @@ export function peer(name: "faas-cli" | "of-watchdog"): string {
   const path = join(PEERS_DIR, name);
   if (!existsSync(path)) throw new Error(`conformance: ${name} not found in ${PEERS_DIR} (set OPENFAAS_PEERS_DIR)`);
   return path;
-}
-
-/** Whether a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
