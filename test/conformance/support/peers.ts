@@ -11,7 +11,7 @@
  * Its lock file is `$TMPDIR/.lock` (Go's os.TempDir), so each watchdog gets a TMPDIR of its own.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,6 +61,17 @@ export async function machineLock(name: string, timeoutMs = 180_000): Promise<()
     if (Date.now() > deadline) throw new Error(`conformance: machine lock ${name} still held by pid ${owner} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The pids of the children of `pid` (Linux /proc), e.g. the function process a watchdog started. */
+export function childPids(pid: number): number[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, "utf8")
+      .split(/\s+/)
+      .filter((text) => text !== "")
+      .map(Number),
+  );
 }
 
 /** A port nobody listens on right now (on 127.0.0.1). */
