@@ -6,15 +6,27 @@
  * 2. `docker build` follows the template's Dockerfile on that context: `.dockerignore` applied, the build
  *    stage replayed instruction by instruction in a folder of its own that stands for the stage's
  *    /home/app (only what COPY puts there exists), the ship stage assembled from its `COPY --from=build`
- *    lines into another. A {@link BuildCache} reuses the build stage up to its first changed input, as
- *    Docker's layer cache does.
+ *    lines into another. A {@link LayerCache} reuses a stage up to its first changed input, as Docker's
+ *    does.
  * Conformance compares part 1 with the real `faas-cli build --shrinkwrap`, and runs part 2 on the real
  * faas-cli's output.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { basename, dirname, join, posix, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
@@ -22,7 +34,9 @@ import { parseCopy, parseDockerfile, parseEnv, type Instruction, type Stage } fr
 import { isIgnored, readDockerignore } from "./dockerignore.js";
 import { cleanEnv } from "./process.js";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository root (this file runs from test/template/support, and compiled from its dist/ for the bench). */
+export const REPO_ROOT = resolve(here, basename(here) === "dist" ? "../../../.." : "../../..");
 export const TEMPLATE_DIR = join(REPO_ROOT, "template/node-ts-iam");
 
 /** What a build left behind. */
@@ -76,33 +90,11 @@ export function layoutContext(templateDir: string, handlerDir: string, contextDi
 }
 
 /**
- * Docker's layer cache, for the build stage: a snapshot of the stage folder after each RUN that a later
- * COPY from the context follows, keyed by everything the stage has seen so far (instructions and the
- * content of the files copied in).
+ * Docker's layer cache: a folder of snapshots of a stage after each RUN that a later COPY from the
+ * context follows (and at the end of the stage), keyed by everything the stage has seen so far
+ * (instructions and the content of the files copied in).
  */
-export interface BuildCache {
-  readonly dir: string;
-  /** Removes the cached snapshots. */
-  dispose(): void;
-}
-
-/** A new, empty build cache in a temporary folder. */
-export function createBuildCache(): BuildCache {
-  const dir = mkdtempSync(join(tmpdir(), "node-ts-iam-layer-cache-"));
-  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-let processCache: BuildCache | undefined;
-
-/** The cache builds share within this process (one test file), removed when the process exits. */
-function sharedCache(): BuildCache {
-  if (processCache === undefined) {
-    const cache = createBuildCache();
-    process.once("exit", () => cache.dispose());
-    processCache = cache;
-  }
-  return processCache;
-}
+export type LayerCache = string;
 
 function run(command: string, cwd: string, env: Record<string, string>, log: (line: string) => void): Promise<string> {
   log(`RUN ${command}  (in ${cwd})`);
@@ -119,6 +111,33 @@ function run(command: string, cwd: string, env: Record<string, string>, log: (li
       else reject(new Error(`RUN ${command} failed with ${code} in ${cwd}:\n${output}`));
     });
   });
+}
+
+/**
+ * Copies a folder tree as fast as it can be done safely: files of installed packages (under a
+ * `node_modules` folder) are hard-linked, since no later build step writes into them in place (npm
+ * replaces or deletes them; its own `.package-lock.json` record is copied); everything else is copied;
+ * symlinks are recreated as they are. `linkAll` links every file (for the ship folder, which only the
+ * server reads).
+ */
+function copyTree(source: string, dest: string, linkAll = false): void {
+  const walk = (from: string, to: string, inPackages: boolean): void => {
+    mkdirSync(to, { recursive: true });
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      const a = join(from, entry.name);
+      const b = join(to, entry.name);
+      if (entry.isDirectory()) walk(a, b, inPackages || entry.name === "node_modules");
+      else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(a), b);
+      else if ((linkAll || inPackages) && entry.name !== ".package-lock.json") linkSync(a, b);
+      else copyFileSync(a, b);
+    }
+  };
+  if (statSync(source).isDirectory()) walk(source, dest, linkAll);
+  else {
+    mkdirSync(dirname(dest), { recursive: true });
+    if (linkAll) linkSync(source, dest);
+    else copyFileSync(source, dest);
+  }
 }
 
 /** Maps an image path under the stage's home (first absolute WORKDIR) into `root`. */
@@ -184,7 +203,7 @@ async function replayStage(
   stage: Stage,
   stageDir: string,
   context: { dir: string; files: ReadonlySet<string> },
-  cache: BuildCache | undefined,
+  cache: LayerCache | undefined,
   log: (line: string) => void,
 ): Promise<{ output: string; cachedRuns: string[] }> {
   rmSync(stageDir, { recursive: true, force: true });
@@ -230,7 +249,9 @@ async function replayStage(
         apply: async () => {
           for (const { from, to } of copies) {
             mkdirSync(dirname(to), { recursive: true });
-            cpSync(from, to);
+            rmSync(to, { force: true }); // never write through a link into a cached snapshot
+            copyFileSync(from, to);
+            chmodSync(to, statSync(from).mode);
           }
         },
       });
@@ -248,7 +269,7 @@ async function replayStage(
   }
 
   // Skip the longest prefix whose RUNs are all cached, restore its last snapshot, run the rest.
-  const snapshot = (stepKey: string): string | undefined => (cache ? join(cache.dir, stepKey) : undefined);
+  const snapshot = (stepKey: string): string | undefined => (cache ? join(cache, stepKey) : undefined);
   let resumeAt = 0;
   let restoreFrom: string | undefined;
   const cachedRuns: string[] = [];
@@ -264,7 +285,7 @@ async function replayStage(
   if (restoreFrom !== undefined) {
     log(`stage ${stage.name}: cached up to RUN ${cachedRuns.at(-1) ?? ""}`);
     rmSync(stageDir, { recursive: true, force: true });
-    cpSync(restoreFrom, stageDir, { recursive: true, verbatimSymlinks: true });
+    copyTree(restoreFrom, stageDir);
   }
   for (let i = resumeAt; i < steps.length; i++) {
     const step = steps[i] as Step;
@@ -273,7 +294,7 @@ async function replayStage(
     // Snapshots where a later input may differ (a COPY follows), and at the end of the stage.
     const worthKeeping = steps.slice(i + 1).some((later) => later.instruction.keyword === "COPY") || i === steps.length - 1;
     if (saved !== undefined && step.instruction.keyword === "RUN" && worthKeeping && !existsSync(saved)) {
-      cpSync(stageDir, saved, { recursive: true, verbatimSymlinks: true });
+      copyTree(stageDir, saved);
     }
   }
   return { output, cachedRuns };
@@ -288,7 +309,7 @@ async function replayStage(
 export async function dockerBuild(options: {
   contextDir: string;
   workDir: string;
-  cache?: BuildCache;
+  cache?: LayerCache;
   log?: (line: string) => void;
 }): Promise<Omit<FaasBuild, "fprocess">> {
   const { contextDir, workDir, cache } = options;
@@ -340,8 +361,7 @@ export async function dockerBuild(options: {
       for (const source of sources) {
         const path = fromHost(source, "/");
         const file = statSync(path).isDirectory() || !(dest.endsWith("/") || dest === ".") ? target : join(target, basename(path));
-        mkdirSync(dirname(file), { recursive: true });
-        cpSync(path, file, { recursive: true, verbatimSymlinks: true });
+        copyTree(path, file, true);
       }
     } else if (step.keyword === "RUN") throw new Error(`ship stage: RUN is not reproduced (${step.args})`);
   }
@@ -357,7 +377,8 @@ export function readFprocess(contextDir: string): string {
 
 /**
  * Builds the handler in `handlerDir` as function `name` under `workDir`: the context in
- * `build/<name>/` (part 1), the stages in `<name>/` (part 2).
+ * `build/<name>/` (part 1), the stages in `<name>/` (part 2), with the layer cache in `layer-cache/`,
+ * shared by the builds in the same `workDir` and removed with it.
  */
 export async function faasCliBuild(options: {
   workDir: string;
@@ -365,8 +386,6 @@ export async function faasCliBuild(options: {
   handlerDir: string;
   /** The template folder to build with (default: a clean copy of this repository's, as `template pull` gives). */
   templateDir?: string;
-  /** Default: one cache shared by the builds of this process. */
-  cache?: BuildCache;
   log?: (line: string) => void;
 }): Promise<FaasBuild> {
   const log = options.log ?? ((line: string) => void process.stderr.write(`template build ${options.name}: ${line}\n`));
@@ -377,6 +396,6 @@ export async function faasCliBuild(options: {
   }
   const contextDir = join(options.workDir, "build", options.name);
   layoutContext(templateDir, options.handlerDir, contextDir);
-  const built = await dockerBuild({ contextDir, workDir: join(options.workDir, options.name), cache: options.cache ?? sharedCache(), log });
+  const built = await dockerBuild({ contextDir, workDir: join(options.workDir, options.name), cache: join(options.workDir, "layer-cache"), log });
   return { ...built, fprocess: readFprocess(contextDir) };
 }
