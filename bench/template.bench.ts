@@ -11,11 +11,12 @@
  * - the official node22 template when `UPSTREAM_NODE22_DIR` points at a copy of it (its index.js and
  *   package.json, with express and body-parser installed).
  * Measured: throughput (autocannon, 32 connections, 1 s warm-up, two interleaved 3 s rounds); time from
- * spawn to the first answered request (median of N spawns, interleaved); idle RSS of those processes
- * after 50 requests and 150 ms of rest.
+ * spawn to the first answered request (median of N spawns, interleaved), and the CPU time the process
+ * used until then (which a busy machine disturbs less); idle RSS of those processes after 50 requests
+ * and 150 ms of rest.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { request } from "node:http";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -81,6 +82,17 @@ interface Started {
   port: number;
   /** ms from spawn to the first 200 answer to the echo request. */
   startMs: number;
+  /** CPU time the process used until then (all its threads), in ms: less sensitive to a busy machine. */
+  cpuMs: number;
+}
+
+/** CPU time of all threads of `pid` so far, in ms (Linux /proc/<pid>/task/<tid>/schedstat, ns). */
+function cpuTimeMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return ns / 1e6;
 }
 
 /** Every child started and not yet stopped: the bench stops them all on its way out, failed or not. */
@@ -102,7 +114,8 @@ async function startSubject(subject: Subject): Promise<Started> {
       const answer = await post(port);
       if (answer.status === 200) {
         if (JSON.stringify(JSON.parse(answer.body)) !== BODY) throw new Error(`${subject.name} answered ${answer.body}`);
-        return { child, port, startMs: Number(process.hrtime.bigint() - begin) / 1e6 };
+        const startMs = Number(process.hrtime.bigint() - begin) / 1e6;
+        return { child, port, startMs, cpuMs: cpuTimeMs(child.pid as number) };
       }
     } catch (error) {
       if (error instanceof Error && error.message.includes("answered")) throw error;
@@ -209,11 +222,13 @@ const bench: BenchModule = async (log) => {
 
     // 2 + 3. Start time and idle RSS, spawns interleaved.
     const startMs = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const cpuMs = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
     const rss = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
     for (let i = 0; i < SPAWNS; i++) {
       for (const subject of subjects) {
         const started = await startSubject(subject);
         startMs.get(subject.name)?.push(started.startMs);
+        cpuMs.get(subject.name)?.push(started.cpuMs);
         for (let r = 0; r < 50; r++) await post(started.port);
         await new Promise((r) => setTimeout(r, 150));
         rss.get(subject.name)?.push(rssMiB(started.child.pid as number));
@@ -224,13 +239,15 @@ const bench: BenchModule = async (log) => {
 
     const mean = (values: number[] | undefined): number => (values ?? []).reduce((a, b) => a + b, 0) / Math.max(1, values?.length ?? 0);
     const baseline = subjects[0] as Subject;
-    const cell = (name: string, metric: "rps" | "p99" | "start" | "rss"): number =>
-      metric === "rps" ? mean(rps.get(name)) : metric === "p99" ? mean(p99.get(name)) : median((metric === "start" ? startMs : rss).get(name) ?? []);
+    const samples = { start: startMs, cpu: cpuMs, rss } as const;
+    const cell = (name: string, metric: "rps" | "p99" | keyof typeof samples): number =>
+      metric === "rps" ? mean(rps.get(name)) : metric === "p99" ? mean(p99.get(name)) : median(samples[metric].get(name) ?? []);
     const rows: (string | number)[][] = [];
     const metrics = [
       ["throughput (req/s, 32 connections)", "rps", 0, "≥ 0.90×"],
       ["latency p99 under that load (ms)", "p99", 1, undefined],
       [`start → first answer (ms, median of ${SPAWNS})`, "start", 1, "≤ 1.10×"],
+      [`CPU time to the first answer (ms, median of ${SPAWNS})`, "cpu", 1, ""],
       [`idle RSS (MiB, median of ${SPAWNS})`, "rss", 1, "≤ 1.10×"],
     ] as const;
     for (const subject of subjects) {
@@ -244,7 +261,7 @@ const bench: BenchModule = async (log) => {
     }
     const section: BenchSection = {
       title: `Template server: POST small JSON, echoed back (Node ${process.version}; ratios against ${baseline.name})`,
-      columns: ["server", ...metrics.map(([label, , , target]) => (target === undefined ? label : `${label}, target ${target}`))],
+      columns: ["server", ...metrics.map(([label, , , target]) => (target ? `${label}, target ${target}` : label))],
       rows,
       notes: [
         `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process; throughput is the mean of two ${ROUND_S} s rounds per server (order reversed in the second) after a ${WARMUP_S} s warm-up; start and RSS spawns interleaved. Targets apply to the shipped layout.` +

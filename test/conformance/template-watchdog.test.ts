@@ -27,9 +27,11 @@ async function startFunction(env: Record<string, string>): Promise<{ watchdog: W
   const port = await freePort();
   const shipEnv = { ...build.shipEnv };
   delete shipEnv["healthcheck_interval"];
+  // The image's fprocess, with this Node for "node".
+  const fprocess = build.fprocess.replace(/^node\b/, process.execPath);
   const watchdog = await startWatchdog({
     cwd: build.shipDir,
-    env: { ...shipEnv, fprocess: `${process.execPath} dist/index.js`, upstream_url: `http://127.0.0.1:${port}`, http_port: String(port), ...env },
+    env: { ...shipEnv, fprocess, upstream_url: `http://127.0.0.1:${port}`, http_port: String(port), ...env },
   });
   const [functionPid] = childPids(watchdog.child.pid as number);
   if (functionPid === undefined) throw new Error(`the watchdog started no function process:\n${watchdog.logs()}`);
