@@ -177,11 +177,18 @@ describe("configuration", () => {
     expect(() => loadConfig({ http_port: "eighty" }, "/srv")).toThrow(/http_port/);
   });
 
-  it("takes healthcheck_interval from write_timeout when it is unset, as of-watchdog does", () => {
-    expect(loadConfig({}, "/srv/app/dist").shutdownGraceMs).toBe(10_000);
-    expect(loadConfig({ write_timeout: "15s" }, "/srv/app/dist").shutdownGraceMs).toBe(15_000);
-    expect(loadConfig({ write_timeout: "15s", healthcheck_interval: "2s" }, "/srv/app/dist").shutdownGraceMs).toBe(2000);
-    expect(loadConfig({ write_timeout: "15s", healthcheck_interval: "0" }, "/srv/app/dist").shutdownGraceMs).toBe(0);
+  it("behind the watchdog, takes healthcheck_interval from write_timeout when it is unset, as of-watchdog does", () => {
+    const watchdog = { fprocess: "node dist/index.bundle.js" };
+    expect(loadConfig(watchdog, "/srv/app/dist")).toMatchObject({ behindWatchdog: true, shutdownGraceMs: 10_000 });
+    expect(loadConfig({ ...watchdog, write_timeout: "15s" }, "/srv/app/dist").shutdownGraceMs).toBe(15_000);
+    expect(loadConfig({ ...watchdog, write_timeout: "15s", healthcheck_interval: "2s" }, "/srv/app/dist").shutdownGraceMs).toBe(2000);
+    expect(loadConfig({ ...watchdog, write_timeout: "15s", healthcheck_interval: "0" }, "/srv/app/dist").shutdownGraceMs).toBe(0);
+    expect(loadConfig({ function_process: "node x.js" }, "/srv/app/dist").behindWatchdog).toBe(true);
+  });
+
+  it("without a watchdog (the sandbox, a plain process), has no grace unless healthcheck_interval says so", () => {
+    expect(loadConfig({ write_timeout: "15s" }, "/srv/app/dist")).toMatchObject({ behindWatchdog: false, shutdownGraceMs: 0 });
+    expect(loadConfig({ healthcheck_interval: "3s" }, "/srv/app/dist").shutdownGraceMs).toBe(3000);
   });
 
   describe("the handler the image build recorded", () => {

@@ -35,6 +35,9 @@ async function start(handler: string, env: Record<string, string> = {}, waitRead
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What the watchdog passes on to the process it starts (its own fprocess): the server then expects a forwarder. */
+const BEHIND_WATCHDOG = { fprocess: "node dist/index.js" };
+
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -45,7 +48,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
 
 describe("SIGTERM", () => {
   it("keeps serving as usual for healthcheck_interval (not ready, closing connections), then finishes in-flight work and exits 0", async () => {
-    const server = await start("scenarios.mjs", { healthcheck_interval: "1s", write_timeout: "20s" });
+    const server = await start("scenarios.mjs", { ...BEHIND_WATCHDOG, healthcheck_interval: "1s", write_timeout: "20s" });
     const inFlight = send(server.port, { path: "/slow?ms=2000" });
     await sleep(100);
     server.child.kill("SIGTERM");
@@ -64,21 +67,34 @@ describe("SIGTERM", () => {
     expect(server.stderr()).toContain("drained, exiting");
   });
 
-  it("takes write_timeout as the grace when healthcheck_interval is unset, as the watchdog does", async () => {
-    const server = await start("scenarios.mjs", { write_timeout: "1500ms" });
+  it("behind the watchdog, takes write_timeout as the grace when healthcheck_interval is unset, as the watchdog does", async () => {
+    const server = await start("scenarios.mjs", { ...BEHIND_WATCHDOG, write_timeout: "1500ms" });
     server.child.kill("SIGTERM");
     await waitFor(() => server.stderr().includes("serving as usual for 1500 ms"));
     expect(await server.exited).toEqual({ code: 0, signal: null });
   });
 
-  it("closes the listener once no request has arrived for the quiet period after the grace", async () => {
-    const server = await start("scenarios.mjs", { healthcheck_interval: "0", write_timeout: "20s" });
+  it("behind the watchdog, closes the listener once no request has arrived for the quiet period after the grace", async () => {
+    const server = await start("scenarios.mjs", { ...BEHIND_WATCHDOG, healthcheck_interval: "0", write_timeout: "20s" });
     server.child.kill("SIGTERM");
     await waitFor(() => server.stderr().includes("draining"));
     expect((await send(server.port, { path: "/string" })).status).toBe(200);
     await waitFor(() => server.stderr().includes("drained, exiting"));
     await expect(send(server.port, { path: "/string" })).rejects.toThrow(/ECONNREFUSED/);
     expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("without a watchdog, stops accepting at once, lets the in-flight request finish, then exits 0", async () => {
+    const server = await start("scenarios.mjs", { write_timeout: "20s" });
+    const inFlight = send(server.port, { path: "/slow?ms=1000" });
+    await sleep(150);
+    server.child.kill("SIGTERM");
+    await waitFor(() => server.stderr().includes("draining: the listener closes now"));
+    await expect(send(server.port, { path: "/string" })).rejects.toThrow(/ECONNREFUSED/);
+    const answer = await inFlight;
+    expect([answer.status, JSON.parse(answer.text)]).toEqual([200, { slept: 1000 }]);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toContain("drained, exiting");
   });
 
   it("does not wait for idle keep-alive connections", async () => {

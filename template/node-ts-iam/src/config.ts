@@ -23,10 +23,17 @@ export interface ServerConfig {
   /** How long a SIGTERM drain may take (`write_timeout`, default 10s as the watchdog's). */
   readonly drainTimeoutMs: number;
   /**
+   * Whether of-watchdog started the server: its `fprocess` (or `function_process`) is in the
+   * environment, which the watchdog passes on to the process it starts. Only then does shutdown wait for
+   * a forwarder (see lifecycle.ts).
+   */
+  readonly behindWatchdog: boolean;
+  /**
    * How long to keep serving as usual after SIGTERM (`healthcheck_interval`, the watchdog's own setting,
    * inherited from the image). The watchdog forwards SIGTERM at once but goes on accepting and proxying
    * requests for `healthcheck_interval`; closing the listener earlier would turn those into 500s. Unset,
-   * it is `write_timeout`, as in of-watchdog's config (`healthcheckInterval := writeTimeout`).
+   * it is `write_timeout` behind the watchdog, as in of-watchdog's config (`healthcheckInterval :=
+   * writeTimeout`), and 0 without one (nothing forwards then).
    */
   readonly shutdownGraceMs: number;
   /**
@@ -98,6 +105,7 @@ function parsePort(value: string | undefined): number {
 export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): ServerConfig {
   const readyPath = env["ready_path"] || "/_/ready";
   const drainTimeoutMs = parseDuration("write_timeout", env["write_timeout"], 10_000);
+  const behindWatchdog = Boolean(env["fprocess"] || env["function_process"]);
   return {
     port: parsePort(env["http_port"]),
     host: env["http_host"] || "127.0.0.1",
@@ -107,7 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): ServerCon
     maxJsonSize: parseSize("MAX_JSON_SIZE", env["MAX_JSON_SIZE"], DEFAULT_LIMIT),
     maxTextSize: DEFAULT_LIMIT,
     drainTimeoutMs,
-    shutdownGraceMs: parseDuration("healthcheck_interval", env["healthcheck_interval"], drainTimeoutMs),
+    behindWatchdog,
+    shutdownGraceMs: parseDuration("healthcheck_interval", env["healthcheck_interval"], behindWatchdog ? drainTimeoutMs : 0),
     // A relative HANDLER_PATH is taken from the working directory (how the sandbox starts functions).
     handlerPath: env["HANDLER_PATH"] ? resolve(env["HANDLER_PATH"]) : functionEntry(resolve(serverDir, "../function")),
   };

@@ -14,7 +14,10 @@ import { startServer } from "./server.js";
 
 const log = (line: string): void => void process.stderr.write(`node-ts-iam: ${line}\n`);
 
-/** After SIGTERM and the grace, the listener closes once no request has arrived for this long. */
+/**
+ * Behind the watchdog, after SIGTERM and the grace, the listener closes once no request has arrived for
+ * this long: the watchdog may still forward a request it accepted just before its own grace ended.
+ */
 const QUIET_MS = 1000;
 
 function fail(prefix: string, error: unknown): void {
@@ -24,7 +27,8 @@ function fail(prefix: string, error: unknown): void {
 
 function serve(config: ServerConfig): void {
   startServer(config).then((running) => {
-    exitOnSignals(running, { graceMs: config.shutdownGraceMs, quietMs: QUIET_MS, drainTimeoutMs: config.drainTimeoutMs }, log);
+    const quietMs = config.behindWatchdog ? QUIET_MS : 0;
+    exitOnSignals(running, { graceMs: config.shutdownGraceMs, quietMs, drainTimeoutMs: config.drainTimeoutMs }, log);
     // One line once the handler is loaded: the first request is usually already waiting.
     running.loaded.then(
       () => log(`listening on ${config.host}:${running.port}, handler ${config.handlerPath}`),

@@ -6,7 +6,8 @@
  * request it still forwards with a 500. So the server outlives that window: it serves as usual for
  * `healthcheck_interval`, keeps its listener open until no request has arrived for a quiet period,
  * finishes what is in flight (up to `write_timeout`), and exits 0; it exits at once when the watchdog
- * (its parent process) is gone.
+ * (its parent process) is gone. Without a watchdog (the sandbox, a plain process) grace and quiet period
+ * are 0 unless set: it stops accepting at once and finishes what is in flight.
  */
 import type { Server } from "node:http";
 
@@ -65,16 +66,18 @@ export function exitOnSignals(running: Drainable, timing: ShutdownTiming, log: (
     draining = true;
     clearTimeout(graceTimer);
     const started = Date.now();
-    log(`draining: the listener closes once no request has arrived for ${timing.quietMs} ms; in-flight requests get up to ${timing.drainTimeoutMs} ms`);
+    const closes = timing.quietMs > 0 ? `once no request has arrived for ${timing.quietMs} ms` : "now";
+    log(`draining: the listener closes ${closes}; in-flight requests get up to ${timing.drainTimeoutMs} ms`);
     let closing = false;
-    const sweep = setInterval(() => {
+    const closeWhenQuiet = (): void => {
       server.closeIdleConnections();
-      if (!closing && Date.now() - Math.max(started, running.lastRequestAt()) >= timing.quietMs) {
-        closing = true;
-        server.close(() => finish("drained, exiting"));
-        server.closeIdleConnections();
-      }
-    }, SWEEP_MS);
+      if (closing || Date.now() - Math.max(started, running.lastRequestAt()) < timing.quietMs) return;
+      closing = true;
+      server.close(() => finish("drained, exiting"));
+      server.closeIdleConnections();
+    };
+    const sweep = setInterval(closeWhenQuiet, SWEEP_MS);
+    closeWhenQuiet();
     setTimeout(() => {
       clearInterval(sweep);
       server.closeAllConnections();
@@ -87,7 +90,11 @@ export function exitOnSignals(running: Drainable, timing: ShutdownTiming, log: (
     running.startDraining();
     clearInterval(parentWatch);
     parentWatch = setInterval(checkParent, PARENT_CHECK_DRAINING_MS);
-    log(`${signal}: not ready any more; serving as usual for ${timing.graceMs} ms (healthcheck_interval) while the watchdog still forwards requests`);
+    if (timing.graceMs > 0) {
+      log(`${signal}: not ready any more; serving as usual for ${timing.graceMs} ms (healthcheck_interval) while the watchdog still forwards requests`);
+    } else {
+      log(`${signal}: not ready any more`);
+    }
     graceTimer = setTimeout(drain, timing.graceMs);
   };
   process.on("SIGTERM", onSignal);
