@@ -10,7 +10,7 @@
  *   faas-cli), started as the watchdog starts it;
  * - the official node22 template when `UPSTREAM_NODE22_DIR` points at a copy of it (its index.js and
  *   package.json, with express and body-parser installed).
- * Measured: throughput (autocannon, 32 connections, 1 s warm-up, two interleaved 3 s rounds); time from
+ * Measured: throughput (autocannon, 32 connections, 1 s warm-up, four interleaved 3 s rounds); time from
  * spawn to the first answered request (median of N spawns, interleaved), and the CPU time the process
  * used until then (which a busy machine disturbs less); idle RSS of those processes after 50 requests
  * and 150 ms of rest.
@@ -32,6 +32,8 @@ const BODY = JSON.stringify({ hello: "world", n: 42, list: [1, 2, 3], nested: { 
 const SPAWNS = 21;
 const WARMUP_S = 1;
 const ROUND_S = 3;
+/** Throughput rounds per server, order reversed every other round (a busy machine moves a round by ±50 %). */
+const ROUNDS = 4;
 
 /** How to start one server under test; `port` is chosen per start. */
 interface Subject {
@@ -154,7 +156,7 @@ function node22Subject(dir: string, work: string): Subject | undefined {
   cpSync(join(dir, "package.json"), join(layout, "package.json"));
   const modules = existsSync(join(dir, "node_modules")) ? join(dir, "node_modules") : join(repo, "node_modules");
   symlinkSync(modules, join(layout, "node_modules"));
-  cpSync(join(here, "fixtures/node22-echo"), join(layout, "function"), { recursive: true });
+  cpSync(join(repo, "bench/fixtures/node22-echo"), join(layout, "function"), { recursive: true });
   return { name: "node22", command: process.execPath, args: ["index.js"], cwd: layout, env: {} };
 }
 
@@ -209,8 +211,8 @@ const bench: BenchModule = async (log) => {
       log(`template: warm-up ${subject.name}`);
       await load((running.get(subject.name) as Started).port, WARMUP_S);
     }
-    for (const order of [subjects, [...subjects].reverse()]) {
-      for (const subject of order) {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const subject of round % 2 === 0 ? subjects : [...subjects].reverse()) {
         log(`template: throughput ${subject.name} (${ROUND_S} s, 32 connections)`);
         const result = await load((running.get(subject.name) as Started).port, ROUND_S);
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -264,7 +266,7 @@ const bench: BenchModule = async (log) => {
       columns: ["server", ...metrics.map(([label, , , target]) => (target ? `${label}, target ${target}` : label))],
       rows,
       notes: [
-        `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process; throughput is the mean of two ${ROUND_S} s rounds per server (order reversed in the second) after a ${WARMUP_S} s warm-up; start and RSS spawns interleaved. Targets apply to the shipped layout.` +
+        `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process; throughput is the mean of ${ROUNDS} ${ROUND_S} s rounds per server (order reversed every other round) after a ${WARMUP_S} s warm-up; start and RSS spawns interleaved. Targets apply to the shipped layout.` +
           (upstreamDir ? "" : " Set UPSTREAM_NODE22_DIR to a copy of the official node22 template to add it as a row."),
       ],
     };
