@@ -2,21 +2,25 @@
  * The node22 contract, part 2: the context, return values and callback style, and the fixes for
  * node22's faults (errors answer 500 JSON with the custom headers kept; objects are application/json).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { serve, type InProcess } from "./support/in-process.js";
 import { send, type Answer } from "./support/process.js";
 
 let app: InProcess;
 let callbacks: InProcess;
+let asyncCallbacks: InProcess;
+let errors: MockInstance<typeof console.error>;
 beforeAll(async () => {
   // Handler errors are logged to stderr by design; keep the test output readable.
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
+  errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
   app = await serve("scenarios.mjs");
   callbacks = await serve("callback-style.mjs");
+  asyncCallbacks = await serve("async-callback.mjs");
 });
 afterAll(async () => {
   await app.close();
   await callbacks.close();
+  await asyncCallbacks.close();
   vi.restoreAllMocks();
 });
 
@@ -52,8 +56,11 @@ describe("context", () => {
     expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
   });
 
-  it("answers once: later succeed calls and the return value are ignored", async () => {
+  it("answers once: later succeed calls and the return value are ignored, with a log line (node22 died of it)", async () => {
+    errors.mockClear();
     expect((await get("/succeed-twice")).text).toBe("first");
+    expect(errors.mock.calls.flat().join(" ")).toContain("answered a request that was already answered");
+    expect((await get("/string")).status).toBe(200);
   });
 
   it("fail(value) answers String(value) with 500, keeping the headers set", async () => {
@@ -68,22 +75,41 @@ describe("context", () => {
     expect(answer.status).toBe(404);
     expect(answer.text).toBe("missing");
   });
+
+  it("fail(falsy) answers 500 with no body, as node22's callback takes a falsy error for success", async () => {
+    const answer = await get("/fail-falsy");
+    expect([answer.status, answer.text, answer.headers["content-length"], answer.headers["x-custom"]]).toEqual([500, "", "0", "kept"]);
+  });
 });
 
 describe("return values (sent as by succeed)", () => {
-  it("strings as they are (text/html unless a type was set, as Express)", async () => {
+  it("strings as they are (text/html unless a type was set, as Express), sent as UTF-8 and saying so", async () => {
     const plain = await get("/string");
     expect(plain.text).toBe("plain words");
     expect(plain.headers["content-type"]).toBe("text/html; charset=utf-8");
     const typed = await get("/typed-string");
-    expect(typed.headers["content-type"]).toBe("text/plain");
+    expect(typed.headers["content-type"]).toBe("text/plain; charset=utf-8");
   });
 
-  it("objects as JSON, keeping a content type the handler chose", async () => {
+  it("objects as JSON, keeping a content type the handler chose (with the charset of the JSON text)", async () => {
     const answer = await get("/typed-object");
-    expect(answer.headers["content-type"]).toBe("application/vnd.custom+json");
+    expect(answer.headers["content-type"]).toBe("application/vnd.custom+json; charset=utf-8");
     expect(json(answer)).toEqual({ custom: true });
     expect(json(await get("/instance"))).toEqual({ x: 1, y: 2 });
+  });
+
+  it("completes the handler's Content-Type as node22's res.set: short names, default charsets; an unknown name is no type", async () => {
+    const short = await get("/short-type");
+    expect([short.headers["content-type"], short.text]).toEqual(["application/json; charset=utf-8", '{"short":true}']);
+    expect((await get("/unknown-short-type")).headers["content-type"]).toBe("text/html; charset=utf-8");
+    const latin1 = await get("/latin1-type");
+    expect([latin1.headers["content-type"], latin1.text]).toEqual(["text/plain; charset=utf-8", "café"]);
+    expect((await get("/typed-buffer")).headers["content-type"]).toBe("text/plain; charset=utf-8");
+  });
+
+  it("sends 204 without type, length or body, as Express", async () => {
+    const answer = await get("/no-content");
+    expect([answer.status, answer.text, answer.headers["content-type"], answer.headers["content-length"]]).toEqual([204, "", undefined, undefined]);
   });
 
   it("numbers and booleans as JSON, Buffers as octet-stream, null and undefined as an empty body", async () => {
@@ -158,6 +184,26 @@ describe("callback style", () => {
   it("waits for the context answered after the handler returned", async () => {
     const answer = await get("/context-later", callbacks.port);
     expect([answer.status, answer.text]).toEqual([203, "via context"]);
+  });
+
+  it("answers an async handler that declares the callback and resolves without calling it (node22 did; it used to hang)", async () => {
+    const answer = await get("/context-only", asyncCallbacks.port);
+    expect([answer.status, answer.text, answer.headers["content-length"], answer.headers["content-type"], answer.headers["x-step"]]).toEqual([
+      202,
+      "",
+      "0",
+      undefined,
+      "queued",
+    ]);
+    expect(json(await get("/value", asyncCallbacks.port))).toEqual({ value: true });
+    expect(json(await get("/now", asyncCallbacks.port))).toEqual({ now: true });
+  });
+
+  it("answers an async handler when its promise resolves: a callback after that is ignored with a log line", async () => {
+    errors.mockClear();
+    const answer = await get("/late-callback", asyncCallbacks.port);
+    expect([answer.status, answer.text]).toEqual([200, ""]);
+    await vi.waitFor(() => expect(errors.mock.calls.flat().join(" ")).toContain("already answered"));
   });
 
   it("callback(error) answers 500 JSON with the custom headers", async () => {

@@ -2,9 +2,12 @@
  * Handler modules: the export shapes the server accepts (ESM default, named `handle`, CommonJS,
  * an Express router), clear failures for modules it cannot use, readiness, and configuration parsing.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, parseDuration, parseSize } from "../../template/node-ts-iam/src/config.js";
+import { ENTRY_RECORD_FILE } from "../../template/node-ts-iam/src/entry-record.js";
 import { startServer } from "../../template/node-ts-iam/src/server.js";
 import { TEMPLATE_DIR } from "./support/faas-build.js";
 import { HANDLERS, serve, type InProcess } from "./support/in-process.js";
@@ -34,6 +37,21 @@ describe("handler module shapes", () => {
     const app = await start("commonjs.cjs");
     const answer = await send(app.port, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}' });
     expect(json(answer.text)).toEqual({ commonjs: true, body: { a: 1 } });
+  });
+
+  it("runs `export default` compiled to CommonJS (exports.default), as tsc emits for a package without \"type\"", async () => {
+    const app = await start("exports-default.cjs");
+    expect(json((await send(app.port, { method: "PUT" })).text)).toEqual({ compiled: "commonjs", method: "PUT" });
+  });
+
+  it("explains a CommonJS handler that its package.json makes an ES module", async () => {
+    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "esm-package/handler.js") }, join(TEMPLATE_DIR, "dist"));
+    const running = await startServer(config);
+    try {
+      await expect(running.loaded).rejects.toThrow(/module is not defined in ES module scope[\s\S]*remove "type": "module"/);
+    } finally {
+      running.server.close();
+    }
   });
 
   it("resolves @node-ts-iam/sdk from a handler by its bare specifier", async () => {
@@ -72,7 +90,7 @@ describe("handler module shapes", () => {
     const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "no-handler.mjs") }, join(TEMPLATE_DIR, "dist"));
     const running = await startServer(config);
     try {
-      await expect(running.loaded).rejects.toThrow(/exports no handler: use `export default/);
+      await expect(running.loaded).rejects.toThrow(/exports no handler: use `module.exports = async \(event, context\) => \.\.\.`, `export default`/);
       const answer = await send(running.port, { path: "/_/ready" });
       expect(answer.status).toBe(503);
     } finally {
@@ -153,10 +171,45 @@ describe("configuration", () => {
       maxJsonSize: 102_400,
       maxTextSize: 102_400,
       drainTimeoutMs: 10_000,
-      shutdownGraceMs: 0,
       handlerPath: "/srv/app/function/dist/handler.js",
     });
     expect(loadConfig({ HANDLER_PATH: "functions/x/dist/handler.js" }, "/srv/app/dist").handlerPath).toBe(join(process.cwd(), "functions/x/dist/handler.js"));
     expect(() => loadConfig({ http_port: "eighty" }, "/srv")).toThrow(/http_port/);
+  });
+
+  it("behind the watchdog, takes healthcheck_interval from write_timeout when it is unset, as of-watchdog does", () => {
+    const watchdog = { fprocess: "node dist/index.bundle.js" };
+    expect(loadConfig(watchdog, "/srv/app/dist")).toMatchObject({ behindWatchdog: true, shutdownGraceMs: 10_000 });
+    expect(loadConfig({ ...watchdog, write_timeout: "15s" }, "/srv/app/dist").shutdownGraceMs).toBe(15_000);
+    expect(loadConfig({ ...watchdog, write_timeout: "15s", healthcheck_interval: "2s" }, "/srv/app/dist").shutdownGraceMs).toBe(2000);
+    expect(loadConfig({ ...watchdog, write_timeout: "15s", healthcheck_interval: "0" }, "/srv/app/dist").shutdownGraceMs).toBe(0);
+    expect(loadConfig({ function_process: "node x.js" }, "/srv/app/dist").behindWatchdog).toBe(true);
+  });
+
+  it("without a watchdog (the sandbox, a plain process), has no grace unless healthcheck_interval says so", () => {
+    expect(loadConfig({ write_timeout: "15s" }, "/srv/app/dist")).toMatchObject({ behindWatchdog: false, shutdownGraceMs: 0 });
+    expect(loadConfig({ healthcheck_interval: "3s" }, "/srv/app/dist").shutdownGraceMs).toBe(3000);
+  });
+
+  describe("the handler the image build recorded", () => {
+    const app = mkdtempSync(join(tmpdir(), "node-ts-iam-entry-"));
+    afterAll(() => rmSync(app, { recursive: true, force: true }));
+    const record = (text: string): void => {
+      mkdirSync(join(app, "function"), { recursive: true });
+      writeFileSync(join(app, "function", ENTRY_RECORD_FILE), text);
+    };
+
+    it("is loaded from function/ when HANDLER_PATH is unset", () => {
+      record('{"entry":"handler.js","source":"handler.js"}');
+      expect(loadConfig({}, join(app, "dist")).handlerPath).toBe(join(app, "function/handler.js"));
+      expect(loadConfig({ HANDLER_PATH: "/elsewhere/h.js" }, join(app, "dist")).handlerPath).toBe("/elsewhere/h.js");
+    });
+
+    it("stops the start naming the record when it is damaged or points outside the function folder", () => {
+      for (const text of ["{not json", '{"entry":"../../etc/passwd","source":"x"}', '{"entry":"/abs.js","source":"x"}', '{"source":"x"}']) {
+        record(text);
+        expect(() => loadConfig({}, join(app, "dist")), text).toThrow(`${join(app, "function", ENTRY_RECORD_FILE)}`);
+      }
+    });
   });
 });

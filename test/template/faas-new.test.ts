@@ -1,7 +1,8 @@
 /**
  * `faas-cli new NAME --lang node-ts-iam` reproduced: the template's function/ folder becomes ./NAME/ and a
- * stack file names it. The new function must build (Dockerfile commands) and pass its own test; after
- * the user edits handler.ts the sample test that came with it must step aside rather than fail the build.
+ * stack file names it. The new function must build (Dockerfile commands) and pass its own test; whatever
+ * the user then does to handler.ts or package.json, the sample test that came with it must not fail the
+ * build, and a handler that would not be the one loaded must stop it.
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -82,6 +83,22 @@ describe("faas-cli new --lang node-ts-iam", () => {
     expect(JSON.parse(answer.text)).toEqual({ method: "POST", path: "/echo", query: { x: "1" }, body: { hello: "world" } });
   });
 
+  it("builds without \"type\" in package.json: the sample compiles as CommonJS, its test runs and passes, the server answers", async () => {
+    const manifest = JSON.parse(readFileSync(join(project, "hello/package.json"), "utf8")) as Record<string, unknown>;
+    delete manifest["type"];
+    writeFileSync(join(project, "hello/package.json"), JSON.stringify(manifest, null, 2));
+    const rebuilt = await buildFromStack("hello", join(project, "commonjs"));
+    expect(rebuilt.output).toMatch(/# pass 1\b/);
+    expect(rebuilt.output).toMatch(/# fail 0\b/);
+    const commonjs = await startShipped(rebuilt);
+    try {
+      const answer = await send(commonjs.port, { method: "POST", path: "/cjs", headers: { "content-type": "application/json" }, body: "[1]" });
+      expect(JSON.parse(answer.text)).toEqual({ method: "POST", path: "/cjs", query: {}, body: [1] });
+    } finally {
+      commonjs.kill();
+    }
+  }, 120_000);
+
   it("still builds after the user rewrites handler.ts: the sample test skips instead of failing", async () => {
     writeFileSync(
       join(project, "hello/handler.ts"),
@@ -90,5 +107,16 @@ describe("faas-cli new --lang node-ts-iam", () => {
     const rebuilt = await buildFromStack("hello", join(project, "second"));
     expect(rebuilt.output).toMatch(/# skipped 1\b/);
     expect(rebuilt.output).toMatch(/# fail 0\b/);
+  }, 120_000);
+
+  it("stops the build, naming both files, when a handler.js joins the user's handler.ts", async () => {
+    writeFileSync(join(project, "hello/handler.js"), "module.exports = async () => 'which one?';\n");
+    try {
+      await expect(buildFromStack("hello", join(project, "third"))).rejects.toThrow(
+        /node-ts-iam build: error: the function folder has 2 handlers \(handler\.ts, handler\.js\) and only one can be loaded/,
+      );
+    } finally {
+      rmSync(join(project, "hello/handler.js"));
+    }
   }, 120_000);
 });

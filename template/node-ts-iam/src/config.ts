@@ -1,8 +1,8 @@
 /**
  * Server settings, read once at start from the environment (the watchdog's and node22's names).
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { readEntryRecord } from "./entry-record.js";
 
 /** Everything the server reads from its environment. */
 export interface ServerConfig {
@@ -23,13 +23,23 @@ export interface ServerConfig {
   /** How long a SIGTERM drain may take (`write_timeout`, default 10s as the watchdog's). */
   readonly drainTimeoutMs: number;
   /**
-   * How long to keep accepting after SIGTERM before the drain starts (`healthcheck_interval`, the
-   * watchdog's own setting, inherited from the image; 0 when unset). The watchdog forwards SIGTERM at
-   * once but goes on proxying requests for `healthcheck_interval`; closing the listener earlier would
-   * turn those into 502s.
+   * Whether of-watchdog started the server: its `fprocess` (or `function_process`) is in the
+   * environment, which the watchdog passes on to the process it starts. Only then does shutdown wait for
+   * a forwarder (see lifecycle.ts).
+   */
+  readonly behindWatchdog: boolean;
+  /**
+   * How long to keep serving as usual after SIGTERM (`healthcheck_interval`, the watchdog's own setting,
+   * inherited from the image). The watchdog forwards SIGTERM at once but goes on accepting and proxying
+   * requests for `healthcheck_interval`; closing the listener earlier would turn those into 500s. Unset,
+   * it is `write_timeout` behind the watchdog, as in of-watchdog's config (`healthcheckInterval :=
+   * writeTimeout`), and 0 without one (nothing forwards then).
    */
   readonly shutdownGraceMs: number;
-  /** Absolute path of the handler module (`HANDLER_PATH`, else `../function/dist/handler.js` from `dist/index.js`). */
+  /**
+   * Absolute path of the handler module: `HANDLER_PATH`, else the entry the image build recorded in
+   * `function/.handler.json`, else `../function/dist/handler.js` from `dist/index.js`.
+   */
   readonly handlerPath: string;
 }
 
@@ -88,9 +98,14 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-/** Reads the configuration; `serverDir` is where `index.js` lives (the default handler path is relative to it). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, serverDir = dirname(fileURLToPath(import.meta.url))): ServerConfig {
+/**
+ * Reads the configuration; `serverDir` is where `index.js` lives (the function folder is `../function`
+ * from it).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): ServerConfig {
   const readyPath = env["ready_path"] || "/_/ready";
+  const drainTimeoutMs = parseDuration("write_timeout", env["write_timeout"], 10_000);
+  const behindWatchdog = Boolean(env["fprocess"] || env["function_process"]);
   return {
     port: parsePort(env["http_port"]),
     host: env["http_host"] || "127.0.0.1",
@@ -99,9 +114,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, serverDir = dir
     maxRawSize: parseSize("MAX_RAW_SIZE", env["MAX_RAW_SIZE"], DEFAULT_LIMIT),
     maxJsonSize: parseSize("MAX_JSON_SIZE", env["MAX_JSON_SIZE"], DEFAULT_LIMIT),
     maxTextSize: DEFAULT_LIMIT,
-    drainTimeoutMs: parseDuration("write_timeout", env["write_timeout"], 10_000),
-    shutdownGraceMs: parseDuration("healthcheck_interval", env["healthcheck_interval"], 0),
+    drainTimeoutMs,
+    behindWatchdog,
+    shutdownGraceMs: parseDuration("healthcheck_interval", env["healthcheck_interval"], behindWatchdog ? drainTimeoutMs : 0),
     // A relative HANDLER_PATH is taken from the working directory (how the sandbox starts functions).
-    handlerPath: env["HANDLER_PATH"] ? resolve(env["HANDLER_PATH"]) : resolve(serverDir, "../function/dist/handler.js"),
+    handlerPath: env["HANDLER_PATH"] ? resolve(env["HANDLER_PATH"]) : functionEntry(resolve(serverDir, "../function")),
   };
+}
+
+/** The handler the image build chose for `functionDir`, or the layout's default when it recorded none. */
+function functionEntry(functionDir: string): string {
+  return resolve(functionDir, readEntryRecord(functionDir)?.entry ?? "dist/handler.js");
 }

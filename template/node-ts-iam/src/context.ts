@@ -30,16 +30,27 @@ export class ResponseContext implements FunctionContext {
   }
 
   succeed(value?: unknown): void {
-    if (this.answered) return;
-    this.answered = true;
+    if (this.answeredAgain()) return;
     sendValue(this.res, this.statusCode, this.headerValues, value);
   }
 
   fail(value?: unknown): void {
-    if (this.answered) return;
-    this.answered = true;
+    if (this.answeredAgain()) return;
     if (this.statusCode === 200) this.statusCode = 500;
     sendFailure(this.res, this.statusCode, this.headerValues, value);
+  }
+
+  /**
+   * Marks the request answered; true (and a log line) when it already was. node22 wrote the second
+   * answer onto the sent one and the process died of ERR_HTTP_HEADERS_SENT.
+   */
+  private answeredAgain(): boolean {
+    if (!this.answered) {
+      this.answered = true;
+      return false;
+    }
+    console.error("node-ts-iam: the handler answered a request that was already answered: ignored (the first answer was sent)");
+    return true;
   }
 
   /** A thrown error, rejected promise or `callback(error)`: 500, or the status already set if ≥ 400. */

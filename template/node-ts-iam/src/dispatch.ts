@@ -16,6 +16,8 @@ export function handlerDispatch(handler: Handler, config: BodyConfig): Dispatch 
     invokeHandler(handler, createEvent(req, req.headers, body), new ResponseContext(res));
   };
   return (req, res) => {
+    // As node22: a request without a Content-Type is text/plain, also in event.headers.
+    if (!req.headers["content-type"]) req.headers["content-type"] = "text/plain";
     const pending = parseBody(req, req.headers, config);
     if (pending === undefined) run(req, res, undefined);
     else pending.then((body) => run(req, res, body), (error: unknown) => sendRequestError(res, error));

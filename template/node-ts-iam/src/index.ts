@@ -1,32 +1,46 @@
 /**
  * Entry point (`fprocess`: `node dist/index.js`): reads the environment, serves the handler on
- * `http_port`, drains on SIGTERM and exits 0. A handler that cannot be loaded ends the process with
- * status 1, so the watchdog (and Kubernetes) see the failure instead of a function that never answers.
+ * `http_port`, shuts down on SIGTERM as the watchdog expects (see lifecycle.ts) and exits 0. A handler
+ * that cannot be loaded ends the process with status 1, so the watchdog (and Kubernetes) see the failure
+ * instead of a function that never answers.
+ *
+ * The server is CommonJS on purpose: an ES module entry would start Node's ES module loader, and
+ * `import "node:http"` its facade, which evaluates all of node:http's lazy exports; together they cost
+ * about as much as the rest of the start-up (measured in `npm run bench -- template`).
  */
-import { loadConfig } from "./config.js";
+import { loadConfig, type ServerConfig } from "./config.js";
 import { exitOnSignals } from "./lifecycle.js";
 import { startServer } from "./server.js";
 
 const log = (line: string): void => void process.stderr.write(`node-ts-iam: ${line}\n`);
 
-try {
-  const config = loadConfig();
-  const running = await startServer(config);
-  exitOnSignals(
-    running.server,
-    { graceMs: config.shutdownGraceMs, drainTimeoutMs: config.drainTimeoutMs },
-    running.startDraining,
-    log,
-  );
-  // One line once the handler is loaded: the first request is usually already waiting.
-  running.loaded.then(
-    () => log(`listening on ${config.host}:${running.port}, handler ${config.handlerPath}`),
-    (error: unknown) => {
-      log(error instanceof Error ? error.message : String(error));
-      process.exit(1);
-    },
-  );
-} catch (error) {
-  log(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+/**
+ * Behind the watchdog, after SIGTERM and the grace, the listener closes once no request has arrived for
+ * this long: the watchdog may still forward a request it accepted just before its own grace ended.
+ */
+const QUIET_MS = 1000;
+
+function fail(prefix: string, error: unknown): void {
+  log(`${prefix}${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
+
+function serve(config: ServerConfig): void {
+  startServer(config).then((running) => {
+    const quietMs = config.behindWatchdog ? QUIET_MS : 0;
+    exitOnSignals(running, { graceMs: config.shutdownGraceMs, quietMs, drainTimeoutMs: config.drainTimeoutMs }, log);
+    // One line once the handler is loaded: the first request is usually already waiting.
+    running.loaded.then(
+      () => log(`listening on ${config.host}:${running.port}, handler ${config.handlerPath}`),
+      (error: unknown) => fail("", error),
+    );
+  }, (error: unknown) => fail("cannot start: ", error));
+}
+
+let config: ServerConfig | undefined;
+try {
+  config = loadConfig(process.env, __dirname);
+} catch (error) {
+  fail("cannot start: ", error);
+}
+if (config !== undefined) serve(config);

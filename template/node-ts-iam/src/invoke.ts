@@ -7,14 +7,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Calls the handler. Its return value (or resolved value) answers unless the handler already answered;
- * a handler that declares the callback parameter and returns `undefined` answers through the callback
- * or the context later (node22 answered such handlers at once with an empty body).
+ * Calls the handler. Its value, or the value its promise resolves to, answers unless the handler
+ * already answered (as node22). One exception: a handler that is not async, declares the callback
+ * parameter and returns `undefined` answers later, through the callback or the context (node22 answered
+ * it at once with an empty body, then died when the callback came).
  */
 export function invokeHandler(handler: Handler, event: FunctionEvent, context: ResponseContext): void {
-  const settle = (value: unknown): void => {
-    if (context.answered || (value === undefined && handler.length >= 3)) return;
-    context.succeed(value);
+  const answer = (value: unknown): void => {
+    if (!context.answered) context.succeed(value);
   };
   const fail = (error: unknown): void => context.error(error);
   let result: unknown;
@@ -27,6 +27,6 @@ export function invokeHandler(handler: Handler, event: FunctionEvent, context: R
     context.error(error);
     return;
   }
-  if (isThenable(result)) result.then(settle, fail);
-  else settle(result);
+  if (isThenable(result)) result.then(answer, fail);
+  else if (result !== undefined || handler.length < 3) answer(result);
 }

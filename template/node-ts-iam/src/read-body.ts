@@ -63,11 +63,11 @@ function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): P
 }
 
 type Zlib = typeof import("node:zlib");
-let zlib: Promise<Zlib> | undefined;
+let zlib: Zlib | undefined;
 
-async function decompressor(encoding: string): Promise<import("node:stream").Transform> {
+function decompressor(encoding: string): import("node:stream").Transform {
   // zlib loads only when a compressed body first arrives: plain requests do not pay for it.
-  const z = await (zlib ??= import("node:zlib"));
+  const z = (zlib ??= require("node:zlib") as Zlib);
   switch (encoding) {
     case "gzip":
       return z.createGunzip();
@@ -86,7 +86,7 @@ async function decompressor(encoding: string): Promise<import("node:stream").Tra
 async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit): Promise<Buffer> {
   let stream: import("node:stream").Transform;
   try {
-    stream = await decompressor(encoding);
+    stream = decompressor(encoding);
   } catch (error) {
     req.resume();
     throw error;

@@ -5,67 +5,67 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { FunctionHeaders } from "@node-ts-iam/sdk";
 import { RequestError } from "./request-error.js";
+import { completeType, withUtf8Charset } from "./response-type.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 /** node22 (Express `res.send`) answers strings as HTML unless the handler set a type; kept for compatibility. */
 const HTML_TYPE = "text/html; charset=utf-8";
 const BINARY_TYPE = "application/octet-stream";
 
-/** Statuses that carry no body (and so no Content-Length). */
-function isBodiless(status: number): boolean {
-  return status === 204 || status === 304 || (status >= 100 && status < 200);
-}
+/** An answer body: bytes, text, or none. */
+type Body = string | Uint8Array | undefined;
 
-function byteLength(body: string | Uint8Array | undefined): number {
+function byteLength(body: Body): number {
   if (body === undefined) return 0;
   return typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
 }
 
+/** The handler's headers as Express's `res.set` leaves them, with the Content-Type apart. */
+interface HandlerHeaders {
+  readonly headers: OutgoingHttpHeaders;
+  /** The completed Content-Type the handler set, if it names one. */
+  readonly type: string | undefined;
+}
+
 /**
- * The answer's headers: the handler's (undefined values dropped), a content type (`type` fills in a
- * missing one, or replaces the handler's when `force` is set: JSON error bodies), and Content-Length
- * (set here because `writeHead` comes before `end`; without it Node would answer chunked).
+ * Copies the handler's headers: undefined values dropped, Content-Length left to the server (`writeHead`
+ * comes before `end`, so it is always known; without it Node would answer chunked), Content-Type
+ * completed as node22's `res.set` completes it.
  */
-function answerHeaders(
-  custom: FunctionHeaders,
-  type: string | undefined,
-  force: boolean,
-  status: number,
-  body: string | Uint8Array | undefined,
-): OutgoingHttpHeaders {
+function handlerHeaders(custom: FunctionHeaders): HandlerHeaders {
   const headers: OutgoingHttpHeaders = {};
-  let hasType = false;
+  let type: string | undefined;
   for (const key in custom) {
     const value = custom[key];
     if (value === undefined) continue;
     if (key.length === 12 && key.toLowerCase() === "content-type") {
-      hasType = true;
-      if (force) continue;
-    } else if (key.length === 14 && key.toLowerCase() === "content-length") {
-      continue;
+      type = completeType(String(Array.isArray(value) ? value[0] : value));
+    } else if (key.length !== 14 || key.toLowerCase() !== "content-length") {
+      headers[key] = value;
     }
-    headers[key] = value;
   }
-  if (type !== undefined && (force || !hasType)) headers["content-type"] = type;
-  if (!isBodiless(status)) headers["content-length"] = byteLength(body);
-  return headers;
+  return { headers, type };
 }
 
 function errorBody(message: string, code?: string): string {
   return JSON.stringify(code === undefined ? { error: message } : { error: message, code });
 }
 
-/** Writes a complete answer; a bad status or header from the handler becomes a 500 JSON answer. */
-function write(
-  res: ServerResponse,
-  status: number,
-  custom: FunctionHeaders,
-  type: string | undefined,
-  force: boolean,
-  body: string | Uint8Array | undefined,
-): void {
+/**
+ * Writes a complete answer with `type` and a Content-Length, as Express's `send` finishes one: 204 and
+ * 304 carry neither a type, a length nor a body, 205 a length of 0 and no body. A bad status or header
+ * from the handler becomes a 500 JSON answer.
+ */
+function write(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, type: string | undefined, body: Body): void {
+  if (status === 204 || status === 304) {
+    body = undefined;
+  } else {
+    if (status === 205) body = undefined;
+    if (type !== undefined) headers["content-type"] = type;
+    headers["content-length"] = byteLength(body);
+  }
   try {
-    res.writeHead(status, answerHeaders(custom, type, force, status, body));
+    res.writeHead(status, headers);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     console.error(`node-ts-iam: invalid response from the handler: ${reason}`);
@@ -77,46 +77,58 @@ function write(
   res.end(body);
 }
 
-/** `context.succeed(value)` and plain return values: Express `res.send` semantics, objects as `application/json`. */
+/** The JSON text of a value, or undefined when it has none (a 500 has then been sent). */
+function jsonText(res: ServerResponse, status: number, custom: FunctionHeaders, value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    sendHandlerError(res, 500, custom, error);
+    return undefined;
+  }
+}
+
+/**
+ * `context.succeed(value)` and plain return values, as node22's `res.send`: strings as they are (HTML
+ * unless a type is set), Buffers and typed arrays as bytes (octet-stream unless a type is set), `null`
+ * as an empty body, `undefined` as none; objects, arrays, numbers and booleans as JSON text typed
+ * `application/json` unless a type is set (node22 typed plain objects and arrays as HTML). Text bodies go
+ * out as UTF-8 and say so.
+ */
 export function sendValue(res: ServerResponse, status: number, custom: FunctionHeaders, value: unknown): void {
-  let body: string | Uint8Array | undefined;
-  let type: string | undefined;
+  const { headers, type } = handlerHeaders(custom);
   switch (typeof value) {
     case "string":
-      body = value;
-      type = HTML_TYPE;
-      break;
+      return write(res, status, headers, type === undefined ? HTML_TYPE : withUtf8Charset(type), value);
     case "object":
-      if (value === null) break;
+      if (value === null) return write(res, status, headers, type, "");
       if (ArrayBuffer.isView(value)) {
-        body = value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        type = BINARY_TYPE;
-        break;
+        const bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        return write(res, status, headers, type ?? BINARY_TYPE, bytes);
       }
     // Other objects (plain, arrays, class instances) are JSON, like numbers and booleans.
     // falls through
     case "number":
     case "boolean":
-    case "bigint":
-      try {
-        body = JSON.stringify(value);
-      } catch (error) {
-        sendHandlerError(res, 500, custom, error);
-        return;
-      }
-      type = JSON_TYPE;
-      break;
+    case "bigint": {
+      const text = jsonText(res, status, custom, value);
+      if (text === undefined) return;
+      return write(res, status, headers, type === undefined ? JSON_TYPE : withUtf8Charset(type), text);
+    }
     default:
-      // undefined, functions and symbols: an empty answer, as Express sends for undefined.
-      break;
+      // undefined, functions and symbols: no body, as Express sends for undefined.
+      return write(res, status, headers, type, undefined);
   }
-  write(res, status, custom, type, false, body);
 }
 
-/** `context.fail(value)`: node22's `String(value)` body (Express types strings as HTML); headers are kept. */
+/**
+ * `context.fail(value)`: node22's `String(value)` body, typed HTML unless a type is set (node22 dropped
+ * the handler's headers here; they are kept). A falsy value answers as `succeed()` would: node22's
+ * callback takes a falsy error for success.
+ */
 export function sendFailure(res: ServerResponse, status: number, custom: FunctionHeaders, value: unknown): void {
-  const body = value === undefined || value === null ? "" : String(value);
-  write(res, status, custom, HTML_TYPE, false, body);
+  if (!value) return sendValue(res, status, custom, undefined);
+  const { headers, type } = handlerHeaders(custom);
+  write(res, status, headers, type === undefined ? HTML_TYPE : withUtf8Charset(type), String(value));
 }
 
 /** A thrown error, rejected promise or `callback(error)`: JSON, the handler's headers kept. */
@@ -130,7 +142,7 @@ export function sendHandlerError(res: ServerResponse, status: number, custom: Fu
   } else {
     message = String(error);
   }
-  write(res, status, custom, JSON_TYPE, true, errorBody(message, code));
+  write(res, status, handlerHeaders(custom).headers, JSON_TYPE, errorBody(message, code));
 }
 
 /** A request refused before the handler ran. */

@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import type { Dispatch } from "./dispatch.js";
 import { parseBody, type BodyConfig } from "./parse-body.js";
 import { sendJson, sendRequestError } from "./respond.js";
@@ -18,21 +17,22 @@ interface ExpressApp {
 }
 type ExpressFactory = () => ExpressApp;
 
-function resolveExpress(handlerPath: string): string {
-  for (const base of [handlerPath, import.meta.url]) {
+/** Express from the function's dependencies, else from the server's. */
+function loadExpress(handlerPath: string): ExpressFactory {
+  for (const base of [handlerPath, __filename]) {
+    const load = createRequire(base);
+    let resolved: string;
     try {
-      return createRequire(base).resolve("express");
+      resolved = load.resolve("express");
     } catch {
-      // Try the next location.
+      continue; // Try the next location.
     }
+    const mod = load(resolved) as ExpressFactory | { default?: ExpressFactory };
+    const factory = typeof mod === "function" ? mod : mod.default;
+    if (typeof factory !== "function") throw new Error("express did not export a factory function");
+    return factory;
   }
   throw new Error(`the handler exports a router but express is not installed: add "express" to the function's package.json`);
-}
-
-async function loadExpress(handlerPath: string): Promise<ExpressFactory> {
-  const mod = (await import(pathToFileURL(resolveExpress(handlerPath)).href)) as { default?: ExpressFactory };
-  if (typeof mod.default !== "function") throw new Error("express did not export a factory function");
-  return mod.default;
 }
 
 interface HttpishError {
@@ -43,8 +43,8 @@ interface HttpishError {
 }
 
 /** Builds the Express app around `router` and returns its dispatcher. */
-export async function routerDispatch(router: unknown, handlerPath: string, config: BodyConfig): Promise<Dispatch> {
-  const express = await loadExpress(handlerPath);
+export function routerDispatch(router: unknown, handlerPath: string, config: BodyConfig): Dispatch {
+  const express = loadExpress(handlerPath);
   const app = express();
   app.disable("x-powered-by");
   app.use(router);

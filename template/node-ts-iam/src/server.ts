@@ -13,8 +13,10 @@ export interface TemplateServer {
   readonly port: number;
   /** Settles when the handler is loaded (rejects if it cannot be). */
   readonly loaded: Promise<void>;
-  /** Marks the server as draining: readiness answers 503 and new answers close their connection. */
+  /** Marks the server as draining: readiness answers 503, new answers close their connection, requests are timed. */
   startDraining(): void;
+  /** `Date.now()` of the last request since draining began (or of the start of draining; 0 before). */
+  lastRequestAt(): number;
 }
 
 /** Whether the request target is the readiness path (with or without a query string). */
@@ -29,6 +31,7 @@ function isReadiness(url: string, readyPath: string): boolean {
 export async function startServer(config: ServerConfig): Promise<TemplateServer> {
   let dispatch: Dispatch | undefined;
   let draining = false;
+  let lastRequestAt = 0;
   const loaded = loadHandler(config.handlerPath, config).then((loadedDispatch) => {
     dispatch = loadedDispatch;
   });
@@ -36,7 +39,10 @@ export async function startServer(config: ServerConfig): Promise<TemplateServer>
   loaded.catch(() => undefined);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (draining) res.setHeader("connection", "close");
+    if (draining) {
+      res.setHeader("connection", "close");
+      lastRequestAt = Date.now();
+    }
     if (isReadiness(req.url ?? "/", config.readyPath)) {
       if (dispatch !== undefined && !draining) sendJson(res, 200, { status: "ready" });
       else sendJson(res, 503, { error: draining ? "shutting down" : "handler not loaded yet", code: "ERR_NOT_READY" });
@@ -60,6 +66,8 @@ export async function startServer(config: ServerConfig): Promise<TemplateServer>
     loaded,
     startDraining: () => {
       draining = true;
+      lastRequestAt = Date.now();
     },
+    lastRequestAt: () => lastRequestAt,
   };
 }

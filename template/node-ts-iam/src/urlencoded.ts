@@ -1,6 +1,6 @@
 /**
  * `application/x-www-form-urlencoded` bodies, parsed exactly as node22's `bodyParser.urlencoded({extended: true})`
- * (qs with body-parser 2's options). qs is imported on the first such body only.
+ * (qs with body-parser 2's options). qs is loaded on the first such body only.
  */
 import { RequestError } from "./request-error.js";
 
@@ -31,19 +31,17 @@ function countParameters(text: string): number | undefined {
   return count;
 }
 
-async function loadQs(): Promise<Qs> {
-  // A non-literal specifier keeps qs out of the type graph (no @types/qs needed in a function build).
-  const specifier: string = "qs";
-  const mod = (await import(specifier)) as { default?: Qs } & Partial<Qs>;
-  return mod.default ?? (mod as Qs);
+function loadQs(): Qs {
+  // Typed locally through Qs: no @types/qs needed in a function build.
+  return require("qs") as Qs;
 }
 
 /** Parses decoded form text. */
-export async function parseUrlencoded(text: string, charset: "utf-8" | "iso-8859-1"): Promise<Record<string, unknown>> {
+export function parseUrlencoded(text: string, charset: "utf-8" | "iso-8859-1"): Record<string, unknown> {
   if (text.length === 0) return {};
   const count = countParameters(text);
   if (count === undefined) throw new RequestError(413, "ERR_TOO_MANY_PARAMETERS", `form body has more than ${PARAMETER_LIMIT} parameters`);
-  qs ??= await loadQs();
+  qs ??= loadQs();
   try {
     return qs.parse(text, {
       allowPrototypes: true,

@@ -11,11 +11,11 @@
  * Its lock file is `$TMPDIR/.lock` (Go's os.TempDir), so each watchdog gets a TMPDIR of its own.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanEnv as peerEnv, freePort } from "../../template/support/process.js";
+import { alive, cleanEnv as peerEnv, freePort } from "../../template/support/process.js";
 
 export { freePort, peerEnv };
 
@@ -27,16 +27,6 @@ export function peer(name: "faas-cli" | "of-watchdog"): string {
   const path = join(PEERS_DIR, name);
   if (!existsSync(path)) throw new Error(`conformance: ${name} not found in ${PEERS_DIR} (set OPENFAAS_PEERS_DIR)`);
   return path;
-}
-
-/** Whether a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -72,6 +62,17 @@ export async function machineLock(name: string, timeoutMs = 180_000): Promise<()
     if (Date.now() > deadline) throw new Error(`conformance: machine lock ${name} still held by pid ${owner} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The pids of the children of `pid` (Linux /proc), e.g. the function process a watchdog started. */
+export function childPids(pid: number): number[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task}/children`, "utf8")
+      .split(/\s+/)
+      .filter((text) => text !== "")
+      .map(Number),
+  );
 }
 
 /** The outcome of one faas-cli run. */
