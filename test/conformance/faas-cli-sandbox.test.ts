@@ -86,7 +86,10 @@ describe("faas-cli deploy -f stack.yml and the sandbox's start-up deploy", () =>
     const described = await cli(home, ["describe", "ns-admin", "-g", sandbox.url]);
     expectOk(described);
     expect(described.stdout).toMatch(/Status:\s+Ready/);
-    expect(described.stdout).toMatch(/Function Process:\s+node dist\/index\.js/);
+    // The template's own fprocess (template.yml), as faas-cli sent it: not a copy of it here.
+    const fprocess = await templateFprocess([REPO], "node-ts-iam");
+    expect(fprocess).toMatch(/^node /);
+    expect(described.stdout).toContain(`Function Process:   ${fprocess}\n`);
     expect(described.stdout).toMatch(/Memory: 128Mi/);
     expect(described.stdout).toContain("com.openfaas.serviceaccount: ns-admin");
   });
