@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
-import { RequestError } from "./request-error.js";
+import { RequestError } from "./error-answer.js";
 
 /** Names the limit in errors so that the caller knows which setting to raise. */
 export interface BodyLimit {

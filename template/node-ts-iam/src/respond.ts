@@ -4,7 +4,7 @@
  */
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { FunctionHeaders } from "@node-ts-iam/sdk";
-import { RequestError } from "./request-error.js";
+import { RequestError } from "./error-answer.js";
 import { completeType, withUtf8Charset } from "./response-type.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";

@@ -2,7 +2,7 @@
  * `application/x-www-form-urlencoded` bodies, parsed exactly as node22's `bodyParser.urlencoded({extended: true})`
  * (qs with body-parser 2's options). qs is loaded on the first such body only.
  */
-import { RequestError } from "./request-error.js";
+import { RequestError } from "./error-answer.js";
 
 interface QsParseOptions {
   allowPrototypes: boolean;

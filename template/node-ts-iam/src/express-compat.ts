@@ -1,12 +1,14 @@
 /**
- * Optional Express routing: a handler module that exports `router` (an Express Router or app) is
- * served by Express, which is loaded only then, from the function's own dependencies. Bodies are parsed
- * by the same node22 rules first and handed over as `req.body`.
+ * Compatibility path, kept for functions moving from node22 with an Express router of their own: a
+ * handler module that exports `router` (an Express Router or app) is served by Express, which is loaded
+ * only then, from the function's own dependencies. Bodies are parsed by the same node22 rules first and
+ * handed over as `req.body`. New functions serve several routes with the SDK's kit (`createRouter` from
+ * `@node-ts-iam/sdk/kit`), through the plain handler path (call-handler.ts); nothing here is loaded for them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { Dispatch } from "./dispatch.js";
-import { parseBody, type BodyConfig } from "./parse-body.js";
+import type { Dispatch } from "./call-handler.js";
+import { parseBody, type BodySettings } from "./parse-body.js";
 import { sendJson, sendRequestError } from "./respond.js";
 
 /** The little of Express this module uses (typed here so a function build needs no @types/express). */
@@ -43,7 +45,7 @@ interface HttpishError {
 }
 
 /** Builds the Express app around `router` and returns its dispatcher. */
-export function routerDispatch(router: unknown, handlerPath: string, config: BodyConfig): Dispatch {
+export function routerDispatch(router: unknown, handlerPath: string, settings: BodySettings): Dispatch {
   const express = loadExpress(handlerPath);
   const app = express();
   app.disable("x-powered-by");
@@ -61,7 +63,7 @@ export function routerDispatch(router: unknown, handlerPath: string, config: Bod
     sendJson(res, status, typeof error?.code === "string" ? { error: message, code: error.code } : { error: message });
   });
   return (req, res) => {
-    const pending = parseBody(req, req.headers, config);
+    const pending = parseBody(req, req.headers, settings);
     const handOver = (body: unknown): void => {
       (req as IncomingMessage & { body?: unknown }).body = body;
       app(req, res);
