@@ -10,6 +10,7 @@ import { ENTRY_RECORD_FILE } from "../../template/node-ts-iam/src/entry-record.j
 import { startServer } from "../../template/node-ts-iam/src/server.js";
 import { parseDuration, parseSize, readSettings } from "../../template/node-ts-iam/src/settings.js";
 import { TEMPLATE_DIR } from "./support/faas-build.js";
+import { expectErrorAnswer } from "./support/error-shape.js";
 import { HANDLERS, serve, type InProcess } from "./support/in-process.js";
 import { send } from "./support/process.js";
 
@@ -59,7 +60,7 @@ describe("handler module shapes", () => {
     expect(json((await send(app.port)).text)).toEqual({ gatewayClient: "function" });
   });
 
-  describe("an exported Express router", () => {
+  describe("an exported Express router (the compatibility path)", () => {
     let app: InProcess;
     beforeAll(async () => {
       app = await start("router.mjs");
@@ -75,14 +76,17 @@ describe("handler module shapes", () => {
       const answer = await send(app.port, { method: "POST", path: "/items", headers: { "content-type": "application/json" }, body: '{"name":"x"}' });
       expect([answer.status, json(answer.text)]).toEqual([201, { created: { name: "x" } }]);
       const bad = await send(app.port, { method: "POST", path: "/items", headers: { "content-type": "application/json" }, body: "{" });
-      expect([bad.status, (json(bad.text) as { code: string }).code]).toEqual([400, "ERR_MALFORMED_JSON"]);
+      expectErrorAnswer(bad, { status: 400, code: "MALFORMED_JSON", message: /^malformed JSON body/ });
     });
 
-    it("answers unknown routes with 404 JSON and route errors with 500 JSON", async () => {
-      const missing = await send(app.port, { path: "/nowhere" });
-      expect([missing.status, json(missing.text)]).toEqual([404, { error: "no route for GET /nowhere", code: "ERR_NO_ROUTE" }]);
-      const failed = await send(app.port, { path: "/boom" });
-      expect([failed.status, json(failed.text)]).toEqual([500, { error: "route failed" }]);
+    it("answers unknown routes and route errors in the error contract's shape (404 ROUTE_NOT_FOUND, the kit's code; 500 INTERNAL)", async () => {
+      expectErrorAnswer(await send(app.port, { path: "/nowhere" }), { status: 404, code: "ROUTE_NOT_FOUND", message: "no route for GET /nowhere" });
+      expectErrorAnswer(await send(app.port, { path: "/boom" }), { status: 500, code: "INTERNAL", message: "route failed" });
+    });
+
+    it("answers a route error with the status and the code it carries, by the same rule as a handler's", async () => {
+      expectErrorAnswer(await send(app.port, { path: "/teapot" }), { status: 418, code: "TEAPOT", message: "short and stout" });
+      expectErrorAnswer(await send(app.port, { path: "/node-error" }), { status: 500, code: "INTERNAL", message: /argument/ });
     });
   });
 
@@ -91,8 +95,8 @@ describe("handler module shapes", () => {
     const running = await startServer(settings);
     try {
       await expect(running.loaded).rejects.toThrow(/exports no handler: use `module.exports = async \(event, context\) => \.\.\.`, `export default`/);
-      const answer = await send(running.port, { path: "/_/ready" });
-      expect(answer.status).toBe(503);
+      expectErrorAnswer(await send(running.port, { path: "/_/ready" }), { status: 503, code: "NOT_READY", message: "handler not loaded yet" });
+      expectErrorAnswer(await send(running.port, { path: "/work" }), { status: 503, code: "NOT_READY", message: "handler failed to load" });
     } finally {
       running.server.close();
     }
@@ -117,8 +121,7 @@ describe("readiness", () => {
     const running = await startServer(settings);
     try {
       const early = await send(running.port, { path: "/_/ready" });
-      expect(early.status).toBe(503);
-      expect(json(early.text)).toEqual({ error: "handler not loaded yet", code: "ERR_NOT_READY" });
+      expectErrorAnswer(early, { status: 503, code: "NOT_READY", message: "handler not loaded yet" });
       const waiting = send(running.port, { path: "/work" });
       await running.loaded;
       expect(json((await waiting).text)).toEqual({ loaded: true });

@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Dispatch } from "./call-handler.js";
 import { parseBody, type BodySettings } from "./parse-body.js";
-import { sendJson, sendRequestError } from "./respond.js";
+import { thrownErrorBody } from "./error-answer.js";
+import { sendError, sendJson, sendRequestError } from "./respond.js";
 
 /** The little of Express this module uses (typed here so a function build needs no @types/express). */
 interface ExpressApp {
@@ -40,8 +41,6 @@ function loadExpress(handlerPath: string): ExpressFactory {
 interface HttpishError {
   status?: unknown;
   statusCode?: unknown;
-  message?: unknown;
-  code?: unknown;
 }
 
 /** Builds the Express app around `router` and returns its dispatcher. */
@@ -51,7 +50,7 @@ export function routerDispatch(router: unknown, handlerPath: string, settings: B
   app.disable("x-powered-by");
   app.use(router);
   app.use((req: IncomingMessage, res: ServerResponse) => {
-    sendJson(res, 404, { error: `no route for ${req.method ?? "GET"} ${req.url ?? "/"}`, code: "ERR_NO_ROUTE" });
+    sendError(res, 404, "ROUTE_NOT_FOUND", `no route for ${req.method ?? "GET"} ${req.url ?? "/"}`);
   });
   // Express recognises error middleware by its four parameters.
   app.use((error: HttpishError, _req: IncomingMessage, res: ServerResponse, _next: unknown) => {
@@ -59,8 +58,7 @@ export function routerDispatch(router: unknown, handlerPath: string, settings: B
     if (res.headersSent) return;
     const declared = Number(error?.status ?? error?.statusCode);
     const status = declared >= 400 && declared <= 599 ? declared : res.statusCode >= 400 ? res.statusCode : 500;
-    const message = typeof error?.message === "string" ? error.message : String(error);
-    sendJson(res, status, typeof error?.code === "string" ? { error: message, code: error.code } : { error: message });
+    sendJson(res, status, thrownErrorBody(error));
   });
   return (req, res) => {
     const pending = parseBody(req, req.headers, settings);

@@ -70,7 +70,7 @@ function hasBody(headers: IncomingHttpHeaders): boolean {
 }
 
 function unsupportedCharset(charset: string): RequestError {
-  return new RequestError(415, "ERR_UNSUPPORTED_CHARSET", `unsupported charset "${charset.toUpperCase()}"`);
+  return new RequestError(415, "UNSUPPORTED_CHARSET", `unsupported charset "${charset.toUpperCase()}"`);
 }
 
 function isJsonWhitespace(code: number): boolean {
@@ -84,14 +84,14 @@ function parseStrictJson(text: string): unknown {
   while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
   const first = text[i];
   if (first !== "{" && first !== "[") {
-    throw new RequestError(400, "ERR_MALFORMED_JSON", "malformed JSON body: expected an object or an array");
+    throw new RequestError(400, "MALFORMED_JSON", "malformed JSON body: expected an object or an array");
   }
   try {
     return JSON.parse(text);
   } catch (error) {
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
     const where = position === undefined ? "" : ` at position ${position}`;
-    throw new RequestError(400, "ERR_MALFORMED_JSON", `malformed JSON body${where}`);
+    throw new RequestError(400, "MALFORMED_JSON", `malformed JSON body${where}`);
   }
 }
 

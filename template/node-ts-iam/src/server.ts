@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Dispatch } from "./call-handler.js";
 import { loadHandler } from "./load-handler.js";
-import { sendJson } from "./respond.js";
+import { sendError, sendJson } from "./respond.js";
 import type { ServerSettings } from "./settings.js";
 
 /** A started template server. */
@@ -45,11 +45,11 @@ export async function startServer(settings: ServerSettings): Promise<TemplateSer
     }
     if (isReadiness(req.url ?? "/", settings.readyPath)) {
       if (dispatch !== undefined && !draining) sendJson(res, 200, { status: "ready" });
-      else sendJson(res, 503, { error: draining ? "shutting down" : "handler not loaded yet", code: "ERR_NOT_READY" });
+      else sendError(res, 503, "NOT_READY", draining ? "shutting down" : "handler not loaded yet");
       return;
     }
     if (dispatch !== undefined) dispatch(req, res);
-    else loaded.then(() => (dispatch as Dispatch)(req, res), () => sendJson(res, 503, { error: "handler failed to load", code: "ERR_NOT_READY" }));
+    else loaded.then(() => (dispatch as Dispatch)(req, res), () => sendError(res, 503, "NOT_READY", "handler failed to load"));
   };
 
   const server = createServer(onRequest);
