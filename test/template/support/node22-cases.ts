@@ -2,7 +2,7 @@
  * The node22 compatibility cases: for each node22 function folder under fixtures/node22/, requests and
  * the answer the official node22 template gives (its index.js on Node 22, Express 5.3 and body-parser
  * 2.4, measured with these very folders; the rules are those of the node22 contract). Where node-ts-iam
- * answers otherwise on purpose, the case names the row of the README's comparison table that says why.
+ * answers otherwise on purpose, the case names the row of the template README's comparison table that says why.
  */
 import { expect } from "vitest";
 import type { Answer, RequestOptions } from "./process.js";
