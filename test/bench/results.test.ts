@@ -74,8 +74,9 @@ describe("bench/RESULTS.md, from module results", () => {
 });
 
 describe("npm run bench (bench/dist/run.js) over fake modules", () => {
-  const dir = mkdtempSync(join(tmpdir(), "bench-runner-"));
-  const resultsFile = join(dir, "RESULTS.md");
+  // Made in beforeAll, not while vitest collects the tests (`vitest list` collects without running hooks).
+  let dir = "";
+  let resultsFile = "";
   const logged: string[] = [];
   const options = (wanted: string[], node22?: string): BenchOptions => ({
     modulesDir: dir,
@@ -90,11 +91,15 @@ describe("npm run bench (bench/dist/run.js) over fake modules", () => {
     `export default async (log) => { log("measuring ${title}"); return [${JSON.stringify(section(title, 42))}]; };\n`;
 
   beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "bench-runner-"));
+    resultsFile = join(dir, "RESULTS.md");
     writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
     fakeModule("alpha", answering("Alpha figures"));
     fakeModule("template", answering("Template figures"));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("a named module prints its tables and leaves RESULTS.md as it was", async () => {
     writeFileSync(resultsFile, "previous complete run\n");
