@@ -180,7 +180,7 @@ const bench: BenchModule = async (log) => {
     {
       name: "repo layout",
       command: process.execPath,
-      args: ["dist/index.js"],
+      args: ["dist/main.js"],
       cwd: join(repo, "template/node-ts-iam"),
       env: { HANDLER_PATH: join(here, "fixtures/echo-function/handler.js") },
     },

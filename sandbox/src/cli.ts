@@ -54,8 +54,24 @@ function portOption(flag: string, value: string | undefined): number | undefined
   return port;
 }
 
+/** Quotes `text` for bash and zsh: as it is when it has only safe characters, else in single quotes. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The copy-paste recipe printed once the sandbox is ready. Every command runs as printed in bash and
+ * in zsh (URLs in double quotes after one `GW=` line, paths quoted, so zsh's globbing never sees a
+ * `?`), and each answers on a fresh sandbox as its comment says (test/sandbox/token-command.test.ts).
+ */
 function printWelcome(sandbox: Sandbox): void {
   const fns = sandbox.functions;
+  const password = shellQuote(sandbox.adminCredentialFile);
+  const exchange = (subject: string, extra: string): string[] => [
+    `curl -s "$GW/oauth/token" -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\`,
+    `      -d subject_token_type=urn:ietf:params:oauth:token-type:id_token --data-urlencode ${subject}${extra} \\`,
+    `      | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`,
+  ];
   const out: string[] = [
     "",
     `OpenFaaS-with-IAM sandbox ready at ${sandbox.url}`,
@@ -67,40 +83,44 @@ function printWelcome(sandbox: Sandbox): void {
     sandbox.connectors.length === 0 ? "  connectors       : none running" : "  connectors       : (their lines follow below, prefixed openfaas/<name>:)",
     ...sandbox.connectors.map((c) => `    - ${c.namespace}/${c.name}  (pid ${c.pid}, token dir ${c.tokenDir})`),
     "",
-    "Try it:",
+    "Try it (bash or zsh, from the repository folder):",
+    `  GW=${shellQuote(sandbox.url)}`,
     `  # the admin (bootstrap) view`,
-    `  curl -s -u admin:$(cat ${sandbox.adminCredentialFile}) ${sandbox.url}/system/functions?namespace=openfaas-fn`,
+    `  curl -s -w '\\n' -u "admin:$(cat ${password})" "$GW/system/functions?namespace=openfaas-fn"`,
   ];
   const first = fns[0];
   if (first) {
-    const dir = sandbox.tokenDir(first.namespace, first.name);
+    const dir = sandbox.tokenDir(first.namespace, first.name) ?? "";
+    const [line1, line2, line3] = exchange(shellQuote(`subject_token@${dir}/openfaas-token`), "");
     out.push(
       `  # ${first.name} acts with its OWN identity: exchange its projected service account token ...`,
-      `  TOKEN=$(curl -s ${sandbox.url}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\`,
-      `      -d subject_token_type=urn:ietf:params:oauth:token-type:id_token --data-urlencode subject_token@${dir}/openfaas-token \\`,
-      `      | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+      `  TOKEN=$(${line1}`,
+      `  ${line2}`,
+      `  ${line3})`,
       `  # ... then call the API with it: the namespace list shows only what its policy lets it see`,
-      `  curl -s -H "Authorization: Bearer $TOKEN" ${sandbox.url}/system/namespaces`,
+      `  curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" "$GW/system/namespaces"`,
       `  # a call its policy denies: 403 {"message":..., "action":"Namespace:Create", "resource":"not-allowed:*"}`,
-      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${sandbox.url}/system/namespace/ -d '{"name":"not-allowed"}'`,
+      `  curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' "$GW/system/namespace/" -d '{"name":"not-allowed"}'`,
     );
     const open = fns.filter((f) => !f.jwtAuth);
     if (open.length > 0) {
-      out.push(`  # invoke the functions (each calls the gateway with its own identity inside)`, ...open.map((f) => `  curl -s ${sandbox.url}/function/${f.name}.${f.namespace}/`));
+      out.push(`  # invoke the functions (each calls the gateway with its own identity inside)`, ...open.map((f) => `  curl -s -w '\\n' "$GW/function/${f.name}.${f.namespace}/"`));
     }
     const secured = fns.filter((f) => f.jwtAuth);
     const target = secured[0];
     if (target) {
       const ci = sandbox.serviceAccounts.includes("ci/deployer");
+      const [call1, call2, call3] = exchange(`"subject_token=$SA_TOKEN"`, ` -d scope=function -d audience=${target.namespace}:${target.name}`);
       out.push(
         `  # ${secured.map((f) => f.name).join(", ")}: jwt_auth=true, so only a function token for the function gets through (401 without one):`,
         `  # a caller identity as \`kubectl create token\` gives one, exchanged for a function token`,
         `  # (${ci ? "functions/callers/iam/ lets ci/deployer invoke ns-admin and tenant-provisioner" : "name a service account a Role lets invoke it"})`,
-        `  SA_TOKEN=$(npm run -s token -- --state-dir ${dirname(sandbox.adminCredentialFile)} ${ci ? "ci/deployer" : "<namespace>/<service account>"})`,
-        `  FN_TOKEN=$(curl -s ${sandbox.url}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\`,
-        `      -d subject_token_type=urn:ietf:params:oauth:token-type:id_token --data-urlencode subject_token=$SA_TOKEN \\`,
-        `      -d scope=function -d audience=${target.namespace}:${target.name} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
-        `  curl -s -H "Authorization: Bearer $FN_TOKEN" ${sandbox.url}/function/${target.name}.${target.namespace}/`,
+        `  SA_TOKEN=$(npm run -s token -- --state-dir ${shellQuote(dirname(sandbox.adminCredentialFile))} ${ci ? "ci/deployer" : "<namespace>/<service account>"})`,
+        `  FN_TOKEN=$(${call1}`,
+        `  ${call2}`,
+        `  ${call3})`,
+        `  # ${target.name} answers GET / itself (a router's index, or a plain handler's answer)`,
+        `  curl -s -w '\\n' -H "Authorization: Bearer $FN_TOKEN" "$GW/function/${target.name}.${target.namespace}/"`,
       );
     }
   } else {

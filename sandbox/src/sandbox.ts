@@ -39,8 +39,8 @@ const POD_GUARD = join(DEFAULT_ROOT, "sandbox", "dist", "runner", "pod-guard.js"
 
 /** The template server under `root`, else this checkout's (a root holding only a stack and functions). */
 function templateServerFor(root: string): string {
-  const own = join(root, "template", "node-ts-iam", "dist", "index.js");
-  return existsSync(own) ? own : join(DEFAULT_ROOT, "template", "node-ts-iam", "dist", "index.js");
+  const own = join(root, "template", "node-ts-iam", "dist", "main.js");
+  return existsSync(own) ? own : join(DEFAULT_ROOT, "template", "node-ts-iam", "dist", "main.js");
 }
 
 /** The `functions/<name>/iam` directories under `root`. */
@@ -158,7 +158,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     gatewayUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     accessTokens.setGatewayUrl(gatewayUrl);
 
-    // The Helm chart's issuer, so shipped manifests work unchanged (facts §2).
+    // The Helm chart's issuer (openfaas/faas-netes chart/openfaas/templates/kubernetes-jwtissuer.yaml), so shipped manifests work unchanged.
     const kubernetes: JwtIssuerObject = {
       kind: "JwtIssuer",
       name: "kubernetes",

@@ -25,7 +25,7 @@ export interface SandboxOptions {
   runFunctions?: boolean;
   /** Progress and warning lines; default: discarded. */
   log?: (line: string) => void;
-  /** The function server script; default `<root>/template/node-ts-iam/dist/index.js`, else this checkout's. */
+  /** The function server script; default `<root>/template/node-ts-iam/dist/main.js`, else this checkout's. */
   templateServer?: string;
   /** `expirationSeconds` of projected tokens (at least 600, Kubernetes' minimum); default 3600. */
   tokenExpirationSeconds?: number;

@@ -1,7 +1,7 @@
 /**
  * Every Kyverno object in functions/cluster/ (as shipped, and as `npm run cluster:render` writes it)
  * against the project's schemas for Kyverno's ClusterPolicy and MutatingPolicy (written from
- * functions/cluster/kyverno-facts.md), plus the rules those schemas cannot say: CREATE only, one
+ * functions/cluster/kyverno-sources.md), plus the rules those schemas cannot say: CREATE only, one
  * expression per mutation of the kind its patchType names, and the minimum Kyverno version each
  * policy declares.
  */

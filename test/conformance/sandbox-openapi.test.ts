@@ -22,7 +22,7 @@ function valid(value: unknown, schema: StructuralSchema): void {
   expect(validateStructure(value, schema)).toEqual([]);
 }
 
-/** Every property the reference declares, ours declares with the same type (ours may add facts §4 fields). */
+/** Every property the reference declares, ours declares with the same type (ours may add fields the gateway serves beyond the spec, e.g. faas-provider's `namespace`). */
 function covers(oursSchema: StructuralSchema, reference: StructuralSchema): void {
   const flat = (s: StructuralSchema): Record<string, unknown> => {
     const props = { ...(s.properties ?? {}) };
@@ -79,7 +79,7 @@ describe("live sandbox responses validate against the reference OpenAPI spec", (
     valid(secret, ref("Secret"));
     expect((await call(sandbox.url, "POST", "/system/secrets", admin, secret)).status).toBe(202);
     const secrets = await call(sandbox.url, "GET", "/system/secrets?namespace=dev", admin);
-    // Facts §4: listed as an array of SecretDescription (the spec shows one object).
+    // Listed as an array of SecretDescription, as faas-cli 0.18.12 `proxy/secret.go` reads it (the spec shows one object).
     valid(secrets.json, { type: "array", items: ref("SecretDescription") });
 
     const info = await call(sandbox.url, "GET", "/system/info", admin);

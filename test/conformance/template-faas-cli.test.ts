@@ -1,9 +1,10 @@
 /**
  * The template with the real faas-cli (../shared/peers): `faas-cli new --lang node-ts-iam`, then
  * `faas-cli build --shrinkwrap`, for a new function and for a node22 folder moved over unchanged (the
- * README's "From node22" example: the stack's `lang: node22` becomes `node-ts-iam`, nothing else). The
- * context faas-cli writes equals the repository's emulation (test/template/support) file by file, and
- * the Dockerfile's steps replayed on that real context give a server that answers with the user's handler.
+ * template README's "From node22" example: the stack's `lang: node22` becomes `node-ts-iam`, nothing
+ * else). The context faas-cli writes equals the repository's emulation (test/template/support) file by
+ * file, and the Dockerfile's steps replayed on that real context give a server that answers with the
+ * user's handler.
  */
 import { createHash } from "node:crypto";
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -92,7 +93,7 @@ describe("faas-cli new --lang node-ts-iam, then build --shrinkwrap", () => {
   });
 });
 
-describe("a node22 folder moved over unchanged (the README's From node22 example)", () => {
+describe("a node22 folder moved over unchanged (the template README's From node22 example)", () => {
   const dir = project("ported");
   let contexts: { real: string; emulated: string };
   let build: FaasBuild;

@@ -1,9 +1,9 @@
 /**
  * The template server behind the real of-watchdog 0.10.1 (../shared/peers), in the shipped layout of
- * a built node22 folder: proxying, readiness and `/_/health`, `exec_timeout` giving 504, and SIGTERM
- * under load (requests in flight, `healthcheck_interval` set and unset) with no failed answer. The
- * watchdog is one per machine (its metrics port is fixed), so the tests run one at a time in this file
- * and stop it in afterAll/finally.
+ * a built node22 folder: proxying, error answers in the contract's shape, readiness and `/_/health`,
+ * `exec_timeout` giving 504, and SIGTERM under load (requests in flight, `healthcheck_interval` set and
+ * unset) with no failed answer. The watchdog is one per machine (its metrics port is fixed), so the
+ * tests run one at a time in this file and stop it in afterAll/finally.
  */
 import { request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { faasCliBuild, type FaasBuild } from "../template/support/faas-build.js";
+import { expectErrorAnswer } from "../template/support/error-shape.js";
 import { alive } from "../template/support/process.js";
 import { childPids, freePort, startWatchdog, type Watchdog } from "./support/peers.js";
 
@@ -141,6 +142,11 @@ describe("the template server behind of-watchdog 0.10.1", () => {
     it("proxies requests to the server and its answers back", async () => {
       const answer = await call(watchdog.port, "/items?x=1", '{"hello":"world"}');
       expect([answer.status, JSON.parse(answer.body ?? "")]).toEqual([200, { echo: { hello: "world" } }]);
+    });
+
+    it("passes the error contract's answers through unchanged: malformed JSON, a thrown error with a code of its own", async () => {
+      expectErrorAnswer(await call(watchdog.port, "/", '{"oops'), { status: 400, code: "MALFORMED_JSON", message: /^malformed JSON body/ });
+      expectErrorAnswer(await call(watchdog.port, "/fail"), { status: 409, code: "OUT_OF_STOCK", message: "out of stock" });
     });
 
     it("answers /_/ready by forwarding ready_path to the server, and /_/health from its lock file", async () => {

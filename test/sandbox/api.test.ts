@@ -53,7 +53,7 @@ describe("bootstrap and discovery", () => {
     expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256" });
   });
 
-  it("issues access tokens with the claims of facts §3", async () => {
+  it("issues access tokens with the OpenFaaS claims (fed: subject, fed:iss, policy, the original claims copied)", async () => {
     const token = whoami.slice(7);
     const [h, p] = token.split(".");
     expect(JSON.parse(Buffer.from(h!, "base64url").toString())).toMatchObject({ alg: "ES256", typ: "JWT" });

@@ -58,9 +58,10 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     const url = /sandbox ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
     expect(url).toBeDefined();
     expect(text).toMatch(/password in .*admin-password/);
-    expect(text).toContain(`${url}/oauth/token`);
-    expect(text).toContain(`${url}/system/namespace/`);
-    expect(text).toContain(`${url}/function/whoami.dev/`);
+    expect(text).toContain(`GW=${url}\n`);
+    expect(text).toContain(`"$GW/oauth/token"`);
+    expect(text).toContain(`"$GW/system/namespace/"`);
+    expect(text).toContain(`"$GW/function/whoami.dev/"`);
     expect(stderr()).toMatch(/sandbox: function whoami\.dev is ready/);
     const pid = Number(/whoami\.dev .*\(pid (\d+)/.exec(text)?.[1]);
     expect(alive(pid)).toBe(true);

@@ -7,7 +7,7 @@ import type { Sandbox, SandboxOptions } from "../../sandbox/src/types.js";
 export const FIXTURES = resolve(import.meta.dirname, "fixtures");
 export const FIXTURE_ROOT = resolve(FIXTURES, "root");
 /** The real template server (built by `npm run build`): the functions run exactly as in `npm start`. */
-export const TEMPLATE_SERVER = resolve(import.meta.dirname, "../../template/node-ts-iam/dist/index.js");
+export const TEMPLATE_SERVER = resolve(import.meta.dirname, "../../template/node-ts-iam/dist/main.js");
 export const GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token";
 

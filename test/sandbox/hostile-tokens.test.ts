@@ -80,7 +80,7 @@ function withHeader(token: string, header: Record<string, unknown>): string {
 const form = (subjectToken: string, extra: Record<string, string> = {}) => ({ grant_type: GRANT, subject_token_type: ID_TOKEN, subject_token: subjectToken, ...extra });
 
 describe("token exchange", () => {
-  it("exchanges a good projected token for an ES256 access token (facts §1, §3)", async () => {
+  it("exchanges a good projected token for an ES256 access token (RFC 8693 §2.2.1)", async () => {
     const r = await exchange(sandbox.url, form(good));
     expect(r.status, r.text).toBe(200);
     expectSchema(r.body, TokenResponseSchema);

@@ -1,5 +1,5 @@
 /**
- * The server bundle the image runs (dist/index.bundle.js, src/build/bundle.ts): self-contained, it
+ * The server bundle the image runs (dist/main.bundle.js, src/build/bundle.ts): self-contained, it
  * serves plain and router handlers with nothing else of dist/ beside it; a module it cannot rewrite
  * stops the bundling.
  */
@@ -49,8 +49,8 @@ describe("the server bundle", () => {
   it("refuses a module that loads a local module in a form it does not rewrite", () => {
     const dir = mkdtempSync(join(tmpdir(), "node-ts-iam-bundle-bad-"));
     try {
-      writeFileSync(join(dir, "index.js"), 'const up = require("../elsewhere.js");\n');
-      expect(() => bundle(dir)).toThrow("bundle: index.js loads a local module in a form the bundle does not rewrite");
+      writeFileSync(join(dir, "main.js"), 'const up = require("../elsewhere.js");\n');
+      expect(() => bundle(dir)).toThrow("bundle: main.js loads a local module in a form the bundle does not rewrite");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@
  * node22's faults (errors answer 500 JSON with the custom headers kept; objects are application/json).
  */
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
+import { expectErrorAnswer } from "./support/error-shape.js";
 import { serve, type InProcess } from "./support/in-process.js";
 import { send, type Answer } from "./support/process.js";
 
@@ -129,24 +130,38 @@ describe("return values (sent as by succeed)", () => {
 describe("errors (node22's faults, fixed)", () => {
   it("a thrown error answers 500 with a JSON body, keeping custom headers", async () => {
     const answer = await get("/throw");
-    expect(answer.status).toBe(500);
-    expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expectErrorAnswer(answer, { status: 500, code: "INTERNAL", message: "boom" });
     expect(answer.headers["x-custom"]).toBe("kept");
-    expect(json(answer)).toEqual({ error: "boom" });
   });
 
   it("a rejected promise answers 500 JSON with the custom headers", async () => {
     const answer = await get("/reject");
-    expect(answer.status).toBe(500);
+    expectErrorAnswer(answer, { status: 500, code: "INTERNAL", message: "rejected" });
     expect(answer.headers["x-custom"]).toBe("kept");
-    expect(json(answer)).toEqual({ error: "rejected" });
   });
 
-  it("keeps an error status (≥ 400) set before the throw, and the error's code", async () => {
+  it("keeps an error status (≥ 400) set before the throw, and the error's own code", async () => {
     const answer = await get("/throw-409");
-    expect(answer.status).toBe(409);
+    expectErrorAnswer(answer, { status: 409, code: "CONFLICT", message: "already there" });
     expect(answer.headers["x-custom"]).toBe("kept");
-    expect(json(answer)).toEqual({ error: "already there", code: "ERR_CONFLICT" });
+  });
+
+  it.each([
+    ["a SCREAMING_SNAKE code of the handler's own", "OUT_OF_STOCK", "OUT_OF_STOCK"],
+    ["a one-word code", "CONFLICT2", "CONFLICT2"],
+    ["an ERR_ code (a Node or SDK error let through)", "ERR_INVALID_ARG_TYPE", "INTERNAL"],
+    ["the SDK's ERR_FORBIDDEN", "ERR_FORBIDDEN", "INTERNAL"],
+    ["a lower-case code", "out_of_stock", "INTERNAL"],
+    ["a code with a double underscore", "OUT__OF", "INTERNAL"],
+    ["a code with a space", "OUT OF", "INTERNAL"],
+    ["no code", undefined, "INTERNAL"],
+  ])("a thrown error with %s (%s) answers %s", async (_label, code, expected) => {
+    const answer = await get(code === undefined ? "/throw-code" : `/throw-code?code=${encodeURIComponent(code)}`);
+    expectErrorAnswer(answer, { status: 500, code: expected, message: "coded failure" });
+  });
+
+  it("answers a failed system call (ENOENT, with its syscall) as INTERNAL, with the error's text", async () => {
+    expectErrorAnswer(await get("/throw-system-error"), { status: 500, code: "INTERNAL", message: "ENOENT: no such file or directory, open '/data/missing.json'" });
   });
 
   it("does not answer a throw with a success status set before it", async () => {
@@ -154,19 +169,17 @@ describe("errors (node22's faults, fixed)", () => {
     expect(answer.status).toBe(500);
   });
 
-  it("answers non-Error throws as JSON too", async () => {
-    expect(json(await get("/throw-string"))).toEqual({ error: "just a string" });
+  it("answers non-Error throws in the same shape: a string as the message, an object by its message and code", async () => {
+    expectErrorAnswer(await get("/throw-string"), { status: 500, code: "INTERNAL", message: "just a string" });
+    expectErrorAnswer(await get("/throw-object"), { status: 500, code: "PLAIN_OBJECT", message: "a plain object" });
   });
 
   it("answers an invalid status, header or unserialisable value with 500 JSON instead of crashing", async () => {
     for (const path of ["/bad-status", "/bad-header"]) {
-      const answer = await get(path);
-      expect(answer.status).toBe(500);
-      expect(json(answer)).toMatchObject({ code: "ERR_INVALID_RESPONSE" });
+      expectErrorAnswer(await get(path), { status: 500, code: "INVALID_RESPONSE", message: /^invalid response from the handler: / });
     }
-    const bigint = await get("/bigint");
-    expect(bigint.status).toBe(500);
-    expect(bigint.headers["content-type"]).toBe("application/json; charset=utf-8");
+    // JSON.stringify's own TypeError: a thrown error of the handler's value, without a code of its own.
+    expectErrorAnswer(await get("/bigint"), { status: 500, code: "INTERNAL", message: /BigInt/ });
     // The server is still up.
     expect((await get("/string")).status).toBe(200);
   });
@@ -208,8 +221,7 @@ describe("callback style", () => {
 
   it("callback(error) answers 500 JSON with the custom headers", async () => {
     const answer = await get("/error", callbacks.port);
-    expect(answer.status).toBe(500);
+    expectErrorAnswer(answer, { status: 500, code: "INTERNAL", message: "callback failure" });
     expect(answer.headers["x-custom"]).toBe("kept");
-    expect(json(answer)).toEqual({ error: "callback failure" });
   });
 });

@@ -5,6 +5,7 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type InProcess } from "./support/in-process.js";
+import { expectErrorAnswer } from "./support/error-shape.js";
 import { send } from "./support/process.js";
 
 interface EventEcho {
@@ -92,49 +93,50 @@ describe("event and default body parsing", () => {
 
   it("answers malformed JSON with 400 and a JSON error, without echoing the body", async () => {
     const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: '{"secret": "tok-canary-123", oops}' });
-    expect(answer.status).toBe(400);
-    expect(answer.headers["content-type"]).toBe("application/json; charset=utf-8");
-    const error = JSON.parse(answer.text) as { error: string; code: string };
-    expect(error.code).toBe("ERR_MALFORMED_JSON");
-    expect(error.error).toMatch(/malformed JSON body/);
+    expectErrorAnswer(answer, { status: 400, code: "MALFORMED_JSON", message: /^malformed JSON body at position \d+$/ });
     expect(answer.text).not.toContain("tok-canary-123");
   });
 
   it("refuses JSON that is not an object or array (body-parser's strict mode) with 400", async () => {
     const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: '"just a string"' });
-    expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.text)).toMatchObject({ code: "ERR_MALFORMED_JSON" });
+    expectErrorAnswer(answer, { status: 400, code: "MALFORMED_JSON", message: "malformed JSON body: expected an object or an array" });
   });
 
   it("answers a JSON body over MAX_JSON_SIZE with 413 naming the setting, declared or streamed", async () => {
     const big = JSON.stringify({ data: "x".repeat(3000) });
     const declared = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: big });
-    expect(declared.status).toBe(413);
-    expect(JSON.parse(declared.text)).toEqual({ error: "request body is larger than MAX_JSON_SIZE (2048 bytes)", code: "ERR_BODY_TOO_LARGE" });
+    expectErrorAnswer(declared, { status: 413, code: "BODY_TOO_LARGE", message: "request body is larger than MAX_JSON_SIZE (2048 bytes)" });
     const streamed = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json", "transfer-encoding": "chunked" }, body: big, chunked: true });
-    expect(streamed.status).toBe(413);
+    expectErrorAnswer(streamed, { status: 413, code: "BODY_TOO_LARGE", message: "request body is larger than MAX_JSON_SIZE (2048 bytes)" });
     const justUnder = JSON.stringify({ d: "y".repeat(2000) });
     expect((await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: justUnder })).status).toBe(200);
   });
 
   it("applies node22's fixed 100kb limit to text bodies", async () => {
     const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "text/plain" }, body: "z".repeat(100 * 1024 + 1) });
-    expect(answer.status).toBe(413);
+    expectErrorAnswer(answer, { status: 413, code: "BODY_TOO_LARGE", message: "request body is larger than the 100kb text limit (102400 bytes)" });
   });
 
   it("answers unsupported charsets and encodings with 415", async () => {
     const charset = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json; charset=latin1" }, body: "{}" });
-    expect(charset.status).toBe(415);
-    expect(JSON.parse(charset.text)).toEqual({ error: 'unsupported charset "LATIN1"', code: "ERR_UNSUPPORTED_CHARSET" });
+    expectErrorAnswer(charset, { status: 415, code: "UNSUPPORTED_CHARSET", message: 'unsupported charset "LATIN1"' });
     const encoding = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json", "content-encoding": "compress" }, body: "{}" });
-    expect(encoding.status).toBe(415);
-    expect(JSON.parse(encoding.text)).toMatchObject({ code: "ERR_UNSUPPORTED_ENCODING" });
+    expectErrorAnswer(encoding, { status: 415, code: "UNSUPPORTED_ENCODING", message: 'unsupported content encoding "compress"' });
   });
 
   it("answers a corrupt gzip body with 400", async () => {
     const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "not gzip at all" });
-    expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.text)).toMatchObject({ code: "ERR_MALFORMED_BODY" });
+    expectErrorAnswer(answer, { status: 400, code: "MALFORMED_BODY", message: "request body is not valid gzip data" });
+  });
+
+  it("answers form bodies over body-parser's limits: 413 past 1000 parameters, 400 past 32 levels of nesting", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const params = (n: number): string => Array.from({ length: n }, (_, i) => `p${i}=${i}`).join("&");
+    expect((await send(app.port, { method: "POST", path: "/event", headers: form, body: params(1000) })).status).toBe(200);
+    const many = await send(app.port, { method: "POST", path: "/event", headers: form, body: params(1001) });
+    expectErrorAnswer(many, { status: 413, code: "TOO_MANY_PARAMETERS", message: "form body has more than 1000 parameters" });
+    const deep = await send(app.port, { method: "POST", path: "/event", headers: form, body: `a${"[b]".repeat(33)}=1` });
+    expectErrorAnswer(deep, { status: 400, code: "MALFORMED_BODY", message: "form body nesting is deeper than 32 levels" });
   });
 
   it("keeps serving the connection after refusing a body", async () => {
@@ -169,8 +171,7 @@ describe("RAW_BODY=true", () => {
 
   it("limits raw bodies to MAX_RAW_SIZE", async () => {
     const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/octet-stream" }, body: Buffer.alloc(1025) });
-    expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.text)).toEqual({ error: "request body is larger than MAX_RAW_SIZE (1024 bytes)", code: "ERR_BODY_TOO_LARGE" });
+    expectErrorAnswer(answer, { status: 413, code: "BODY_TOO_LARGE", message: "request body is larger than MAX_RAW_SIZE (1024 bytes)" });
   });
 });
 
@@ -187,6 +188,6 @@ describe("default limits", () => {
     const atLimit = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: padded(100 * 1024) });
     expect(atLimit.status).toBe(200);
     const over = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json" }, body: padded(100 * 1024 + 1) });
-    expect([over.status, JSON.parse(over.text)]).toEqual([413, { error: "request body is larger than MAX_JSON_SIZE (102400 bytes)", code: "ERR_BODY_TOO_LARGE" }]);
+    expectErrorAnswer(over, { status: 413, code: "BODY_TOO_LARGE", message: "request body is larger than MAX_JSON_SIZE (102400 bytes)" });
   });
 });

@@ -6,10 +6,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadConfig, parseDuration, parseSize } from "../../template/node-ts-iam/src/config.js";
 import { ENTRY_RECORD_FILE } from "../../template/node-ts-iam/src/entry-record.js";
 import { startServer } from "../../template/node-ts-iam/src/server.js";
+import { parseDuration, parseSize, readSettings } from "../../template/node-ts-iam/src/settings.js";
 import { TEMPLATE_DIR } from "./support/faas-build.js";
+import { expectErrorAnswer } from "./support/error-shape.js";
 import { HANDLERS, serve, type InProcess } from "./support/in-process.js";
 import { send } from "./support/process.js";
 
@@ -45,8 +46,8 @@ describe("handler module shapes", () => {
   });
 
   it("explains a CommonJS handler that its package.json makes an ES module", async () => {
-    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "esm-package/handler.js") }, join(TEMPLATE_DIR, "dist"));
-    const running = await startServer(config);
+    const settings = readSettings({ http_port: "0", HANDLER_PATH: join(HANDLERS, "esm-package/handler.js") }, join(TEMPLATE_DIR, "dist"));
+    const running = await startServer(settings);
     try {
       await expect(running.loaded).rejects.toThrow(/module is not defined in ES module scope[\s\S]*remove "type": "module"/);
     } finally {
@@ -59,7 +60,7 @@ describe("handler module shapes", () => {
     expect(json((await send(app.port)).text)).toEqual({ gatewayClient: "function" });
   });
 
-  describe("an exported Express router", () => {
+  describe("an exported Express router (the compatibility path)", () => {
     let app: InProcess;
     beforeAll(async () => {
       app = await start("router.mjs");
@@ -75,32 +76,35 @@ describe("handler module shapes", () => {
       const answer = await send(app.port, { method: "POST", path: "/items", headers: { "content-type": "application/json" }, body: '{"name":"x"}' });
       expect([answer.status, json(answer.text)]).toEqual([201, { created: { name: "x" } }]);
       const bad = await send(app.port, { method: "POST", path: "/items", headers: { "content-type": "application/json" }, body: "{" });
-      expect([bad.status, (json(bad.text) as { code: string }).code]).toEqual([400, "ERR_MALFORMED_JSON"]);
+      expectErrorAnswer(bad, { status: 400, code: "MALFORMED_JSON", message: /^malformed JSON body/ });
     });
 
-    it("answers unknown routes with 404 JSON and route errors with 500 JSON", async () => {
-      const missing = await send(app.port, { path: "/nowhere" });
-      expect([missing.status, json(missing.text)]).toEqual([404, { error: "no route for GET /nowhere", code: "ERR_NO_ROUTE" }]);
-      const failed = await send(app.port, { path: "/boom" });
-      expect([failed.status, json(failed.text)]).toEqual([500, { error: "route failed" }]);
+    it("answers unknown routes and route errors in the error contract's shape (404 ROUTE_NOT_FOUND, the kit's code; 500 INTERNAL)", async () => {
+      expectErrorAnswer(await send(app.port, { path: "/nowhere" }), { status: 404, code: "ROUTE_NOT_FOUND", message: "no route for GET /nowhere" });
+      expectErrorAnswer(await send(app.port, { path: "/boom" }), { status: 500, code: "INTERNAL", message: "route failed" });
+    });
+
+    it("answers a route error with the status and the code it carries, by the same rule as a handler's", async () => {
+      expectErrorAnswer(await send(app.port, { path: "/teapot" }), { status: 418, code: "TEAPOT", message: "short and stout" });
+      expectErrorAnswer(await send(app.port, { path: "/node-error" }), { status: 500, code: "INTERNAL", message: /argument/ });
     });
   });
 
   it("refuses a module without a handler export, saying what to export", async () => {
-    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "no-handler.mjs") }, join(TEMPLATE_DIR, "dist"));
-    const running = await startServer(config);
+    const settings = readSettings({ http_port: "0", HANDLER_PATH: join(HANDLERS, "no-handler.mjs") }, join(TEMPLATE_DIR, "dist"));
+    const running = await startServer(settings);
     try {
       await expect(running.loaded).rejects.toThrow(/exports no handler: use `module.exports = async \(event, context\) => \.\.\.`, `export default`/);
-      const answer = await send(running.port, { path: "/_/ready" });
-      expect(answer.status).toBe(503);
+      expectErrorAnswer(await send(running.port, { path: "/_/ready" }), { status: 503, code: "NOT_READY", message: "handler not loaded yet" });
+      expectErrorAnswer(await send(running.port, { path: "/work" }), { status: 503, code: "NOT_READY", message: "handler failed to load" });
     } finally {
       running.server.close();
     }
   });
 
   it("reports a module that throws while loading", async () => {
-    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "throws-on-load.mjs") }, join(TEMPLATE_DIR, "dist"));
-    const running = await startServer(config);
+    const settings = readSettings({ http_port: "0", HANDLER_PATH: join(HANDLERS, "throws-on-load.mjs") }, join(TEMPLATE_DIR, "dist"));
+    const running = await startServer(settings);
     try {
       await expect(running.loaded).rejects.toThrow(/cannot load the handler module .*cannot initialise: missing configuration/);
     } finally {
@@ -111,14 +115,13 @@ describe("handler module shapes", () => {
 
 describe("readiness", () => {
   it("answers 503 while the handler loads, then 200; requests that arrive meanwhile wait and are served", async () => {
-    const config = loadConfig({ http_port: "0", HANDLER_PATH: join(HANDLERS, "slow-load.mjs") }, join(TEMPLATE_DIR, "dist"));
+    const settings = readSettings({ http_port: "0", HANDLER_PATH: join(HANDLERS, "slow-load.mjs") }, join(TEMPLATE_DIR, "dist"));
     // slow-load.mjs reads its delay from the process environment when imported.
     process.env["LOAD_DELAY_MS"] = "1000";
-    const running = await startServer(config);
+    const running = await startServer(settings);
     try {
       const early = await send(running.port, { path: "/_/ready" });
-      expect(early.status).toBe(503);
-      expect(json(early.text)).toEqual({ error: "handler not loaded yet", code: "ERR_NOT_READY" });
+      expectErrorAnswer(early, { status: 503, code: "NOT_READY", message: "handler not loaded yet" });
       const waiting = send(running.port, { path: "/work" });
       await running.loaded;
       expect(json((await waiting).text)).toEqual({ loaded: true });
@@ -161,8 +164,8 @@ describe("configuration", () => {
   });
 
   it("defaults to node22's settings and the template layout", () => {
-    const config = loadConfig({}, "/srv/app/dist");
-    expect(config).toMatchObject({
+    const settings = readSettings({}, "/srv/app/dist");
+    expect(settings).toMatchObject({
       port: 3000,
       host: "127.0.0.1",
       readyPath: "/_/ready",
@@ -173,22 +176,22 @@ describe("configuration", () => {
       drainTimeoutMs: 10_000,
       handlerPath: "/srv/app/function/dist/handler.js",
     });
-    expect(loadConfig({ HANDLER_PATH: "functions/x/dist/handler.js" }, "/srv/app/dist").handlerPath).toBe(join(process.cwd(), "functions/x/dist/handler.js"));
-    expect(() => loadConfig({ http_port: "eighty" }, "/srv")).toThrow(/http_port/);
+    expect(readSettings({ HANDLER_PATH: "functions/x/dist/handler.js" }, "/srv/app/dist").handlerPath).toBe(join(process.cwd(), "functions/x/dist/handler.js"));
+    expect(() => readSettings({ http_port: "eighty" }, "/srv")).toThrow(/http_port/);
   });
 
   it("behind the watchdog, takes healthcheck_interval from write_timeout when it is unset, as of-watchdog does", () => {
-    const watchdog = { fprocess: "node dist/index.bundle.js" };
-    expect(loadConfig(watchdog, "/srv/app/dist")).toMatchObject({ behindWatchdog: true, shutdownGraceMs: 10_000 });
-    expect(loadConfig({ ...watchdog, write_timeout: "15s" }, "/srv/app/dist").shutdownGraceMs).toBe(15_000);
-    expect(loadConfig({ ...watchdog, write_timeout: "15s", healthcheck_interval: "2s" }, "/srv/app/dist").shutdownGraceMs).toBe(2000);
-    expect(loadConfig({ ...watchdog, write_timeout: "15s", healthcheck_interval: "0" }, "/srv/app/dist").shutdownGraceMs).toBe(0);
-    expect(loadConfig({ function_process: "node x.js" }, "/srv/app/dist").behindWatchdog).toBe(true);
+    const watchdog = { fprocess: "node dist/main.bundle.js" };
+    expect(readSettings(watchdog, "/srv/app/dist")).toMatchObject({ behindWatchdog: true, shutdownGraceMs: 10_000 });
+    expect(readSettings({ ...watchdog, write_timeout: "15s" }, "/srv/app/dist").shutdownGraceMs).toBe(15_000);
+    expect(readSettings({ ...watchdog, write_timeout: "15s", healthcheck_interval: "2s" }, "/srv/app/dist").shutdownGraceMs).toBe(2000);
+    expect(readSettings({ ...watchdog, write_timeout: "15s", healthcheck_interval: "0" }, "/srv/app/dist").shutdownGraceMs).toBe(0);
+    expect(readSettings({ function_process: "node x.js" }, "/srv/app/dist").behindWatchdog).toBe(true);
   });
 
   it("without a watchdog (the sandbox, a plain process), has no grace unless healthcheck_interval says so", () => {
-    expect(loadConfig({ write_timeout: "15s" }, "/srv/app/dist")).toMatchObject({ behindWatchdog: false, shutdownGraceMs: 0 });
-    expect(loadConfig({ healthcheck_interval: "3s" }, "/srv/app/dist").shutdownGraceMs).toBe(3000);
+    expect(readSettings({ write_timeout: "15s" }, "/srv/app/dist")).toMatchObject({ behindWatchdog: false, shutdownGraceMs: 0 });
+    expect(readSettings({ healthcheck_interval: "3s" }, "/srv/app/dist").shutdownGraceMs).toBe(3000);
   });
 
   describe("the handler the image build recorded", () => {
@@ -201,14 +204,14 @@ describe("configuration", () => {
 
     it("is loaded from function/ when HANDLER_PATH is unset", () => {
       record('{"entry":"handler.js","source":"handler.js"}');
-      expect(loadConfig({}, join(app, "dist")).handlerPath).toBe(join(app, "function/handler.js"));
-      expect(loadConfig({ HANDLER_PATH: "/elsewhere/h.js" }, join(app, "dist")).handlerPath).toBe("/elsewhere/h.js");
+      expect(readSettings({}, join(app, "dist")).handlerPath).toBe(join(app, "function/handler.js"));
+      expect(readSettings({ HANDLER_PATH: "/elsewhere/h.js" }, join(app, "dist")).handlerPath).toBe("/elsewhere/h.js");
     });
 
     it("stops the start naming the record when it is damaged or points outside the function folder", () => {
       for (const text of ["{not json", '{"entry":"../../etc/passwd","source":"x"}', '{"entry":"/abs.js","source":"x"}', '{"source":"x"}']) {
         record(text);
-        expect(() => loadConfig({}, join(app, "dist")), text).toThrow(`${join(app, "function", ENTRY_RECORD_FILE)}`);
+        expect(() => readSettings({}, join(app, "dist")), text).toThrow(`${join(app, "function", ENTRY_RECORD_FILE)}`);
       }
     });
   });

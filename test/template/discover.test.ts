@@ -8,9 +8,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { checkModuleFormat, discoverHandler, DiscoveryError, HANDLER_NAMES } from "../../template/node-ts-iam/src/build/discover.js";
+import { checkModuleFormat, discoverHandler, DiscoveryError, HANDLER_NAMES, SAMPLE_SHA256, textSha256 } from "../../template/node-ts-iam/src/build/discover.js";
 import { prepareFunction } from "../../template/node-ts-iam/src/build/prepare.js";
-import { SAMPLE_SHA256, textSha256 } from "../../template/node-ts-iam/src/build/samples.js";
 import { ENTRY_RECORD_FILE, readEntryRecord } from "../../template/node-ts-iam/src/entry-record.js";
 import { REPO_ROOT, TEMPLATE_DIR } from "./support/faas-build.js";
 

@@ -52,7 +52,7 @@ describe("a handler folder with its own test and package.json, lacking the sampl
   it("ships compiled JavaScript and production dependencies only, the server as one bundle", () => {
     const files = listFiles(build.shipDir);
     expect(files.filter((f) => !f.includes("node_modules/") && f.endsWith(".ts"))).toEqual([]);
-    expect(files.filter((f) => f.startsWith("dist/"))).toEqual(["dist/index.bundle.js"]);
+    expect(files.filter((f) => f.startsWith("dist/"))).toEqual(["dist/main.bundle.js"]);
     expect(files).toContain("function/dist/handler.js");
     expect(files).toContain("sdk/dist/index.js");
     expect(files).toContain("node_modules/undici/package.json");
@@ -68,7 +68,7 @@ describe("a handler folder with its own test and package.json, lacking the sampl
   it("sets up the ship stage for of-watchdog: fprocess, http mode, upstream, timeouts, readiness, non-root user, health check", () => {
     const env = build.shipEnv;
     expect(env["fprocess"]).toBe(build.fprocess);
-    expect(build.fprocess).toBe("node dist/index.bundle.js");
+    expect(build.fprocess).toBe("node dist/main.bundle.js");
     expect(env["mode"]).toBe("http");
     expect(env["upstream_url"]).toBe("http://127.0.0.1:3000");
     expect(env["ready_path"]).toBe("/_/ready");

@@ -1,5 +1,5 @@
 /**
- * The server as a process, started as the watchdog starts it (`node dist/index.js`): the SIGTERM
+ * The server as a process, started as the watchdog starts it (`node dist/main.js`): the SIGTERM
  * window (grace, quiet period, drain deadline), the parent's exit, start-up failures, and what the
  * plain handler path does not load.
  */
@@ -24,7 +24,7 @@ beforeAll(() => {
 async function start(handler: string, env: Record<string, string> = {}, waitReady = true): Promise<ChildServer> {
   const child = await startChild({
     command: process.execPath,
-    args: ["dist/index.js"],
+    args: ["dist/main.js"],
     cwd: TEMPLATE_DIR,
     env: { HANDLER_PATH: join(HANDLERS, handler), ...env },
     waitReady,
@@ -36,7 +36,7 @@ async function start(handler: string, env: Record<string, string> = {}, waitRead
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the watchdog passes on to the process it starts (its own fprocess): the server then expects a forwarder. */
-const BEHIND_WATCHDOG = { fprocess: "node dist/index.js" };
+const BEHIND_WATCHDOG = { fprocess: "node dist/main.js" };
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,7 +149,7 @@ describe("parent process", () => {
   it("exits when its parent (the watchdog) is gone, instead of serving on as an orphan", async () => {
     const port = await freePort();
     // sh stands in for the watchdog: it starts the server and reports its pid, then is killed.
-    const parent = spawn("sh", ["-c", `"${process.execPath}" dist/index.js & echo $!; wait`], {
+    const parent = spawn("sh", ["-c", `"${process.execPath}" dist/main.js & echo $!; wait`], {
       cwd: TEMPLATE_DIR,
       env: cleanEnv({ HANDLER_PATH: join(HANDLERS, "scenarios.mjs"), http_port: String(port) }),
       stdio: ["ignore", "pipe", "pipe"],

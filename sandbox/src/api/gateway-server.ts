@@ -15,7 +15,7 @@ import { registerSecretRoutes } from "./secret-routes.js";
 /** Version reported by `/system/info`. */
 export const SANDBOX_VERSION = "0.1.0";
 
-/** Builds the gateway's router: discovery, token exchange, the REST API of facts §4, invocation. */
+/** Builds the gateway's router: discovery, token exchange, the REST API (https://docs.openfaas.com/reference/rest-api/), invocation. */
 export function buildRouter(ctx: GatewayContext, exchange: Omit<TokenExchangeDeps, "audit">): Router {
   const router = new Router();
   router.on("GET", "/healthz", (_req, res) => {

@@ -5,7 +5,7 @@ import { isRfc1123Label } from "../names.js";
 import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
 
-/** Facts §4: a bad log request is 422. */
+/** A bad log request is 422, as faas-provider's `logs/handler.go` answers it. */
 function unprocessable(message: string, field: string) {
   return httpError(422, message, { field });
 }

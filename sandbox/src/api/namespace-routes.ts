@@ -12,7 +12,7 @@ import { checkBody, requireName } from "./request-checks.js";
 /** Namespace resources are `<ns>:*` (inferred), so `tenant-*:*` can manage every `tenant-` namespace. */
 export const namespaceResource = (name: string): string => `${name}:*`;
 
-/** `GET /system/namespaces`, `GET|PUT|DELETE /system/namespace/{n}`, `POST /system/namespace/` (facts §4). */
+/** `GET /system/namespaces`, `GET|PUT|DELETE /system/namespace/{n}`, `POST /system/namespace/` (namespace management: https://docs.openfaas.com/reference/namespaces/). */
 export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): void {
   router.on("GET", "/system/namespaces", async (req, res) => {
     const caller = await authenticate(req, ctx);

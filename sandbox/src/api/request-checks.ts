@@ -13,7 +13,7 @@ export function checkBody(body: unknown, schema: StructuralSchema, what: string)
   }
 }
 
-/** 400 unless `value` is an RFC 1123 label (facts §4). */
+/** 400 unless `value` is an RFC 1123 label (Kubernetes object names: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/). */
 export function requireName(value: unknown, field: string): string {
   if (!isRfc1123Label(value)) {
     throw httpError(400, `${field} must be an RFC 1123 label (lower-case letters, digits and '-', at most 63 characters)`, { field });

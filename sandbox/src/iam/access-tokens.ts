@@ -10,7 +10,7 @@ const MAX_VERIFIED_TOKENS = 10_000;
 /** Claims of the subject token that the gateway sets itself instead of copying. */
 const REPLACED_CLAIMS = new Set(["iss", "aud", "sub", "exp", "iat", "jti", "policy", "function", "fed:iss"]);
 
-/** A function-invocation grant (facts §3). */
+/** A function-invocation grant (the `function` claim of https://docs.openfaas.com/openfaas-pro/iam/function-authentication/). */
 export interface FunctionGrant {
   permissions: string[];
   audience: string[];
@@ -26,7 +26,8 @@ export class AccessTokenError extends Error {
 
 /**
  * Issues and verifies the gateway's own ES256 access tokens: `iss`/`aud` = the public gateway URL,
- * `sub` = `fed:<original sub>`, `fed:iss`, `policy`, every other original claim copied (facts §3).
+ * `sub` = `fed:<original sub>`, `fed:iss`, `policy`, every other original claim copied (the claims
+ * sandbox/README.md lists under "Where OpenFaaS is closed source").
  */
 export class AccessTokenService {
   private privateKey!: CryptoKey;

@@ -12,7 +12,7 @@ const typeMeta: Record<string, StructuralSchema> = {
   metadata: { type: "object" },
 };
 
-/** `openAPIV3Schema` of `jwtissuers.iam.openfaas.com` v1, written from facts §2. */
+/** `openAPIV3Schema` of `jwtissuers.iam.openfaas.com` v1, written from the chart's CRD (openfaas/faas-netes `chart/openfaas/crds/`). */
 export const jwtIssuerSchema: StructuralSchema = {
   type: "object",
   required: ["spec"],

@@ -5,9 +5,9 @@ import { validateStructure } from "../schema/structural-schema.js";
 import { IAM_CRD_SCHEMAS, serviceAccountSchema } from "./crd-schemas.js";
 import { CONDITION_OPERATORS, KNOWN_ACTIONS, type Condition, type IamManifests } from "./types.js";
 
-/** The namespace the IAM objects live in (facts §2). */
+/** The namespace the IAM objects live in (https://docs.openfaas.com/openfaas-pro/iam/overview/). */
 export const IAM_NAMESPACE = "openfaas";
-/** `*` (the cluster) or `<namespace>:<function>`, either part a pattern with `*` wildcards (facts §2). */
+/** `*` (the cluster) or `<namespace>:<function>`, either part a pattern with `*` wildcards (https://docs.openfaas.com/openfaas-pro/iam/overview/, resource scope). */
 const RESOURCE = /^(\*|[^:\s]+:[^:\s]+)$/;
 /** A Kubernetes object name (`metadata.name`): a DNS-1123 subdomain (also at most 253 characters). */
 export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -52,7 +52,7 @@ export async function expandManifestPaths(paths: string[]): Promise<string[]> {
 
 /**
  * Loads JwtIssuer, Policy and Role objects (and core v1 ServiceAccounts) from multi-document YAML,
- * each validated against the CRD schema plus the semantic rules of facts §2. Other kinds (Kyverno
+ * each validated against the CRD schema plus the semantic rules of the IAM docs (https://docs.openfaas.com/openfaas-pro/iam/overview/). Other kinds (Kyverno
  * policies, Deployments, ...) are skipped with a warning through `warn`.
  */
 export async function loadManifests(paths: string[], warn: (line: string) => void = () => {}): Promise<IamManifests> {
@@ -109,7 +109,7 @@ export async function loadManifests(paths: string[], warn: (line: string) => voi
 
 type Fail = (field: string, problem: string) => ManifestError;
 
-/** Rules the structural schema cannot express but the gateway relies on (facts §2). */
+/** Rules the structural schema cannot express but the IAM docs state (https://docs.openfaas.com/openfaas-pro/iam/overview/). */
 function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail): void {
   if (kind === "JwtIssuer") {
     const s = spec as { iss: string; aud: string[]; issInternal?: string; tokenExpiry?: string };

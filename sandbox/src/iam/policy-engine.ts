@@ -11,7 +11,8 @@ export interface Decision {
 
 /**
  * Holds the loaded Roles and Policies. Policies are looked up by name on every check, so a change
- * to a Policy applies to tokens already issued; Roles apply at the next exchange (facts §2).
+ * to a Policy applies to tokens already issued; Roles apply at the next exchange (sandbox/README.md,
+ * "Where OpenFaaS is closed source").
  */
 export class PolicyEngine {
   private policies = new Map<string, PolicyObject>();

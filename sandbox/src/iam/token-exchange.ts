@@ -19,7 +19,7 @@ const FORM_LIMIT = 64 * 1024;
 const FUNCTION_AUDIENCE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SINGLE_FIELDS = ["grant_type", "subject_token_type", "subject_token", "scope", "requested_token_type", "actor_token", "actor_token_type"];
 
-/** The success body of `/oauth/token` (facts §1). */
+/** The success body of `/oauth/token` (RFC 8693 §2.2.1). */
 export interface TokenResponse {
   access_token: string;
   issued_token_type: string;
@@ -52,8 +52,9 @@ export interface TokenExchangeDeps {
 }
 
 /**
- * `POST /oauth/token`: RFC 8693 token exchange as the OpenFaaS gateway serves it (facts §1). Every
- * refusal is a 400 OAuth error whose description names the problem and never echoes a token.
+ * `POST /oauth/token`: RFC 8693 token exchange as the OpenFaaS gateway serves it, for the form
+ * openfaas/go-sdk v0.3.0 `exchange.go` sends. Every refusal is a 400 OAuth error whose description
+ * names the problem and never echoes a token.
  */
 export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: TokenExchangeDeps): Promise<TokenResponse> {
   const fields = await readFields(req, url);
@@ -141,8 +142,8 @@ function deny(deps: TokenExchangeDeps, subject: string, description: string, err
 }
 
 /**
- * Collects the form fields from the urlencoded body and, as a server may (facts §1), the query
- * string of the POST. A field given in both places counts as repeated.
+ * Collects the form fields from the urlencoded body and, as a server may (an OpenFaaS blog example put
+ * them there), the query string of the POST. A field given in both places counts as repeated.
  */
 async function readFields(req: IncomingMessage, url: URL): Promise<Map<string, string[]>> {
   const raw = await readBody(req, FORM_LIMIT, (m) => new OAuthHttpError("invalid_request", m));

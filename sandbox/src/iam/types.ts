@@ -57,10 +57,10 @@ export interface IamManifests {
   serviceAccounts: ServiceAccountObject[];
 }
 
-/** The operators of facts §2; `StringEquals` is the docs' spelling of the chart's `StringEqual`. */
+/** The condition operators of https://docs.openfaas.com/openfaas-pro/iam/overview/; `StringEquals` is the docs' spelling of the examples' `StringEqual`. */
 export const CONDITION_OPERATORS = ["StringEqual", "StringEquals", "StringEqualIgnoreCase", "StringLike", "ForAnyValue:StringEqual"] as const;
 
-/** Every action the gateway authorises (facts §2), plus the documented wildcards. */
+/** Every action the IAM docs list (https://docs.openfaas.com/openfaas-pro/iam/overview/), plus the documented wildcards. */
 export const KNOWN_ACTIONS = [
   "Function:Get", "Function:Create", "Function:Update", "Function:Delete", "Function:List", "Function:Logs",
   "Function:Scale", "Function:Invoke", "Secret:List", "Secret:Create", "Secret:Update", "Secret:Delete",

@@ -4,7 +4,10 @@ import type { AddressInfo } from "node:net";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { isRfc1123Label } from "../names.js";
 
-/** The issuer Kubernetes writes into service account tokens inside a cluster (facts §5). */
+/**
+ * The issuer Kubernetes writes into service account tokens inside a cluster (the API server's usual
+ * `--service-account-issuer`; the OpenFaaS chart's default `iam.kubernetesIssuer.url`).
+ */
 export const KUBERNETES_ISSUER = "https://kubernetes.default.svc.cluster.local";
 
 /** Kubernetes refuses projected tokens that live shorter than this (seconds). */
@@ -72,7 +75,10 @@ export class ServiceAccountIssuer {
     return { keys: [this.publicJwk] };
   }
 
-  /** Mints a projected service account token with the claim shape of facts §5. */
+  /**
+   * Mints a projected service account token with the claims the API server writes
+   * (https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-tokens).
+   */
   async mint(request: TokenRequest, now: Date = new Date()): Promise<string> {
     const { namespace, serviceAccount } = request;
     if (!isRfc1123Label(namespace)) throw new TypeError(`namespace "${namespace}" is not an RFC 1123 label`);

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { writeAtomically } from "./atomic-writer.js";
 
-/** File name of the projected token inside the token directory (the SDK's convention, facts §5). */
+/** File name of the projected token inside `token_mount_path` (openfaas/go-sdk v0.3.0 `iam_auth.go`: /var/secrets/tokens/openfaas-token). */
 export const TOKEN_FILE_NAME = "openfaas-token";
 
 /** The kubelet refreshes at 80 % of the token's lifetime, plus up to 10 s of jitter. */

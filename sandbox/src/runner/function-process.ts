@@ -20,7 +20,7 @@ export interface ProcessSpec {
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 
-/** One running function server (`node <template>/dist/index.js`), the sandbox's stand-in for a pod. */
+/** One running function server (`node <template>/dist/main.js`), the sandbox's stand-in for a pod. */
 export class FunctionProcess {
   private readonly child: ChildProcess;
   private exited = false;

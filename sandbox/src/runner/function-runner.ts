@@ -15,7 +15,7 @@ import { recordPodProcess } from "./orphan-pods.js";
 import { podEnvironment } from "./pod-environment.js";
 import type { StackFunction } from "./stack.js";
 
-/** The annotation that picks a function's service account (facts §5). */
+/** The annotation that picks a function's service account (https://docs.openfaas.com/reference/yaml/, `annotations`). */
 export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
 const DEFAULT_READY_PATH = "/_/ready";
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -35,7 +35,7 @@ export interface FunctionRunnerOptions {
   root: string;
   /** Where pods get their token and secret directories. */
   runDir: string;
-  /** `template/node-ts-iam/dist/index.js` (or a stand-in in tests). */
+  /** `template/node-ts-iam/dist/main.js` (or a stand-in in tests). */
   serverScript: string;
   /** The pod guard preloaded into every function process (stops it when the sandbox dies). */
   guardScript: string;

@@ -1,8 +1,10 @@
 import type { StructuralSchema } from "./structural-schema.js";
 
 /**
- * The gateway's request and response bodies, written from the OpenAPI spec and facts §4. The
- * gateway validates requests with them; the tests validate every response with them.
+ * The gateway's request and response bodies, written from the gateway's OpenAPI spec (openfaas/faas
+ * `api-docs/spec.openapi.yml`) and, where the spec lags the gateway, from the types its clients send
+ * (openfaas/faas-provider `types/requests.go`, as faas-cli 0.18.12 and openfaas/go-sdk v0.3.0 use them).
+ * The gateway validates requests with them; the tests validate every response with them.
  */
 const stringMap: StructuralSchema = { type: "object", additionalProperties: { type: "string" } };
 const nullableStringMap: StructuralSchema = { ...stringMap, nullable: true };
@@ -86,7 +88,7 @@ export const FunctionStatusSchema: StructuralSchema = {
 
 export const FunctionStatusListSchema: StructuralSchema = { type: "array", items: FunctionStatusSchema };
 
-/** Facts §4: the real gateway reads `namespace` from the delete body too. */
+/** `{functionName, namespace}`: faas-provider's `DeleteFunctionRequest`, as faas-cli's `proxy/delete.go` sends it. */
 export const DeleteFunctionRequestSchema: StructuralSchema = {
   type: "object",
   required: ["functionName"],
@@ -105,7 +107,7 @@ export const SecretDescriptionSchema: StructuralSchema = {
   properties: { name: { type: "string" }, namespace: { type: "string" } },
 };
 
-/** Facts §4: secrets are listed as an array of descriptions (the spec's single object lags). */
+/** An array of descriptions, as faas-cli's `proxy/secret.go` reads the list (the spec's single object lags). */
 export const SecretDescriptionListSchema: StructuralSchema = { type: "array", items: SecretDescriptionSchema };
 
 export const SecretSchema: StructuralSchema = {
@@ -149,14 +151,14 @@ export const GatewayInfoSchema: StructuralSchema = {
 
 export const ListNamespaceResponseSchema: StructuralSchema = { type: "array", items: { type: "string" } };
 
-/** Facts §4 (commercial editions): `{name, labels, annotations}`. */
+/** faas-provider's `FunctionNamespace` `{name, labels, annotations}` (namespace management of the commercial editions, go-sdk `GetNamespace`). */
 export const NamespaceInfoSchema: StructuralSchema = {
   type: "object",
   required: ["name"],
   properties: { name: { type: "string" }, labels: nullableStringMap, annotations: nullableStringMap },
 };
 
-/** Facts §1: the success body of `/oauth/token`. */
+/** The success body of `/oauth/token` (RFC 8693 §2.2.1; OpenFaaS answers `issued_token_type` id_token). */
 export const TokenResponseSchema: StructuralSchema = {
   type: "object",
   required: ["access_token", "issued_token_type", "token_type", "expires_in"],

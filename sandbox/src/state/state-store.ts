@@ -7,7 +7,11 @@ import type { FunctionRecord, NamespaceRecord, SandboxState, SecretRecord } from
 export const DEFAULT_FUNCTION_NAMESPACE = "openfaas-fn";
 const MANAGED = { openfaas: "1" };
 
-/** A namespace record as OpenFaaS manages it: label and annotation `openfaas: "1"` always set (facts §4). */
+/**
+ * A namespace record as OpenFaaS manages it: label and annotation `openfaas: "1"` always set
+ * (https://docs.openfaas.com/reference/namespaces/; faas-netes `pkg/handlers/namespaces.go` lists
+ * namespaces by that annotation).
+ */
 export function managedNamespace(name: string, labels?: Record<string, string> | null, annotations?: Record<string, string> | null): NamespaceRecord {
   return { name, labels: { ...labels, ...MANAGED }, annotations: { ...annotations, ...MANAGED } };
 }

@@ -1,8 +1,8 @@
 /** Loading the function's module and choosing how to serve it. */
 import { pathToFileURL } from "node:url";
 import type { Handler } from "@node-ts-iam/sdk";
-import type { BodyConfig } from "./parse-body.js";
-import { handlerDispatch, type Dispatch } from "./dispatch.js";
+import { handlerDispatch, type Dispatch } from "./call-handler.js";
+import type { BodySettings } from "./parse-body.js";
 
 type Exports = Record<string, unknown>;
 
@@ -46,12 +46,12 @@ function isRouter(value: unknown): boolean {
 }
 
 /**
- * Imports the handler module and returns its dispatcher: `router` export (or an exported Express router)
- * → Express; else the handler function: `module.exports = fn` (node22), `export default`, named `handle`,
- * and their CommonJS forms (`exports.default`, as TypeScript compiles `export default`, and
- * `module.exports = { handle }`).
+ * Imports the handler module and returns its dispatcher: the handler function (`module.exports = fn` as
+ * node22, `export default`, a named `handle`, and their CommonJS forms `exports.default`, as TypeScript
+ * compiles `export default`, and `module.exports = { handle }`) on the plain path (call-handler.ts); a
+ * `router` export (or an exported Express router) on the Express compatibility path (express-compat.ts).
  */
-export async function loadHandler(handlerPath: string, config: BodyConfig): Promise<Dispatch> {
+export async function loadHandler(handlerPath: string, settings: BodySettings): Promise<Dispatch> {
   let mod: Exports | undefined;
   try {
     mod = asExports(await loadModule(handlerPath));
@@ -64,9 +64,9 @@ export async function loadHandler(handlerPath: string, config: BodyConfig): Prom
   const router = mod?.["router"] ?? nested?.["router"] ?? [mod, fallback].find(isRouter);
   if (router !== undefined) {
     if (!isRouter(router)) throw new Error(`${handlerPath}: the "router" export is not an Express Router or app`);
-    // Loaded only for router modules: the plain handler path never pays for it.
-    const { routerDispatch } = await import("./router.js");
-    return routerDispatch(router, handlerPath, config);
+    // The compatibility path, loaded only for router modules: the plain handler path never pays for it.
+    const { routerDispatch } = await import("./express-compat.js");
+    return routerDispatch(router, handlerPath, settings);
   }
   const handler = [mod, fallback, mod?.["handle"], nested?.["handle"], nested?.["default"]].find((candidate) => typeof candidate === "function");
   if (handler === undefined) {
@@ -74,5 +74,5 @@ export async function loadHandler(handlerPath: string, config: BodyConfig): Prom
       `${handlerPath} exports no handler: use \`module.exports = async (event, context) => ...\`, \`export default\`, a named \`handle\`, or \`router\``,
     );
   }
-  return handlerDispatch(handler as Handler, config);
+  return handlerDispatch(handler as Handler, settings);
 }

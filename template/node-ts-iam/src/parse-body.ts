@@ -8,15 +8,61 @@
  * Refusals are `RequestError`s: 400 malformed, 413 too large, 415 unsupported charset/encoding.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { decode, isSupportedCharset } from "./charset.js";
-import type { ServerConfig } from "./config.js";
-import { parseMediaType } from "./media-type.js";
+import { RequestError } from "./error-answer.js";
 import { readBody, type BodyLimit } from "./read-body.js";
-import { RequestError } from "./request-error.js";
+import type { ServerSettings } from "./settings.js";
 import { parseUrlencoded } from "./urlencoded.js";
 
 /** Settings the body rules depend on. */
-export type BodyConfig = Pick<ServerConfig, "rawBody" | "maxRawSize" | "maxJsonSize" | "maxTextSize">;
+export type BodySettings = Pick<ServerSettings, "rawBody" | "maxRawSize" | "maxJsonSize" | "maxTextSize">;
+
+/** A parsed `Content-Type`: lower-cased `type/subtype` and the `charset` parameter, if any. */
+interface MediaType {
+  readonly type: string;
+  readonly charset: string | undefined;
+}
+
+const TYPE_SUBTYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const CHARSET_PARAM = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
+
+/**
+ * Parses a `Content-Type` value, as leniently as type-is/content-type where that matters for choosing
+ * a parser; `undefined` when it is not a media type (node22 then leaves the body unparsed).
+ */
+function parseMediaType(header: string): MediaType | undefined {
+  const semi = header.indexOf(";");
+  const type = (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+  if (!TYPE_SUBTYPE.test(type)) return undefined;
+  if (semi === -1) return { type, charset: undefined };
+  const match = CHARSET_PARAM.exec(header.slice(semi));
+  const charset = match ? (match[1] ?? match[2] ?? "").toLowerCase() : undefined;
+  return { type, charset: charset || undefined };
+}
+
+// The charsets node22 (iconv-lite) accepts in practice: UTF-8 and Latin-1 by hand, the rest through TextDecoder.
+const UTF8 = new Set(["utf-8", "utf8"]);
+const LATIN1 = new Set(["iso-8859-1", "latin1", "l1", "iso8859-1"]);
+
+/** Whether `decode` can handle the charset. */
+function isSupportedCharset(charset: string): boolean {
+  if (UTF8.has(charset) || LATIN1.has(charset)) return true;
+  try {
+    new TextDecoder(charset);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Decodes `bytes` (a leading UTF-8 byte order mark is dropped, as iconv-lite does). */
+function decode(bytes: Buffer, charset: string): string {
+  if (UTF8.has(charset)) {
+    const hasBom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+    return bytes.toString("utf8", hasBom ? 3 : 0);
+  }
+  if (LATIN1.has(charset)) return bytes.toString("latin1");
+  return new TextDecoder(charset).decode(bytes);
+}
 
 /** body-parser's test for "this request has a body" (type-is `hasBody`). */
 function hasBody(headers: IncomingHttpHeaders): boolean {
@@ -24,7 +70,7 @@ function hasBody(headers: IncomingHttpHeaders): boolean {
 }
 
 function unsupportedCharset(charset: string): RequestError {
-  return new RequestError(415, "ERR_UNSUPPORTED_CHARSET", `unsupported charset "${charset.toUpperCase()}"`);
+  return new RequestError(415, "UNSUPPORTED_CHARSET", `unsupported charset "${charset.toUpperCase()}"`);
 }
 
 function isJsonWhitespace(code: number): boolean {
@@ -32,20 +78,20 @@ function isJsonWhitespace(code: number): boolean {
 }
 
 /** JSON.parse with body-parser's strict rule; errors give the position, never the body text. */
-export function parseStrictJson(text: string): unknown {
+function parseStrictJson(text: string): unknown {
   if (text.length === 0) return {};
   let i = 0;
   while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
   const first = text[i];
   if (first !== "{" && first !== "[") {
-    throw new RequestError(400, "ERR_MALFORMED_JSON", "malformed JSON body: expected an object or an array");
+    throw new RequestError(400, "MALFORMED_JSON", "malformed JSON body: expected an object or an array");
   }
   try {
     return JSON.parse(text);
   } catch (error) {
     const position = /position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
     const where = position === undefined ? "" : ` at position ${position}`;
-    throw new RequestError(400, "ERR_MALFORMED_JSON", `malformed JSON body${where}`);
+    throw new RequestError(400, "MALFORMED_JSON", `malformed JSON body${where}`);
   }
 }
 
@@ -53,36 +99,36 @@ export function parseStrictJson(text: string): unknown {
  * Starts reading and parsing the body of `req`; `undefined` means there is nothing to read and
  * `event.body` is `undefined` (kept synchronous so bodiless requests allocate no promise).
  */
-export function parseBody(req: IncomingMessage, headers: IncomingHttpHeaders, config: BodyConfig): Promise<unknown> | undefined {
+export function parseBody(req: IncomingMessage, headers: IncomingHttpHeaders, settings: BodySettings): Promise<unknown> | undefined {
   if (!hasBody(headers)) return undefined;
   const media = parseMediaType(headers["content-type"] || "text/plain");
   if (media === undefined) return undefined;
 
-  if (config.rawBody) return readBody(req, { bytes: config.maxRawSize, setting: "MAX_RAW_SIZE" });
+  if (settings.rawBody) return readBody(req, { bytes: settings.maxRawSize, setting: "MAX_RAW_SIZE" });
 
   const { type } = media;
   if (type === "application/json") {
     const charset = media.charset ?? "utf-8";
     if (!charset.startsWith("utf-") || !isSupportedCharset(charset)) return refuse(req, unsupportedCharset(charset));
-    return readBody(req, { bytes: config.maxJsonSize, setting: "MAX_JSON_SIZE" }).then((bytes) =>
+    return readBody(req, { bytes: settings.maxJsonSize, setting: "MAX_JSON_SIZE" }).then((bytes) =>
       parseStrictJson(decode(bytes, charset)),
     );
   }
   if (type.startsWith("text/")) {
     const charset = media.charset ?? "utf-8";
     if (!isSupportedCharset(charset)) return refuse(req, unsupportedCharset(charset));
-    return readBody(req, textLimit(config)).then((bytes) => decode(bytes, charset));
+    return readBody(req, textLimit(settings)).then((bytes) => decode(bytes, charset));
   }
   if (type === "application/x-www-form-urlencoded") {
     const charset = media.charset ?? "utf-8";
     if (charset !== "utf-8" && charset !== "iso-8859-1") return refuse(req, unsupportedCharset(charset));
-    return readBody(req, textLimit(config)).then((bytes) => parseUrlencoded(decode(bytes, charset), charset));
+    return readBody(req, textLimit(settings)).then((bytes) => parseUrlencoded(decode(bytes, charset), charset));
   }
   return undefined;
 }
 
-function textLimit(config: BodyConfig): BodyLimit {
-  return { bytes: config.maxTextSize, setting: "the 100kb text limit" };
+function textLimit(settings: BodySettings): BodyLimit {
+  return { bytes: settings.maxTextSize, setting: "the 100kb text limit" };
 }
 
 function refuse(req: IncomingMessage, error: RequestError): Promise<never> {

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
-import { RequestError } from "./request-error.js";
+import { RequestError } from "./error-answer.js";
 
 /** Names the limit in errors so that the caller knows which setting to raise. */
 export interface BodyLimit {
@@ -13,7 +13,7 @@ export interface BodyLimit {
 }
 
 function tooLarge(limit: BodyLimit): RequestError {
-  return new RequestError(413, "ERR_BODY_TOO_LARGE", `request body is larger than ${limit.setting} (${limit.bytes} bytes)`);
+  return new RequestError(413, "BODY_TOO_LARGE", `request body is larger than ${limit.setting} (${limit.bytes} bytes)`);
 }
 
 /**
@@ -50,7 +50,7 @@ function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): P
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onError = (error: Error): void => {
-      abandon(new RequestError(400, "ERR_BODY_UNREADABLE", `request body could not be read: ${error.message}`));
+      abandon(new RequestError(400, "BODY_UNREADABLE", `request body could not be read: ${error.message}`));
     };
     const onClose = (): void => {
       if (!source.complete) onError(new Error("the client aborted the request"));
@@ -80,7 +80,7 @@ function decompressor(encoding: string): import("node:stream").Transform {
       if (createZstd) return createZstd();
     }
   }
-  throw new RequestError(415, "ERR_UNSUPPORTED_ENCODING", `unsupported content encoding "${encoding}"`);
+  throw new RequestError(415, "UNSUPPORTED_ENCODING", `unsupported content encoding "${encoding}"`);
 }
 
 async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit): Promise<Buffer> {
@@ -95,8 +95,8 @@ async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit)
   try {
     return await collect(stream, req, limit);
   } catch (error) {
-    if (error instanceof RequestError && error.code === "ERR_BODY_UNREADABLE") {
-      throw new RequestError(400, "ERR_MALFORMED_BODY", `request body is not valid ${encoding} data`);
+    if (error instanceof RequestError && error.code === "BODY_UNREADABLE") {
+      throw new RequestError(400, "MALFORMED_BODY", `request body is not valid ${encoding} data`);
     }
     throw error;
   }

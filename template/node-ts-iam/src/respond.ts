@@ -1,10 +1,10 @@
 /**
- * Writing answers. Every answer is one `writeHead` (with Content-Length) + one `end`, and all
- * error answers are JSON `{"error": message, "code"?: string}`.
+ * Writing answers. Every answer is one `writeHead` (with Content-Length) + one `end`, and every error
+ * answer is JSON `{"code", "message"}` (error-answer.ts).
  */
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { FunctionHeaders } from "@node-ts-iam/sdk";
-import { RequestError } from "./request-error.js";
+import { RequestError, thrownErrorBody, type ErrorBody, type ServerErrorCode } from "./error-answer.js";
 import { completeType, withUtf8Charset } from "./response-type.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -47,10 +47,6 @@ function handlerHeaders(custom: FunctionHeaders): HandlerHeaders {
   return { headers, type };
 }
 
-function errorBody(message: string, code?: string): string {
-  return JSON.stringify(code === undefined ? { error: message } : { error: message, code });
-}
-
 /**
  * Writes a complete answer with `type` and a Content-Length, as Express's `send` finishes one: 204 and
  * 304 carry neither a type, a length nor a body, 205 a length of 0 and no body. A bad status or header
@@ -70,7 +66,7 @@ function write(res: ServerResponse, status: number, headers: OutgoingHttpHeaders
     const reason = error instanceof Error ? error.message : String(error);
     console.error(`node-ts-iam: invalid response from the handler: ${reason}`);
     if (!res.headersSent) {
-      sendJson(res, 500, { error: `invalid response from the handler: ${reason}`, code: "ERR_INVALID_RESPONSE" });
+      sendError(res, 500, "INVALID_RESPONSE", `invalid response from the handler: ${reason}`);
     }
     return;
   }
@@ -131,29 +127,26 @@ export function sendFailure(res: ServerResponse, status: number, custom: Functio
   write(res, status, headers, type === undefined ? HTML_TYPE : withUtf8Charset(type), String(value));
 }
 
-/** A thrown error, rejected promise or `callback(error)`: JSON, the handler's headers kept. */
+/** A thrown error, rejected promise or `callback(error)`: JSON `{code, message}`, the handler's headers kept. */
 export function sendHandlerError(res: ServerResponse, status: number, custom: FunctionHeaders, error: unknown): void {
-  let message: string;
-  let code: string | undefined;
-  if (error instanceof Error) {
-    message = error.message || error.name;
-    const errorCode = (error as { code?: unknown }).code;
-    if (typeof errorCode === "string") code = errorCode;
-  } else {
-    message = String(error);
-  }
-  write(res, status, handlerHeaders(custom).headers, JSON_TYPE, errorBody(message, code));
+  write(res, status, handlerHeaders(custom).headers, JSON_TYPE, JSON.stringify(thrownErrorBody(error)));
 }
 
 /** A request refused before the handler ran. */
 export function sendRequestError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) return;
   if (error instanceof RequestError) {
-    sendJson(res, error.status, { error: error.message, code: error.code });
+    sendError(res, error.status, error.code, error.message);
     return;
   }
   console.error("node-ts-iam: request failed:", error);
-  sendJson(res, 500, { error: "internal error while reading the request", code: "ERR_INTERNAL" });
+  sendError(res, 500, "INTERNAL", "internal error while reading the request");
+}
+
+/** An error answer of the server itself. */
+export function sendError(res: ServerResponse, status: number, code: ServerErrorCode, message: string): void {
+  const body: ErrorBody = { code, message };
+  sendJson(res, status, body);
 }
 
 /** A JSON answer from the server itself (readiness, routing). */

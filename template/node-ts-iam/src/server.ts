@@ -1,10 +1,10 @@
 /** The HTTP server the watchdog proxies to: readiness, then the handler for every other request. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ServerConfig } from "./config.js";
-import type { Dispatch } from "./dispatch.js";
+import type { Dispatch } from "./call-handler.js";
 import { loadHandler } from "./load-handler.js";
-import { sendJson } from "./respond.js";
+import { sendError, sendJson } from "./respond.js";
+import type { ServerSettings } from "./settings.js";
 
 /** A started template server. */
 export interface TemplateServer {
@@ -28,11 +28,11 @@ function isReadiness(url: string, readyPath: string): boolean {
  * Listens at once and loads the handler alongside (start-up is I/O bound); requests that arrive
  * before the handler is loaded wait for it, while readiness answers 503 until then.
  */
-export async function startServer(config: ServerConfig): Promise<TemplateServer> {
+export async function startServer(settings: ServerSettings): Promise<TemplateServer> {
   let dispatch: Dispatch | undefined;
   let draining = false;
   let lastRequestAt = 0;
-  const loaded = loadHandler(config.handlerPath, config).then((loadedDispatch) => {
+  const loaded = loadHandler(settings.handlerPath, settings).then((loadedDispatch) => {
     dispatch = loadedDispatch;
   });
   // Callers attach their own handling; this keeps an early failure from being "unhandled" meanwhile.
@@ -43,19 +43,19 @@ export async function startServer(config: ServerConfig): Promise<TemplateServer>
       res.setHeader("connection", "close");
       lastRequestAt = Date.now();
     }
-    if (isReadiness(req.url ?? "/", config.readyPath)) {
+    if (isReadiness(req.url ?? "/", settings.readyPath)) {
       if (dispatch !== undefined && !draining) sendJson(res, 200, { status: "ready" });
-      else sendJson(res, 503, { error: draining ? "shutting down" : "handler not loaded yet", code: "ERR_NOT_READY" });
+      else sendError(res, 503, "NOT_READY", draining ? "shutting down" : "handler not loaded yet");
       return;
     }
     if (dispatch !== undefined) dispatch(req, res);
-    else loaded.then(() => (dispatch as Dispatch)(req, res), () => sendJson(res, 503, { error: "handler failed to load", code: "ERR_NOT_READY" }));
+    else loaded.then(() => (dispatch as Dispatch)(req, res), () => sendError(res, 503, "NOT_READY", "handler failed to load"));
   };
 
   const server = createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.port, config.host, () => {
+    server.listen(settings.port, settings.host, () => {
       server.off("error", reject);
       resolve();
     });

@@ -2,7 +2,7 @@
  * `application/x-www-form-urlencoded` bodies, parsed exactly as node22's `bodyParser.urlencoded({extended: true})`
  * (qs with body-parser 2's options). qs is loaded on the first such body only.
  */
-import { RequestError } from "./request-error.js";
+import { RequestError } from "./error-answer.js";
 
 interface QsParseOptions {
   allowPrototypes: boolean;
@@ -40,7 +40,7 @@ function loadQs(): Qs {
 export function parseUrlencoded(text: string, charset: "utf-8" | "iso-8859-1"): Record<string, unknown> {
   if (text.length === 0) return {};
   const count = countParameters(text);
-  if (count === undefined) throw new RequestError(413, "ERR_TOO_MANY_PARAMETERS", `form body has more than ${PARAMETER_LIMIT} parameters`);
+  if (count === undefined) throw new RequestError(413, "TOO_MANY_PARAMETERS", `form body has more than ${PARAMETER_LIMIT} parameters`);
   qs ??= loadQs();
   try {
     return qs.parse(text, {
@@ -52,7 +52,7 @@ export function parseUrlencoded(text: string, charset: "utf-8" | "iso-8859-1"): 
       strictDepth: true,
     });
   } catch (error) {
-    if (error instanceof RangeError) throw new RequestError(400, "ERR_MALFORMED_BODY", "form body nesting is deeper than 32 levels");
+    if (error instanceof RangeError) throw new RequestError(400, "MALFORMED_BODY", "form body nesting is deeper than 32 levels");
     throw error;
   }
 }

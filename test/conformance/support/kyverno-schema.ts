@@ -1,13 +1,13 @@
 /**
  * Our own structural schemas for the two Kyverno kinds in functions/cluster/, written from
- * functions/cluster/kyverno-facts.md (Kyverno's public CRDs and docs). They cover the fields those
+ * functions/cluster/kyverno-sources.md (Kyverno's public CRDs and docs). They cover the fields those
  * policies use and close every object we write (`additionalProperties: false`), so a misspelt field,
  * an operation or patch type Kyverno does not know, or a missing required part is an error here
  * rather than a field the API server prunes silently.
  */
 import type { Schema } from "../../functions/support/schema.js";
 
-/** Each Kyverno kind we ship: its apiVersion and the first Kyverno release that serves it (facts table). */
+/** Each Kyverno kind we ship: its apiVersion and the first Kyverno release that serves it (the table in functions/cluster/kyverno-sources.md). */
 export const KYVERNO_KINDS = {
   ClusterPolicy: { apiVersion: "kyverno.io/v1", since: "1.12.0" },
   MutatingPolicy: { apiVersion: "policies.kyverno.io/v1", since: "1.17.0" },

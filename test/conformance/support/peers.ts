@@ -141,6 +141,19 @@ function probe(port: number, path: string): Promise<number> {
 }
 
 /**
+ * A free port for the watchdog that is not the function's: the caller took the function's port
+ * (`http_port`, `upstream_url`) from {@link freePort} a moment before, and a port probed and closed is
+ * free again, so the next probe may return the same one (the function then fails with EADDRINUSE).
+ */
+async function watchdogPort(env: Record<string, string>): Promise<number> {
+  const taken = new Set([env["http_port"], /:(\d+)/.exec(env["upstream_url"] ?? "")?.[1]].filter((p) => p !== undefined).map(Number));
+  for (;;) {
+    const port = await freePort();
+    if (!taken.has(port)) return port;
+  }
+}
+
+/**
  * Starts of-watchdog (`mode=http`) in front of `fprocess`, on a free port and with its own TMPDIR,
  * holding the machine-wide `of-watchdog` lock until it is stopped, and waits until `/_/ready`
  * answers 200: the lock file is written and, when `ready_path` is set, the watchdog forwarded that
@@ -151,7 +164,7 @@ function probe(port: number, path: string): Promise<number> {
 export async function startWatchdog(options: { cwd: string; env: Record<string, string>; waitReady?: boolean; startTimeoutMs?: number }): Promise<Watchdog> {
   const release = await machineLock("of-watchdog");
   try {
-    const port = await freePort();
+    const port = await watchdogPort(options.env);
     const tmp = mkdtempSync(join(tmpdir(), "node-ts-iam-watchdog-"));
     const child = spawn(peer("of-watchdog"), [], {
       cwd: options.cwd,

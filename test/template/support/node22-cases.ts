@@ -2,7 +2,7 @@
  * The node22 compatibility cases: for each node22 function folder under fixtures/node22/, requests and
  * the answer the official node22 template gives (its index.js on Node 22, Express 5.3 and body-parser
  * 2.4, measured with these very folders; the rules are those of the node22 contract). Where node-ts-iam
- * answers otherwise on purpose, the case names the row of the README's comparison table that says why.
+ * answers otherwise on purpose, the case names the row of the template README's comparison table that says why.
  */
 import { expect } from "vitest";
 import type { Answer, RequestOptions } from "./process.js";
@@ -186,7 +186,7 @@ export const NODE22_FOLDERS: readonly Folder[] = [
         name: "callback(error)",
         request: { path: "/error" },
         node22: { status: 200, type: HTML, body: "Error: nope" },
-        fix: { answer: { status: 500, type: JSON_TYPE, json: { error: "nope" } }, row: ROWS.errors },
+        fix: { answer: { status: 500, type: JSON_TYPE, json: { code: "INTERNAL", message: "nope" } }, row: ROWS.errors },
       },
     ],
   },
@@ -283,25 +283,25 @@ export const NODE22_FOLDERS: readonly Folder[] = [
         name: "a thrown Error",
         request: { path: "/" },
         node22: { status: 200, type: HTML, body: "Error: boom", headers: { "x-trace": undefined } },
-        fix: { answer: { status: 500, type: JSON_TYPE, json: { error: "boom" }, headers: { "x-trace": "t-1" } }, row: ROWS.errors },
+        fix: { answer: { status: 500, type: JSON_TYPE, json: { code: "INTERNAL", message: "boom" }, headers: { "x-trace": "t-1" } }, row: ROWS.errors },
       },
       {
         name: "a throw after an error status",
         request: { path: "/conflict" },
         node22: { status: 409, type: HTML, body: "Error: already exists", headers: { "x-reason": undefined } },
-        fix: { answer: { status: 409, type: JSON_TYPE, json: { error: "already exists" }, headers: { "x-reason": "exists" } }, row: ROWS.errors },
+        fix: { answer: { status: 409, type: JSON_TYPE, json: { code: "INTERNAL", message: "already exists" }, headers: { "x-reason": "exists" } }, row: ROWS.errors },
       },
       {
         name: "a thrown string",
         request: { path: "/string" },
         node22: { status: 200, type: HTML, body: "plain string" },
-        fix: { answer: { status: 500, type: JSON_TYPE, json: { error: "plain string" } }, row: ROWS.errors },
+        fix: { answer: { status: 500, type: JSON_TYPE, json: { code: "INTERNAL", message: "plain string" } }, row: ROWS.errors },
       },
       {
         name: "a TypeError from the handler's code",
         request: { path: "/type-error" },
         node22: { status: 200, type: HTML, body: "TypeError: Cannot read properties of undefined (reading 'missing')" },
-        fix: { answer: { status: 500, type: JSON_TYPE, json: { error: "Cannot read properties of undefined (reading 'missing')" } }, row: ROWS.errors },
+        fix: { answer: { status: 500, type: JSON_TYPE, json: { code: "INTERNAL", message: "Cannot read properties of undefined (reading 'missing')" } }, row: ROWS.errors },
       },
     ],
   },
@@ -312,7 +312,7 @@ export const NODE22_FOLDERS: readonly Folder[] = [
         name: "a rejected promise",
         request: { path: "/" },
         node22: { status: 200, type: HTML, body: "Error: rejected" },
-        fix: { answer: { status: 500, type: JSON_TYPE, json: { error: "rejected" } }, row: ROWS.errors },
+        fix: { answer: { status: 500, type: JSON_TYPE, json: { code: "INTERNAL", message: "rejected" } }, row: ROWS.errors },
       },
       { name: "status(400).fail(text)", request: { path: "/fail" }, node22: { status: 400, type: HTML, body: "bad input" } },
       { name: "fail(error)", request: { path: "/fail-error" }, node22: { status: 500, type: HTML, body: "Error: failed" } },

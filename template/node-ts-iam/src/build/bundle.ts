@@ -1,16 +1,16 @@
 /**
- * Bundles the compiled server (dist/*.js, CommonJS) into one file, dist/index.bundle.js, which the image runs
+ * Bundles the compiled server (dist/*.js, CommonJS) into one file, dist/main.bundle.js, which the image runs
  * (`fprocess`): at start Node then reads and compiles one file instead of resolving and loading each
  * module, which measurably shortens the start and keeps the idle RSS at the bare server's (see
  * `npm run bench -- template`). Each module keeps its own scope and is evaluated when first required,
  * as before (so the router, loaded only for router handlers, stays lazy). Run by the Dockerfile after
- * `tsc -b`; the repository layout (the sandbox) runs dist/index.js unbundled.
+ * `tsc -b`; the repository layout (the sandbox) runs dist/main.js unbundled.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The bundle's file name in dist/. */
-export const BUNDLE_FILE = "index.bundle.js";
+export const BUNDLE_FILE = "main.bundle.js";
 
 const LOCAL_REQUIRE = /\brequire\("\.\/([\w.-]+\.js)"\)/g;
 const LOCAL_IMPORT = /\bimport\("\.\/([\w.-]+\.js)"\)/g;
@@ -26,7 +26,7 @@ function wrap(name: string, source: string): string {
 }
 
 /** Writes `distDir/server.js` from the compiled modules beside it, starting `entry`. Returns its path. */
-export function bundle(distDir: string, entry = "index.js"): string {
+export function bundle(distDir: string, entry = "main.js"): string {
   const names = readdirSync(distDir)
     .filter((name) => name.endsWith(".js") && name !== BUNDLE_FILE)
     .sort();

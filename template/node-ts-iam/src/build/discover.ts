@@ -3,8 +3,33 @@
  * function with the user's folder copied over it, so the folder can hold the template's untouched
  * sample files next to the user's own: a node22 folder brings `handler.js` and `package.json` and keeps
  * the sample's `handler.ts`, `handler.test.ts` and `tsconfig.json`. The sample's files are recognised by
- * their content, and step aside for the user's; two handlers of the user's own stop the build.
+ * their content (SHA-256, below), and step aside for the user's; two handlers of the user's own stop the
+ * build.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * SHA-256 of each sample file (`function/`) that the build may leave out or must recognise, line
+ * endings normalised to LF. test/template/discover.test.ts keeps these in step with the files.
+ */
+export const SAMPLE_SHA256: Readonly<Record<string, string>> = {
+  "handler.ts": "8691a4381eb600e704662282403f5236b5bc824835b6cdc08723b2eff57ae08d",
+  "handler.test.ts": "446c13823fd62cfac8b595225daf35e9b263b51a9b1161386f58acef8d50adb3",
+  "package.json": "5ddfe8ce15558e55222052f5faa72d618a45375ef265feadd7015b8bcb4ea4c8",
+};
+
+/** SHA-256 of a text file with its line endings normalised to LF. */
+export function textSha256(path: string): string {
+  return createHash("sha256").update(readFileSync(path, "utf8").replace(/\r\n/g, "\n")).digest("hex");
+}
+
+/** Whether `name` in `dir` is the template's untouched sample file of that name. */
+export function isSampleFile(dir: string, name: string): boolean {
+  const expected = SAMPLE_SHA256[name];
+  return expected !== undefined && textSha256(join(dir, name)) === expected;
+}
 
 /** File names the server accepts as the handler, TypeScript first. */
 export const HANDLER_NAMES = ["handler.ts", "handler.mts", "handler.cts", "handler.js", "handler.cjs", "handler.mjs"] as const;

@@ -8,8 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeEntryRecord } from "../entry-record.js";
-import { checkModuleFormat, discoverHandler, DiscoveryError, type HandlerName } from "./discover.js";
-import { isSampleFile } from "./samples.js";
+import { checkModuleFormat, discoverHandler, DiscoveryError, isSampleFile, type HandlerName } from "./discover.js";
 
 const log = (line: string): void => void process.stdout.write(`node-ts-iam build: ${line}\n`);
 

@@ -1,5 +1,5 @@
 /**
- * Entry point (`fprocess`: `node dist/index.js`): reads the environment, serves the handler on
+ * Entry point (`fprocess`: `node dist/main.bundle.js` in the image, `node dist/main.js` unbundled): reads the environment, serves the handler on
  * `http_port`, shuts down on SIGTERM as the watchdog expects (see lifecycle.ts) and exits 0. A handler
  * that cannot be loaded ends the process with status 1, so the watchdog (and Kubernetes) see the failure
  * instead of a function that never answers.
@@ -8,9 +8,9 @@
  * `import "node:http"` its facade, which evaluates all of node:http's lazy exports; together they cost
  * about as much as the rest of the start-up (measured in `npm run bench -- template`).
  */
-import { loadConfig, type ServerConfig } from "./config.js";
 import { exitOnSignals } from "./lifecycle.js";
 import { startServer } from "./server.js";
+import { readSettings, type ServerSettings } from "./settings.js";
 
 const log = (line: string): void => void process.stderr.write(`node-ts-iam: ${line}\n`);
 
@@ -25,22 +25,22 @@ function fail(prefix: string, error: unknown): void {
   process.exit(1);
 }
 
-function serve(config: ServerConfig): void {
-  startServer(config).then((running) => {
-    const quietMs = config.behindWatchdog ? QUIET_MS : 0;
-    exitOnSignals(running, { graceMs: config.shutdownGraceMs, quietMs, drainTimeoutMs: config.drainTimeoutMs }, log);
+function serve(settings: ServerSettings): void {
+  startServer(settings).then((running) => {
+    const quietMs = settings.behindWatchdog ? QUIET_MS : 0;
+    exitOnSignals(running, { graceMs: settings.shutdownGraceMs, quietMs, drainTimeoutMs: settings.drainTimeoutMs }, log);
     // One line once the handler is loaded: the first request is usually already waiting.
     running.loaded.then(
-      () => log(`listening on ${config.host}:${running.port}, handler ${config.handlerPath}`),
+      () => log(`listening on ${settings.host}:${running.port}, handler ${settings.handlerPath}`),
       (error: unknown) => fail("", error),
     );
   }, (error: unknown) => fail("cannot start: ", error));
 }
 
-let config: ServerConfig | undefined;
+let settings: ServerSettings | undefined;
 try {
-  config = loadConfig(process.env, __dirname);
+  settings = readSettings(process.env, __dirname);
 } catch (error) {
   fail("cannot start: ", error);
 }
-if (config !== undefined) serve(config);
+if (settings !== undefined) serve(settings);

@@ -1,11 +1,11 @@
 /**
- * Server settings, read once at start from the environment (the watchdog's and node22's names).
+ * The server's settings, read once at start from the environment (the watchdog's and node22's names).
  */
 import { resolve } from "node:path";
 import { readEntryRecord } from "./entry-record.js";
 
 /** Everything the server reads from its environment. */
-export interface ServerConfig {
+export interface ServerSettings {
   /** Listening port (`http_port`, default 3000: the watchdog's `upstream_url`). */
   readonly port: number;
   /** Listening address (`http_host`, default 127.0.0.1: only the watchdog in the same pod reaches it). */
@@ -38,7 +38,7 @@ export interface ServerConfig {
   readonly shutdownGraceMs: number;
   /**
    * Absolute path of the handler module: `HANDLER_PATH`, else the entry the image build recorded in
-   * `function/.handler.json`, else `../function/dist/handler.js` from `dist/index.js`.
+   * `function/.handler.json`, else `../function/dist/handler.js` from `dist/main.js`.
    */
   readonly handlerPath: string;
 }
@@ -99,10 +99,10 @@ function parsePort(value: string | undefined): number {
 }
 
 /**
- * Reads the configuration; `serverDir` is where `index.js` lives (the function folder is `../function`
- * from it).
+ * Reads the settings; `serverDir` is where `main.js` lives (the function folder is `../function` from
+ * it).
  */
-export function loadConfig(env: NodeJS.ProcessEnv, serverDir: string): ServerConfig {
+export function readSettings(env: NodeJS.ProcessEnv, serverDir: string): ServerSettings {
   const readyPath = env["ready_path"] || "/_/ready";
   const drainTimeoutMs = parseDuration("write_timeout", env["write_timeout"], 10_000);
   const behindWatchdog = Boolean(env["fprocess"] || env["function_process"]);

@@ -1,13 +1,16 @@
 /**
- * Optional Express routing: a handler module that exports `router` (an Express Router or app) is
- * served by Express, which is loaded only then, from the function's own dependencies. Bodies are parsed
- * by the same node22 rules first and handed over as `req.body`.
+ * Compatibility path, kept for functions moving from node22 with an Express router of their own: a
+ * handler module that exports `router` (an Express Router or app) is served by Express, which is loaded
+ * only then, from the function's own dependencies. Bodies are parsed by the same node22 rules first and
+ * handed over as `req.body`. New functions serve several routes with the SDK's kit (`createRouter` from
+ * `@node-ts-iam/sdk/kit`), through the plain handler path (call-handler.ts); nothing here is loaded for them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { Dispatch } from "./dispatch.js";
-import { parseBody, type BodyConfig } from "./parse-body.js";
-import { sendJson, sendRequestError } from "./respond.js";
+import type { Dispatch } from "./call-handler.js";
+import { parseBody, type BodySettings } from "./parse-body.js";
+import { thrownErrorBody } from "./error-answer.js";
+import { sendError, sendJson, sendRequestError } from "./respond.js";
 
 /** The little of Express this module uses (typed here so a function build needs no @types/express). */
 interface ExpressApp {
@@ -38,18 +41,16 @@ function loadExpress(handlerPath: string): ExpressFactory {
 interface HttpishError {
   status?: unknown;
   statusCode?: unknown;
-  message?: unknown;
-  code?: unknown;
 }
 
 /** Builds the Express app around `router` and returns its dispatcher. */
-export function routerDispatch(router: unknown, handlerPath: string, config: BodyConfig): Dispatch {
+export function routerDispatch(router: unknown, handlerPath: string, settings: BodySettings): Dispatch {
   const express = loadExpress(handlerPath);
   const app = express();
   app.disable("x-powered-by");
   app.use(router);
   app.use((req: IncomingMessage, res: ServerResponse) => {
-    sendJson(res, 404, { error: `no route for ${req.method ?? "GET"} ${req.url ?? "/"}`, code: "ERR_NO_ROUTE" });
+    sendError(res, 404, "ROUTE_NOT_FOUND", `no route for ${req.method ?? "GET"} ${req.url ?? "/"}`);
   });
   // Express recognises error middleware by its four parameters.
   app.use((error: HttpishError, _req: IncomingMessage, res: ServerResponse, _next: unknown) => {
@@ -57,11 +58,10 @@ export function routerDispatch(router: unknown, handlerPath: string, config: Bod
     if (res.headersSent) return;
     const declared = Number(error?.status ?? error?.statusCode);
     const status = declared >= 400 && declared <= 599 ? declared : res.statusCode >= 400 ? res.statusCode : 500;
-    const message = typeof error?.message === "string" ? error.message : String(error);
-    sendJson(res, status, typeof error?.code === "string" ? { error: message, code: error.code } : { error: message });
+    sendJson(res, status, thrownErrorBody(error));
   });
   return (req, res) => {
-    const pending = parseBody(req, req.headers, config);
+    const pending = parseBody(req, req.headers, settings);
     const handOver = (body: unknown): void => {
       (req as IncomingMessage & { body?: unknown }).body = body;
       app(req, res);
