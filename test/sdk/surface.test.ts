@@ -50,7 +50,7 @@ function exportedNames(file: string, seen = new Set<string>()): Set<string> {
 }
 
 describe("the root entry, @node-ts-iam/sdk", () => {
-  const declarations = join(sdkDir, "dist/sdk.d.ts");
+  const declarations = join(sdkDir, "dist/index.d.ts");
 
   it(`exports ${ROOT_LIMIT} names or fewer, types included`, () => {
     const names = exportedNames(declarations);
@@ -126,7 +126,7 @@ const NETWORK_MODULES = /\/node_modules\/undici\/|^node:(https?|http2|net|tls|dn
 describe("importing the SDK", () => {
   it.each(["@node-ts-iam/sdk", "@node-ts-iam/sdk/kit"])("%s loads no HTTP library and does no I/O", async (specifier) => {
     const { loaded, resources } = await importCost(specifier);
-    expect(loaded.some((url) => url.endsWith(specifier === "@node-ts-iam/sdk" ? "/dist/sdk.js" : "/dist/kit.js"))).toBe(true);
+    expect(loaded.some((url) => url.endsWith(specifier === "@node-ts-iam/sdk" ? "/dist/index.js" : "/dist/kit.js"))).toBe(true);
     expect(loaded.filter((url) => NETWORK_MODULES.test(url))).toEqual([]);
     expect(resources).toEqual([]);
   }, 40_000);

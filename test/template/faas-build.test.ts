@@ -54,7 +54,7 @@ describe("a handler folder with its own test and package.json, lacking the sampl
     expect(files.filter((f) => !f.includes("node_modules/") && f.endsWith(".ts"))).toEqual([]);
     expect(files.filter((f) => f.startsWith("dist/"))).toEqual(["dist/index.bundle.js"]);
     expect(files).toContain("function/dist/handler.js");
-    expect(files).toEqual(expect.arrayContaining(["sdk/dist/sdk.js", "sdk/dist/kit.js"]));
+    expect(files).toContain("sdk/dist/index.js");
     expect(files).toContain("node_modules/undici/package.json");
     expect(files).toContain("node_modules/qs/package.json");
     expect(files.some((f) => f.startsWith("node_modules/typescript/") || f.startsWith("node_modules/@types/"))).toBe(false);

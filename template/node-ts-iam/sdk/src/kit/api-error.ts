@@ -3,7 +3,7 @@
  * one JSON answer `{code, message, ...details}` with its status and headers: the error contract of
  * every function answer, the template server's own included (codes in SCREAMING_SNAKE case, without
  * the `ERR_` prefix of the SDK's JavaScript errors). Where the kit and the server mean the same thing
- * they use the same code (`MALFORMED_JSON`, `UNSUPPORTED_MEDIA_TYPE`, `INTERNAL`).
+ * they use the same code (`MALFORMED_JSON`, `ROUTE_NOT_FOUND`, `INTERNAL`).
  */
 import { json, type ApiResponse } from "./message.js";
 
