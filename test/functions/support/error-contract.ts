@@ -10,10 +10,15 @@
 export const KNOWN_ERROR_CODES: Readonly<Record<string, readonly string[]>> = {
   // The template server, before a handler runs or when its answer cannot be sent.
   MALFORMED_JSON: [],
+  MALFORMED_BODY: [],
+  BODY_UNREADABLE: [],
   BODY_TOO_LARGE: [],
+  TOO_MANY_PARAMETERS: [],
   UNSUPPORTED_CHARSET: [],
+  UNSUPPORTED_ENCODING: [],
   INVALID_RESPONSE: [],
-  // The kit's router and request readers (UNSUPPORTED_MEDIA_TYPE and INTERNAL are the server's too).
+  NOT_READY: [],
+  // The kit's router and request readers (ROUTE_NOT_FOUND and INTERNAL are the server's too).
   ROUTE_NOT_FOUND: [],
   METHOD_NOT_ALLOWED: ["allow"],
   INVALID_NAME: ["field"],
