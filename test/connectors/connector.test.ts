@@ -6,7 +6,8 @@
  * function token when the function needs one.
  */
 import { describe, expect, it } from "vitest";
-import { gatewayStatusError, type InvokeRequest } from "@node-ts-iam/sdk";
+import type { InvokeRequest } from "@node-ts-iam/sdk";
+import { gatewayStatusError } from "@node-ts-iam/sdk/kit";
 import { CronConnector } from "../../connectors/cron-connector/src/connector.js";
 import { configFromEnvironment } from "../../connectors/cron-connector/src/config.js";
 import { cronFunction, FakeGateway } from "./support/fake-gateway.js";

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, StaticTokenSource, TokenAuth } from "@node-ts-iam/sdk";
 import { janitorBadInputs, nsAdminBadInputs, provisionerBadInputs, type BadInput } from "./support/bad-inputs.js";
+import { contractViolation } from "./support/error-contract.js";
 import { CALLERS, ensureNamespaces, FUNCTION_NAMESPACE, startFunctionsSandbox, type Answer, type FunctionsSandbox } from "./support/sandbox.js";
 
 /** The cross-site request of issue 8: what a page on another site can make a browser send without a preflight. */
@@ -31,9 +32,10 @@ async function expectBadInputsRejected(env: FunctionsSandbox, fn: string, inputs
   const failures: string[] = [];
   for (const input of inputs) {
     const res: Answer = await env.invoke(fn, input.method, input.path, input.body, input.headers);
-    const code = (res.body as { code?: unknown } | undefined)?.code;
-    if (res.status < 400 || res.status >= 500 || !res.contentType.includes("application/json") || typeof code !== "string") {
-      failures.push(`${input.method} ${input.path} ${JSON.stringify(input.body)} -> ${res.status} ${res.contentType} ${JSON.stringify(res.body).slice(0, 200)}`);
+    // 4xx, JSON, and the error contract: a known code, a message, only that code's details.
+    const problem = res.status < 400 || res.status >= 500 ? "not 4xx" : !res.contentType.includes("application/json") ? "not JSON" : contractViolation(res.body, fn);
+    if (problem !== undefined) {
+      failures.push(`${input.method} ${input.path} ${JSON.stringify(input.body)} -> ${res.status} ${res.contentType} ${JSON.stringify(res.body).slice(0, 200)}: ${problem}`);
     }
   }
   expect(failures).toEqual([]);
@@ -108,6 +110,7 @@ describe("sample functions in the sandbox", () => {
       const res = await env.invoke("ns-admin", "PUT", "/namespaces/staging/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest" });
       expect(res.status).toBe(403);
       expect((res.body as { code: string }).code).toBe("NAMESPACE_NOT_ALLOWED");
+      expect(contractViolation(res.body, "ns-admin")).toBeUndefined();
       const between = (await marker("marker-after")).slice(before);
       expect(between.filter((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging"))).toEqual([]);
       expect(between.some((e) => e.resource === "dev:marker-after")).toBe(true);
@@ -169,6 +172,7 @@ describe("sample functions in the sandbox", () => {
     it("converges after a fault injected part-way", async () => {
       const failed = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "beta" }, { "content-type": "application/json", "x-fault-after-steps": "2" });
       expect(failed.status).toBe(503);
+      expect(contractViolation(failed.body, "tenant-provisioner")).toBeUndefined();
       expect((failed.body as { code: string; report: ReportBody }).report.actions.map((a) => a.outcome)).toEqual(["created", "created"]);
       expect(await env.admin.getFunctions("tenant-beta")).toEqual([]);
       const resumed = await env.invoke("tenant-provisioner", "POST", "/tenants", { name: "beta" });
@@ -220,6 +224,7 @@ describe("sample functions in the sandbox", () => {
       const typed = await env.invoke("tenant-provisioner", CSRF.method, CSRF.path, CSRF.body, { ...CSRF.headers });
       expect(typed.status).toBe(415);
       expect(typed.body).toMatchObject({ code: "UNSUPPORTED_MEDIA_TYPE" });
+      expect(contractViolation(typed.body, "tenant-provisioner")).toBeUndefined();
       await expect(env.admin.getNamespace("tenant-csrf")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
     });
 
@@ -296,6 +301,7 @@ describe("sample functions in the sandbox: a refused identity", () => {
       const res = await env.invoke(fn, "GET", path);
       expect(res.status, `${fn} ${JSON.stringify(res.body)}`).toBe(502);
       expect((res.body as { code: string }).code).toBe("GATEWAY_AUTH_FAILED");
+      expect(contractViolation(res.body, fn)).toBeUndefined();
       expect(JSON.stringify(res.body)).not.toContain(canarySignature);
       const lines: string[] = [];
       for await (const line of env.admin.getLogs({ name: fn, namespace: FUNCTION_NAMESPACE })) lines.push(line.text);
@@ -324,6 +330,7 @@ describe("ns-admin with its guard off (ALLOWED_NAMESPACES=*), tenant-provisioner
     const res = await env.invoke("ns-admin", "PUT", "/namespaces/staging/functions/e2e-hello", { image: "ghcr.io/openfaas/alpine:latest" });
     expect(res.status, JSON.stringify(res.body)).toBe(403);
     expect((res.body as { code: string }).code).toBe("GATEWAY_FORBIDDEN");
+    expect(contractViolation(res.body, "ns-admin")).toBeUndefined();
     await env.waitForAudit((e) => e.subject.includes(subjectOf("ns-admin")) && e.resource.startsWith("staging") && !e.allowed);
     await expect(env.admin.getFunction("e2e-hello", "staging")).rejects.toMatchObject({ code: "ERR_NOT_FOUND" });
   });

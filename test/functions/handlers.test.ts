@@ -119,7 +119,8 @@ describe("handlers with the real SDK against a fake gateway", () => {
     expect((second.body as { actions: { outcome: string }[] }).actions.every((a) => a.outcome === "unchanged")).toBe(true);
     expect(gateway.namespaces.get("tenant-acme")?.labels["node-ts-iam.dev/tenant"]).toBe("acme");
     const denied = await call(provisioner, "POST", "/tenants", { name: "denied" });
-    expect(denied).toMatchObject({ status: 403, body: { code: "GATEWAY_FORBIDDEN" } });
+    // The report comes from the provisioner's own toApiError: handler.ts's one serveApi layer ran it.
+    expect(denied).toMatchObject({ status: 403, body: { code: "GATEWAY_FORBIDDEN", report: { tenant: "denied", complete: false, actions: [] } } });
   });
 
   it("answers 502 GATEWAY_AUTH_FAILED when its token is refused, without leaking tokens anywhere", async () => {
@@ -127,8 +128,11 @@ describe("handlers with the real SDK against a fake gateway", () => {
     // holds a subject the token endpoint refuses.
     gateway.rotateAccessToken(canaryJwt({ sub: "fed:rotated" }, "rotatedAccessCanary"));
     writeFileSync(join(dir, "openfaas-token"), `${canaryJwt({ sub: "system:serviceaccount:openfaas-fn:other" }, "wrongSubjectCanary55c1")}\n`);
+    const logsBefore = logged.length;
     const refused = await call(nsAdmin, "GET", "/namespaces/dev/secrets");
     expect(refused).toMatchObject({ status: 502, body: { code: "GATEWAY_AUTH_FAILED" } });
+    // One error layer, one line per 5xx answer, named by handler.ts's options.
+    expect(logged.slice(logsBefore).join("")).toBe("ns-admin: GET /namespaces/dev/secrets -> 502 GATEWAY_AUTH_FAILED (cause ERR_OAUTH)\n");
     const all = [
       ...logged,
       ...gateway.calls,

@@ -58,7 +58,8 @@ describe("stack.yml", () => {
     const covers = (fn: string, namespace: string): boolean => {
       const policy = readManifests(join(repoRoot, "functions", fn, "iam")).find((m) => m.kind === "Policy")!;
       const resources = (policy.spec as { statement: { resource: string[] }[] }).statement.flatMap((st) => st.resource);
-      // The gateway's matching: `*` becomes `.*`, anchored (facts §2).
+      // A resource is `*`, `<ns>:*` or `<ns>:<fn>`, `*` standing for any run of characters and the
+      // whole resource matched (https://docs.openfaas.com/openfaas-pro/iam/overview/, "Resource scope").
       return resources.some((r) => new RegExp(`^${r.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(`${namespace}:*`));
     };
     const list = (value: string | undefined): string[] => (value ?? "").split(/[\s,]+/).filter(Boolean);

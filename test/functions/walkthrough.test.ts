@@ -1,15 +1,17 @@
 /**
- * The README's caller walkthrough, run as written against a started sandbox (the functions section):
- * the namespace set-up and the curl block in bash (`npm run -s token`, the two exchanges, the
- * refusals), then the SDK program saved and run with node. Only the gateway URL and the state
- * directory differ from `npm start`'s defaults. The faas-cli block runs in the conformance suite
- * (it needs the real faas-cli).
+ * functions/README.md's walkthrough, run as written against a started sandbox: the set-up, the curl
+ * callers, ns-admin, tenant-provisioner and preview-janitor blocks in one bash, as a reader pastes
+ * them into one shell, with `SANDBOX_PORT` and `SANDBOX_STATE_DIR` set as for `npm start` on another
+ * port; every line they print must be the one its comment documents. The blocks run twice, so a
+ * second reading of the walkthrough (or one after the sandbox's own) answers as documented too.
+ * Then the SDK program saved and run with node. The faas-cli block runs in the conformance suite (it
+ * needs the real faas-cli).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { README_GATEWAY, walkthroughBlock } from "./support/readme.js";
+import { documentedOutputs, walkthroughBlock } from "./support/readme.js";
 import { repoRoot } from "./support/repo.js";
 import { startFunctionsSandbox, type FunctionsSandbox } from "./support/sandbox.js";
 
@@ -22,29 +24,42 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ co
   });
 }
 
-describe("the README's caller walkthrough, as written", () => {
+/** The blocks a reader runs one after another in one shell. */
+const SHELL_BLOCKS = ["setup", "caller-curl", "ns-admin", "tenant-provisioner", "preview-janitor"];
+
+describe("functions/README.md's walkthrough, as written", () => {
   let env: FunctionsSandbox;
-  let stateDir: string;
-  /** The walkthrough's text with this sandbox's URL and state directory. */
-  const adapt = (script: string): string => script.replaceAll(README_GATEWAY, env.sandbox.url).replaceAll(".sandbox/admin-password", join(stateDir, "admin-password"));
+  /** What `npm start -- --port N --state-dir D` would have told the reader's shell. */
+  let shellEnv: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     env = await startFunctionsSandbox();
-    stateDir = dirname(env.sandbox.adminCredentialFile);
+    shellEnv = { SANDBOX_PORT: new URL(env.sandbox.url).port, SANDBOX_STATE_DIR: dirname(env.sandbox.adminCredentialFile) };
   });
   afterAll(async () => {
     await env?.stop();
   });
 
-  it("with curl: 401 without a token, 403 with an access token, the function token works for its function only, none for the janitor", async () => {
-    const script = `set -e -o pipefail\n${adapt(walkthroughBlock("setup"))}\necho ---\n${adapt(walkthroughBlock("caller-curl"))}\n`;
-    const r = await run("bash", ["-c", script], { SANDBOX_STATE_DIR: stateDir });
-    expect(r.code, r.stderr).toBe(0);
-    const out = r.stdout.slice(r.stdout.indexOf("---\n") + 4).trim().split("\n");
-    expect(out.slice(0, 4)).toEqual(["401", "403", '{"namespaces":["dev"]}', "403"]);
-    expect(JSON.parse(out[4]!)).toMatchObject({ error: "invalid_target" });
-    expect(out).toHaveLength(5);
+  it("the shell blocks print what their comments say, twice in a row", async () => {
+    const blocks = SHELL_BLOCKS.map(walkthroughBlock);
+    const documented = blocks.flatMap(documentedOutputs);
+    expect(documented.length).toBeGreaterThanOrEqual(20);
+    const script = `set -e -o pipefail\n${blocks.join("\n")}\n`;
+    for (const pass of [1, 2]) {
+      const r = await run("bash", ["-c", script], shellEnv);
+      expect(r.code, `pass ${pass}: ${r.stderr}`).toBe(0);
+      const printed = r.stdout.trimEnd().split("\n");
+      expect(printed, `pass ${pass}`).toHaveLength(documented.length);
+      printed.forEach((line, i) => expect(line, `pass ${pass}, line ${i + 1}`).toMatch(documented[i]!));
+    }
     await env.waitForAudit((e) => e.action === "Token:Exchange" && e.allowed && e.subject === "fed:system:serviceaccount:ci:deployer");
+  });
+
+  it("a documented line that differs from what is printed fails the comparison", () => {
+    const [pattern] = documentedOutputs('curl -s $GW/x   # {"a":[...]} 200');
+    expect('{"a":[1,2]} 200').toMatch(pattern!);
+    expect('{"a":[1,2]} 201').not.toMatch(pattern!);
+    expect(() => documentedOutputs("curl -s $GW/x")).toThrow(/without its output/);
   });
 
   it("with the SDK from a plain Node program: 200 and ns-admin's namespaces", async () => {
@@ -52,7 +67,7 @@ describe("the README's caller walkthrough, as written", () => {
     const dir = await mkdtemp(join(repoRoot, "node_modules", ".walkthrough-"));
     try {
       await writeFile(join(dir, "invoke-ns-admin.mjs"), walkthroughBlock("caller-sdk"));
-      const token = await run(process.execPath, ["sandbox/dist/token-cli.js", "ci/deployer"], { SANDBOX_STATE_DIR: stateDir });
+      const token = await run(process.execPath, ["sandbox/dist/token-cli.js", "ci/deployer"], shellEnv);
       expect(token.code, token.stderr).toBe(0);
       const r = await run(process.execPath, [join(dir, "invoke-ns-admin.mjs")], { SA_TOKEN: token.stdout.trim(), OPENFAAS_URL: env.sandbox.url });
       expect(r.code, r.stderr).toBe(0);

@@ -20,12 +20,12 @@ import {
   Client,
   ClientCredentialsTokenSource,
   exchangeToken,
-  fromGatewayError,
   ServiceAccountTokenSource,
   TokenAuth,
   type ClientHooks,
   type TokenSource,
 } from "@node-ts-iam/sdk";
+import { fromGatewayError } from "@node-ts-iam/sdk/kit";
 import { AccessTokenService } from "../../sandbox/src/iam/access-tokens.js";
 import type { Claims } from "../../sandbox/src/iam/conditions.js";
 import { ServiceAccountIssuer } from "../../sandbox/src/issuer/service-account-issuer.js";

@@ -42,7 +42,7 @@ describe("exchangeToken request", () => {
     expect(form.get("subject_token")).toBe("subject-jwt");
     expect(form.get("scope")).toBe("function extra");
     expect(form.getAll("audience")).toEqual(["dev:fn", "dev:other"]);
-    expect(result).toEqual({ accessToken: "tok-abc", tokenType: "Bearer", expiresIn: 7200, expiresInSource: "response", issuedTokenType: undefined });
+    expect(result).toEqual({ accessToken: "tok-abc", tokenType: "Bearer", expiresInMs: 7_200_000, expiresInSource: "response", issuedTokenType: undefined });
   });
 
   it("omits scope and audience when not asked for", async () => {
@@ -70,14 +70,14 @@ describe("exchangeToken request", () => {
 
 describe("exchangeToken response validation", () => {
   it.each([
-    ["Bearer", 7200, 7200],
-    ["bearer", "3600", 3600],
-    ["BEARER", " 60 ", 60],
-    ["Bearer", 1.5, 1.5],
-  ])("accepts token_type %s with expires_in %j", async (tokenType, expiresIn, seconds) => {
+    ["Bearer", 7200, 7_200_000],
+    ["bearer", "3600", 3_600_000],
+    ["BEARER", " 60 ", 60_000],
+    ["Bearer", 1.5, 1_500],
+  ])("accepts token_type %s with expires_in %j (seconds), as expiresInMs %j", async (tokenType, expiresIn, ms) => {
     answerWith(200, { access_token: "t", token_type: tokenType, expires_in: expiresIn });
     const r = await exchangeToken({ tokenURL, subjectToken: "s" });
-    expect(r.expiresIn).toBe(seconds);
+    expect(r.expiresInMs).toBe(ms);
     expect(r.tokenType).toBe("Bearer");
   });
 
@@ -106,10 +106,10 @@ describe("exchangeToken response validation", () => {
 
   it("assumes a short configurable lifetime when expires_in is missing or 0, never forever", async () => {
     answerWith(200, { access_token: "t", token_type: "Bearer" });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 60, expiresInSource: "assumed" });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s", assumedLifetimeSeconds: 5 })).toMatchObject({ expiresIn: 5 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresInMs: 60_000, expiresInSource: "assumed" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", assumedLifetimeMs: 5_000 })).toMatchObject({ expiresInMs: 5_000 });
     answerWith(200, { access_token: "t", token_type: "Bearer", expires_in: 0 });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 60, expiresInSource: "assumed" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresInMs: 60_000, expiresInSource: "assumed" });
   });
 
   it("uses the access token's exp when expires_in is missing, and the earlier of the two otherwise", async () => {
@@ -117,41 +117,41 @@ describe("exchangeToken response validation", () => {
     answerWith(200, { access_token: jwt, token_type: "Bearer" });
     const fromJwt = await exchangeToken({ tokenURL, subjectToken: "s" });
     expect(fromJwt.expiresInSource).toBe("jwt");
-    expect(fromJwt.expiresIn).toBeGreaterThan(290);
-    expect(fromJwt.expiresIn).toBeLessThanOrEqual(300);
+    expect(fromJwt.expiresInMs).toBeGreaterThan(290_000);
+    expect(fromJwt.expiresInMs).toBeLessThanOrEqual(300_000);
     answerWith(200, { access_token: jwt, token_type: "Bearer", expires_in: 7200 });
-    expect((await exchangeToken({ tokenURL, subjectToken: "s" })).expiresIn).toBeLessThanOrEqual(300);
+    expect((await exchangeToken({ tokenURL, subjectToken: "s" })).expiresInMs).toBeLessThanOrEqual(300_000);
   });
 });
 
 describe("exchangeToken lifetime ceiling", () => {
   it("keeps an opaque token no longer than 24 h, however long expires_in says (1e10 s = 317 years)", async () => {
     answerWith(200, { access_token: "opaque", token_type: "Bearer", expires_in: 1e10 });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 86_400, expiresInSource: "response" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresInMs: 86_400_000, expiresInSource: "response" });
     answerWith(200, { access_token: "opaque", token_type: "Bearer", expires_in: "10000000000" });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 86_400 });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs: 600_000 })).toMatchObject({ expiresIn: 600 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresInMs: 86_400_000 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs: 600_000 })).toMatchObject({ expiresInMs: 600_000 });
     // Below the ceiling, the response's own value stands.
     answerWith(200, { access_token: "opaque", token_type: "Bearer", expires_in: 3600 });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 3600 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresInMs: 3_600_000 });
   });
 
   it("keeps a JWT no longer than its own exp when expires_in is huge, and no longer than the ceiling when exp is far", async () => {
     const soon = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 300 });
     answerWith(200, { access_token: soon, token_type: "Bearer", expires_in: 1e10 });
     const capped = await exchangeToken({ tokenURL, subjectToken: "s" });
-    expect(capped.expiresIn).toBeGreaterThan(290);
-    expect(capped.expiresIn).toBeLessThanOrEqual(300);
+    expect(capped.expiresInMs).toBeGreaterThan(290_000);
+    expect(capped.expiresInMs).toBeLessThanOrEqual(300_000);
     const far = fakeJwt({ exp: Math.floor(Date.now() / 1000) + 1e10 });
     answerWith(200, { access_token: far, token_type: "Bearer" });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresIn: 86_400, expiresInSource: "jwt" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s" })).toMatchObject({ expiresInMs: 86_400_000, expiresInSource: "jwt" });
     answerWith(200, { access_token: far, token_type: "Bearer", expires_in: 1e10 });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs: 120_000 })).toMatchObject({ expiresIn: 120 });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs: 120_000 })).toMatchObject({ expiresInMs: 120_000 });
   });
 
   it("caps the assumed lifetime too, and refuses a ceiling that is not a positive finite number", async () => {
     answerWith(200, { access_token: "opaque", token_type: "Bearer" });
-    expect(await exchangeToken({ tokenURL, subjectToken: "s", assumedLifetimeSeconds: 7200, maxLifetimeMs: 60_000 })).toMatchObject({ expiresIn: 60, expiresInSource: "assumed" });
+    expect(await exchangeToken({ tokenURL, subjectToken: "s", assumedLifetimeMs: 7_200_000, maxLifetimeMs: 60_000 })).toMatchObject({ expiresInMs: 60_000, expiresInSource: "assumed" });
     for (const maxLifetimeMs of [0, -1, Infinity, Number.NaN]) {
       await expect(exchangeToken({ tokenURL, subjectToken: "s", maxLifetimeMs })).rejects.toBeInstanceOf(InvalidArgumentError);
     }

@@ -10,7 +10,6 @@ import {
   Client,
   ClientCredentialsTokenSource,
   exchangeToken,
-  fromGatewayError,
   InvalidArgumentError,
   InvalidResponseError,
   OAuthError,
@@ -19,6 +18,7 @@ import {
   UnexpectedStatusError,
   type LogMessage,
 } from "@node-ts-iam/sdk";
+import { fromGatewayError } from "@node-ts-iam/sdk/kit";
 import { json, startServer, streamBody, type SeenRequest, type StreamOutcome, type TestServer } from "./helpers.js";
 
 const MiB = 1024 * 1024;

@@ -5,7 +5,8 @@
  * `cron_time_scale`) and the SDK's token location (`token_mount_path`, `OPENFAAS_TOKEN_FILE`).
  * Pure: no I/O. Anything malformed is a {@link ConnectorError} `ERR_CONFIG` naming the variable.
  */
-import { configFromEnv, isDnsLabel } from "@node-ts-iam/sdk";
+import { configFromEnv } from "@node-ts-iam/sdk";
+import { isDnsLabel } from "@node-ts-iam/sdk/kit";
 import { parseGoDuration } from "./duration.js";
 import { ConnectorError } from "./errors.js";
 

@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createNsAdmin } from "../src/app.js";
-import type { ApiRequest, ApiResponse } from "@node-ts-iam/sdk";
+import { ApiError, withErrorAnswers, type Api, type ApiRequest, type ApiResponse } from "@node-ts-iam/sdk/kit";
+import { createNsAdmin, errorAnswers, type NsAdminOptions } from "../src/app.js";
 import { parseScope, ScopeConfigError } from "../src/scope.js";
+import { readSettings } from "../src/settings.js";
 import { FakeGateway } from "./fake-gateway.js";
+
+/** The API answered as handler.ts serves it: one error layer, with ns-admin's options. */
+function answered(options: NsAdminOptions): Api {
+  return withErrorAnswers(createNsAdmin(options), { ...errorAnswers, log: () => {} });
+}
 
 function setup(allowed = "dev team-a-*", granted?: (ns: string) => boolean) {
   const gateway = new FakeGateway(granted);
-  const api = createNsAdmin({ gateway: () => gateway, scope: parseScope(allowed), maxReplicas: 5, logTimeoutMs: 1_000 });
+  const api = answered({ gateway: () => gateway, scope: parseScope(allowed), maxReplicas: 5, logTimeoutMs: 1_000 });
   const call = (method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<ApiResponse> =>
     api({ method, path, query, body, headers: body === undefined ? {} : { "content-type": "application/json" } } satisfies ApiRequest);
   return { gateway, call };
@@ -28,6 +34,36 @@ describe("scope", () => {
     assert.equal(parseScope("*").allows("anything"), true);
     assert.throws(() => parseScope("Dev"), ScopeConfigError);
     assert.throws(() => parseScope("a*b"), ScopeConfigError);
+  });
+});
+
+describe("settings", () => {
+  it("are read from the environment once, typed, with defaults", () => {
+    const settings = readSettings({ ALLOWED_NAMESPACES: "dev team-a-*", MAX_REPLICAS: "7", ALLOW_SERVICEACCOUNT_ANNOTATION: "true" });
+    assert.deepEqual(settings.scope.entries, ["dev", "team-a-*"]);
+    assert.equal(settings.maxReplicas, 7);
+    assert.equal(settings.allowServiceAccountAnnotation, true);
+    const defaults = readSettings({});
+    assert.equal(defaults.scope.allows("dev"), false, "unset ALLOWED_NAMESPACES allows nothing");
+    assert.equal(defaults.maxReplicas, 20);
+    assert.equal(defaults.allowServiceAccountAnnotation, false);
+  });
+
+  it("refuse a malformed value, naming the variable", () => {
+    assert.throws(() => readSettings({ MAX_REPLICAS: "lots" }), /MAX_REPLICAS/);
+    assert.throws(() => readSettings({ MAX_REPLICAS: "-1" }), /MAX_REPLICAS/);
+    assert.throws(() => readSettings({ ALLOWED_NAMESPACES: "Dev" }), ScopeConfigError);
+  });
+});
+
+describe("the router app.ts returns", () => {
+  it("throws its errors for the one layer that answers them (serveApi in handler.ts)", async () => {
+    const gateway = new FakeGateway();
+    const api = createNsAdmin({ gateway: () => gateway, scope: parseScope("dev") });
+    const request = (path: string): ApiRequest => ({ method: "GET", path, query: {}, headers: {}, body: undefined });
+    await assert.rejects(api(request("/namespaces/staging/functions")), (error: unknown) => error instanceof ApiError && error.code === "NAMESPACE_NOT_ALLOWED");
+    await assert.rejects(api(request("/namespaces/dev/functions/missing")), (error: unknown) => (error as { code?: unknown }).code === "ERR_NOT_FOUND");
+    assert.equal((await api(request("/namespaces"))).status, 200);
   });
 });
 
@@ -141,7 +177,7 @@ describe("ns-admin API", () => {
     gateway.getNamespaces = async () => {
       throw Object.assign(new Error("token exchange failed for eyJcanary"), { code: "ERR_OAUTH" });
     };
-    const api = createNsAdmin({ gateway: () => gateway, scope: parseScope("dev") });
+    const api = answered({ gateway: () => gateway, scope: parseScope("dev") });
     const res = await api({ method: "GET", path: "/namespaces", query: {}, headers: {}, body: undefined });
     assert.equal(res.status, 502);
     assert.equal(codeOf(res), "GATEWAY_AUTH_FAILED");
@@ -193,7 +229,7 @@ describe("ns-admin API", () => {
       assert.equal(res.headers["content-type"], "application/json; charset=utf-8");
       assert.match(codeOf(res), /^[A-Z_]+$/);
     }
-    const urlencoded = await createNsAdmin({ gateway: () => gateway, scope: parseScope("dev") })({
+    const urlencoded = await answered({ gateway: () => gateway, scope: parseScope("dev") })({
       method: "POST",
       path: "/namespaces/dev/secrets",
       query: {},

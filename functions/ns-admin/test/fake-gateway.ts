@@ -2,15 +2,15 @@
  * An in-memory gateway for unit tests: namespaces, functions and secrets, an IAM-like namespace
  * allow-list that answers 403 like the SDK's `ForbiddenError`, and a record of every call.
  */
-import {
-  gatewayStatusError,
-  type FunctionDeployment as FunctionSpec,
-  type FunctionStatus as FunctionInfo,
-  type LogMessage as LogLine,
-  type LogsRequest as LogQuery,
-  type Secret as SecretWrite,
-  type SecretDescription as SecretInfo,
+import type {
+  FunctionDeployment as FunctionSpec,
+  FunctionStatus as FunctionInfo,
+  LogMessage as LogLine,
+  LogsRequest as LogQuery,
+  Secret as SecretWrite,
+  SecretDescription as SecretInfo,
 } from "@node-ts-iam/sdk";
+import { gatewayStatusError } from "@node-ts-iam/sdk/kit";
 import type { NsAdminGateway } from "../src/gateway.js";
 
 export class FakeGateway implements NsAdminGateway {

@@ -5,12 +5,12 @@ import {
   json,
   jsonBody,
   onlyKeys,
-  withErrorAnswers,
   type Api,
   type ApiRequest,
   type CommonErrorCode,
+  type ErrorAnswerOptions,
   type JsonObject,
-} from "@node-ts-iam/sdk";
+} from "@node-ts-iam/sdk/kit";
 import type { JanitorGateway } from "./gateway.js";
 import { sweep } from "./sweep.js";
 
@@ -26,22 +26,26 @@ export interface JanitorOptions {
   now?: () => Date;
 }
 
+/** How the janitor's errors are answered: the kit's mapping, logged as `preview-janitor`. */
+export const errorAnswers: ErrorAnswerOptions = { service: "preview-janitor" };
+
 /**
- * Creates the janitor API. `POST /` sweeps (the cron-connector invokes it so, with an empty
- * body); the body may narrow the run: `{namespaces?: string[], dryRun?: boolean}`. `GET /` is a
- * dry run: what a sweep would delete now.
+ * Creates the janitor API: its router. `POST /` sweeps (the cron-connector invokes it so, with an
+ * empty body); the body may narrow the run: `{namespaces?: string[], dryRun?: boolean}`. `GET /` is
+ * a dry run: what a sweep would delete now. It throws its errors; `serveApi(api, errorAnswers)`
+ * (handler.ts) answers them.
  */
 export function createJanitor(options: JanitorOptions): Api {
   const now = options.now ?? (() => new Date());
 
   const runOptions = (request: ApiRequest): { namespaces: string[]; dryRun: boolean } => {
-    // An empty body (the cron-connector's) means "defaults"; any body must still be JSON or text.
+    // An empty body (the cron-connector's) means "defaults"; any other body must be JSON.
     const body = jsonBody(request, { emptyAsObject: true });
     onlyKeys(body, ["namespaces", "dryRun"]);
     return { namespaces: namespacesOf(body, options.namespaces), dryRun: dryRunOf(body) };
   };
 
-  const route = createRouter([
+  return createRouter([
     {
       pattern: "/",
       methods: {
@@ -53,8 +57,6 @@ export function createJanitor(options: JanitorOptions): Api {
       },
     },
   ]);
-
-  return withErrorAnswers(route, { service: "preview-janitor" });
 }
 
 function namespacesOf(body: JsonObject, configured: readonly string[]): string[] {
@@ -77,12 +79,4 @@ function dryRunOf(body: JsonObject): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") throw new ApiError<ErrorCode>(400, "INVALID_BODY", "dryRun must be a boolean", { field: "dryRun" });
   return value;
-}
-
-/** Parses `JANITOR_NAMESPACES` (comma/space separated names); invalid or empty throws. */
-export function namespacesFromEnv(value: string | undefined): string[] {
-  const names = (value ?? "").split(/[\s,]+/).filter(Boolean);
-  if (names.length === 0) throw new Error("JANITOR_NAMESPACES must name at least one namespace");
-  for (const name of names) if (!isDnsLabel(name)) throw new Error(`JANITOR_NAMESPACES: "${name}" is not a namespace name`);
-  return names;
 }

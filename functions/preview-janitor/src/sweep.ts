@@ -1,4 +1,4 @@
-import { hasErrorCode } from "@node-ts-iam/sdk";
+import { hasErrorCode } from "@node-ts-iam/sdk/kit";
 import type { JanitorGateway } from "./gateway.js";
 
 /** Only functions carrying this label are ever considered: the janitor never guesses. */

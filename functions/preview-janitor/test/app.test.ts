@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createJanitor, namespacesFromEnv } from "../src/app.js";
-import { gatewayStatusError, type ApiResponse, type FunctionStatus as FunctionInfo } from "@node-ts-iam/sdk";
+import type { FunctionStatus as FunctionInfo } from "@node-ts-iam/sdk";
+import { ApiError, gatewayStatusError, withErrorAnswers, type ApiResponse } from "@node-ts-iam/sdk/kit";
+import { createJanitor, errorAnswers } from "../src/app.js";
 import type { JanitorGateway } from "../src/gateway.js";
+import { readSettings } from "../src/settings.js";
 import type { SweepReport } from "../src/sweep.js";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
@@ -38,7 +40,8 @@ function setup(namespaces = ["dev", "prod"]) {
     { name: "api", namespace: "dev", image: "ghcr.io/acme/api:1", labels: {}, annotations: { "node-ts-iam.dev/expires-at": "2020-01-01T00:00:00Z" } },
     preview("pr-9", "staging", "2020-01-01T00:00:00Z"),
   ]);
-  const api = createJanitor({ gateway: () => gateway, namespaces, now: () => NOW });
+  // Answered as handler.ts serves it: one error layer, with the janitor's options.
+  const api = withErrorAnswers(createJanitor({ gateway: () => gateway, namespaces, now: () => NOW }), { ...errorAnswers, log: () => {} });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> =>
     api({ method, path, query: {}, body, headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers } });
   return { gateway, call };
@@ -116,8 +119,15 @@ describe("preview janitor", () => {
   });
 
   it("reads its namespaces from JANITOR_NAMESPACES", () => {
-    assert.deepEqual(namespacesFromEnv("dev, preview"), ["dev", "preview"]);
-    assert.throws(() => namespacesFromEnv(""), /at least one/);
-    assert.throws(() => namespacesFromEnv("Dev"), /not a namespace/);
+    assert.deepEqual(readSettings({ JANITOR_NAMESPACES: "dev, preview" }), { namespaces: ["dev", "preview"] });
+    assert.throws(() => readSettings({}), /JANITOR_NAMESPACES must name at least one/);
+    assert.throws(() => readSettings({ JANITOR_NAMESPACES: "Dev" }), /JANITOR_NAMESPACES: "Dev" is not a namespace/);
+  });
+
+  it("throws its errors from the router app.ts returns, for the one layer that answers them", async () => {
+    const api = createJanitor({ gateway: () => new FakeGateway([]), namespaces: ["dev", "prod"], now: () => NOW });
+    const post = (body: unknown) => api({ method: "POST", path: "/", query: {}, body, headers: { "content-type": "application/json" } });
+    await assert.rejects(post({ namespaces: ["staging"] }), (error: unknown) => error instanceof ApiError && error.code === "NAMESPACE_NOT_ALLOWED");
+    await assert.rejects(post({ namespaces: ["prod"] }), (error: unknown) => (error as { code?: unknown }).code === "ERR_FORBIDDEN");
   });
 });

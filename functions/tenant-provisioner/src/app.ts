@@ -1,4 +1,4 @@
-import { ApiError, createRouter, fromGatewayError, json, jsonBody, withErrorAnswers, type Api, type ApiRequest } from "@node-ts-iam/sdk";
+import { ApiError, createRouter, fromGatewayError, json, jsonBody, type Api, type ApiRequest, type ErrorAnswerOptions } from "@node-ts-iam/sdk/kit";
 import type { ErrorCode } from "./errors.js";
 import type { ProvisionerGateway } from "./gateway.js";
 import { deprovision, getNamespace, isManaged, provision, ReconcileError } from "./reconcile.js";
@@ -11,6 +11,7 @@ export const FAULT_HEADER = "x-fault-after-steps";
 export interface ProvisionerOptions {
   /** The gateway client; called per request so the real client is created lazily. */
   gateway: () => ProvisionerGateway;
+  /** What every tenant gets. */
   config: ProvisionerConfig;
   /**
    * Test-only: honour the `X-Fault-After-Steps: N` header, which stops a `POST /tenants` or
@@ -20,7 +21,16 @@ export interface ProvisionerOptions {
   faultInjection?: boolean;
 }
 
-/** Creates the provisioner API: `(request) => response`, never throwing. */
+/**
+ * How the provisioner's errors are answered: the kit's mapping, plus the report of what was done
+ * before a failure part-way; logged as `tenant-provisioner`.
+ */
+export const errorAnswers: ErrorAnswerOptions = { service: "tenant-provisioner", toApiError };
+
+/**
+ * Creates the provisioner API: its router. It throws its errors; `serveApi(api, errorAnswers)`
+ * (handler.ts) answers them.
+ */
 export function createProvisioner(options: ProvisionerOptions): Api {
   const gw = (): ProvisionerGateway => options.gateway();
 
@@ -32,7 +42,7 @@ export function createProvisioner(options: ProvisionerOptions): Api {
     return Number(value);
   };
 
-  const route = createRouter([
+  return createRouter([
     {
       pattern: "/",
       methods: {
@@ -82,8 +92,6 @@ export function createProvisioner(options: ProvisionerOptions): Api {
       },
     },
   ]);
-
-  return withErrorAnswers(route, { service: "tenant-provisioner", toApiError });
 }
 
 /** A failure part-way answers as its cause would, plus the report of what was done before it. */

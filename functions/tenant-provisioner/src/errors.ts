@@ -1,4 +1,4 @@
-import type { CommonErrorCode } from "@node-ts-iam/sdk";
+import type { CommonErrorCode } from "@node-ts-iam/sdk/kit";
 
 /**
  * Stable error codes of the provisioner API: the HTTP API kit's, plus its own. Clients switch on

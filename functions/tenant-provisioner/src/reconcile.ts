@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { ApiError, hasErrorCode, type FunctionStatus, type NamespaceInfo } from "@node-ts-iam/sdk";
+import type { FunctionStatus, NamespaceInfo } from "@node-ts-iam/sdk";
+import { ApiError, hasErrorCode } from "@node-ts-iam/sdk/kit";
 import type { ErrorCode } from "./errors.js";
 import type { ProvisionerGateway, TenantFunction } from "./gateway.js";
 import { MANAGED_BY, MANAGED_BY_LABEL, TENANT_LABEL, TENANT_PREFIX, type TenantPlan } from "./tenant.js";

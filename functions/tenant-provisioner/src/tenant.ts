@@ -1,4 +1,4 @@
-import { ApiError, isDnsLabel, onlyKeys, optionalStringMap, requireName, type JsonObject } from "@node-ts-iam/sdk";
+import { ApiError, onlyKeys, optionalStringMap, requireName, type JsonObject } from "@node-ts-iam/sdk/kit";
 import type { ErrorCode } from "./errors.js";
 import type { TenantFunction } from "./gateway.js";
 
@@ -16,7 +16,7 @@ export interface StarterFunction {
   image: string;
 }
 
-/** Provisioner configuration (from env in the handler). */
+/** What every tenant gets (from the environment: src/settings.ts). */
 export interface ProvisionerConfig {
   /** Functions deployed into every tenant namespace, in this order. */
   starterFunctions: StarterFunction[];
@@ -87,28 +87,4 @@ function metadata(body: JsonObject, key: "labels" | "annotations", valuePattern:
     }
   }
   return map;
-}
-
-/**
- * Parses provisioner configuration: `STARTER_FUNCTIONS` (`name=image,...`) and `TENANT_SECRETS`
- * (`name,...`). Invalid configuration throws, so a misconfigured function fails to load.
- */
-export function configFromEnv(env: Readonly<Record<string, string | undefined>>): ProvisionerConfig {
-  const starters = (env["STARTER_FUNCTIONS"] ?? "hello=ghcr.io/openfaas/nodeinfo:latest")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const [name, image, ...rest] = entry.split("=");
-      if (!isDnsLabel(name) || !image || /\s/.test(image) || rest.length > 0) {
-        throw new Error(`STARTER_FUNCTIONS: "${entry}" is not name=image`);
-      }
-      return { name, image };
-    });
-  const secretNames = (env["TENANT_SECRETS"] ?? "tenant-api-key")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const name of secretNames) if (!isDnsLabel(name)) throw new Error(`TENANT_SECRETS: "${name}" is not an RFC 1123 name`);
-  return { starterFunctions: starters, secretNames };
 }

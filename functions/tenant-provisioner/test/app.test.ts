@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createProvisioner, FAULT_HEADER } from "../src/app.js";
-import type { ApiResponse } from "@node-ts-iam/sdk";
-import type { Report } from "../src/reconcile.js";
-import { configFromEnv } from "../src/tenant.js";
+import { ApiError, withErrorAnswers, type Api, type ApiResponse } from "@node-ts-iam/sdk/kit";
+import { createProvisioner, errorAnswers, FAULT_HEADER, type ProvisionerOptions } from "../src/app.js";
+import { ReconcileError, type Report } from "../src/reconcile.js";
+import { readSettings } from "../src/settings.js";
 import { FakeGateway } from "./fake-gateway.js";
 
-const config = configFromEnv({ STARTER_FUNCTIONS: "hello=ghcr.io/acme/hello:1,echo=ghcr.io/acme/echo:1", TENANT_SECRETS: "tenant-api-key,db-password" });
+const { config } = readSettings({ STARTER_FUNCTIONS: "hello=ghcr.io/acme/hello:1,echo=ghcr.io/acme/echo:1", TENANT_SECRETS: "tenant-api-key,db-password" });
+
+/** The API answered as handler.ts serves it: one error layer, with the provisioner's options. */
+function answered(options: ProvisionerOptions): Api {
+  return withErrorAnswers(createProvisioner(options), { ...errorAnswers, log: () => {} });
+}
 
 function setup(gateway = new FakeGateway()) {
-  const api = createProvisioner({ gateway: () => gateway, config, faultInjection: true });
+  const api = answered({ gateway: () => gateway, config, faultInjection: true });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> =>
     api({ method, path, query: {}, body, headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers } });
   return { gateway, call };
@@ -153,7 +158,7 @@ describe("tenant provisioner", () => {
 
   it("ignores the fault header unless fault injection is enabled", async () => {
     const gateway = new FakeGateway();
-    const api = createProvisioner({ gateway: () => gateway, config });
+    const api = answered({ gateway: () => gateway, config });
     const res = await api({ method: "POST", path: "/tenants", query: {}, body: { name: "acme" }, headers: { "content-type": "application/json", [FAULT_HEADER]: "0" } });
     assert.equal(res.status, 201);
   });
@@ -196,10 +201,31 @@ describe("tenant provisioner", () => {
   });
 });
 
-describe("configuration", () => {
+describe("settings", () => {
   it("rejects malformed STARTER_FUNCTIONS and TENANT_SECRETS", () => {
-    assert.throws(() => configFromEnv({ STARTER_FUNCTIONS: "hello" }), /name=image/);
-    assert.throws(() => configFromEnv({ TENANT_SECRETS: "Bad_Name" }), /RFC 1123/);
-    assert.deepEqual(configFromEnv({}).secretNames, ["tenant-api-key"]);
+    assert.throws(() => readSettings({ STARTER_FUNCTIONS: "hello" }), /STARTER_FUNCTIONS: .*name=image/);
+    assert.throws(() => readSettings({ TENANT_SECRETS: "Bad_Name" }), /TENANT_SECRETS: .*RFC 1123/);
+  });
+
+  it("are read once, typed, with defaults; fault injection only with TENANT_PROVISIONER_FAULTS=enabled", () => {
+    const defaults = readSettings({});
+    assert.deepEqual(defaults.config, { starterFunctions: [{ name: "hello", image: "ghcr.io/openfaas/nodeinfo:latest" }], secretNames: ["tenant-api-key"] });
+    assert.equal(defaults.faultInjection, false);
+    assert.equal(readSettings({ TENANT_PROVISIONER_FAULTS: "enabled" }).faultInjection, true);
+    assert.equal(readSettings({ TENANT_PROVISIONER_FAULTS: "true" }).faultInjection, false);
+  });
+});
+
+describe("the router app.ts returns", () => {
+  it("throws a failure part-way as a ReconcileError, which only errorAnswers turns into an answer with the report", async () => {
+    const gateway = new FakeGateway();
+    gateway.failing.add("deploy");
+    const request = { method: "POST", path: "/tenants", query: {}, body: { name: "acme" }, headers: { "content-type": "application/json" } };
+    await assert.rejects(createProvisioner({ gateway: () => gateway, config })(request), ReconcileError);
+    const res = await answered({ gateway: () => gateway, config })(request);
+    assert.equal(res.status, 502);
+    assert.equal((res.body as { code: string }).code, "GATEWAY_UNAVAILABLE");
+    assert.equal((res.body as { report: Report }).report.complete, false);
+    await assert.rejects(createProvisioner({ gateway: () => gateway, config })({ ...request, path: "/nope" }), ApiError);
   });
 });

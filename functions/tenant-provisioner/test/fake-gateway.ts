@@ -2,7 +2,8 @@
  * An in-memory gateway for unit tests: namespaces with metadata, functions, secrets, an IAM-like
  * grant per namespace (403 otherwise), a failure switch per operation, and a call log.
  */
-import { gatewayStatusError, type FunctionStatus as FunctionInfo, type NamespaceInfo, type Secret, type SecretDescription as SecretInfo } from "@node-ts-iam/sdk";
+import type { FunctionStatus as FunctionInfo, NamespaceInfo, Secret, SecretDescription as SecretInfo } from "@node-ts-iam/sdk";
+import { gatewayStatusError } from "@node-ts-iam/sdk/kit";
 import type { ProvisionerGateway, TenantFunction as FunctionSpec } from "../src/gateway.js";
 
 /** A secret as the provisioner writes it: always a text value in a namespace. */
@@ -33,14 +34,16 @@ export class FakeGateway implements ProvisionerGateway {
     this.check("getNamespace", name);
     return structuredClone(this.namespaces.get(name)!);
   }
-  async createNamespace(ns: NamespaceInfo): Promise<void> {
+  async createNamespace(ns: NamespaceInfo): Promise<number> {
     this.check("createNamespace", ns.name, false);
     if (this.namespaces.has(ns.name)) throw gatewayStatusError(409, "namespace exists");
     this.namespaces.set(ns.name, structuredClone(ns));
+    return 201;
   }
-  async updateNamespace(ns: NamespaceInfo): Promise<void> {
+  async updateNamespace(ns: NamespaceInfo): Promise<number> {
     this.check("updateNamespace", ns.name);
     this.namespaces.set(ns.name, structuredClone(ns));
+    return 200;
   }
   async deleteNamespace(name: string): Promise<void> {
     this.check("deleteNamespace", name);

@@ -3,7 +3,8 @@
  * throwing the SDK's own error classes (built by `gatewayStatusError`) so the connector's error
  * handling is exercised as against a real gateway.
  */
-import { gatewayStatusError, NetworkError, SafeCause, type CallOptions, type FunctionStatus, type InvokeRequest, type InvokeResult } from "@node-ts-iam/sdk";
+import { NetworkError, type CallOptions, type FunctionStatus, type InvokeRequest, type InvokeResult } from "@node-ts-iam/sdk";
+import { gatewayStatusError } from "@node-ts-iam/sdk/kit";
 import type { ConnectorGateway } from "../../../connectors/cron-connector/src/connector.js";
 
 /** One invocation the fake received. */
@@ -41,7 +42,7 @@ export class FakeGateway implements ConnectorGateway {
   listCalls = 0;
 
   #refused(path: string): NetworkError {
-    return new NetworkError({ method: "GET", path }, false, new SafeCause("Error", "ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:8080"));
+    return new NetworkError({ method: "GET", path }, false, Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8080"), { code: "ECONNREFUSED" }));
   }
 
   async getNamespaces(): Promise<string[]> {

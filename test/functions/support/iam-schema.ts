@@ -1,6 +1,7 @@
 /**
- * Our own, stricter structural schemas for the IAM objects, written from the reference facts §2
- * (the CRDs accept any string where OpenFaaS only understands a few): `effect` is only `Allow`,
+ * Our own, stricter structural schemas for the IAM objects, written from the IAM documentation
+ * (https://docs.openfaas.com/openfaas-pro/iam/overview/: "Permissions", "Resource scope", "OpenFaaS
+ * IAM language"; the CRDs accept any string where OpenFaaS only understands a few): `effect` is only `Allow`,
  * actions are `Kind:Verb` from the documented list, resources are `*`, `<ns>:*` or `<ns>:<fn>`
  * with `*` wildcards, a Role's principal is only `jwt:sub`, condition operators are the documented ones.
  */

@@ -1,6 +1,7 @@
 /**
- * faas-cli's stack file (`stack.yml`) as a schema, written from the facts in the reference contract
- * sheet §3: `version` 1.0 if given, `provider.name` openfaas, `configuration.templates[{name,
+ * faas-cli's stack file (`stack.yml`) as a schema, written from its reference
+ * (https://docs.openfaas.com/reference/yaml/) and the fields openfaas/faas-cli reads
+ * (`stack/schema.go`): `version` 1.0 if given, `provider.name` openfaas, `configuration.templates[{name,
  * source}]`, and the function keys faas-cli reads. Unknown keys are errors, so a misspelt key
  * (silently ignored by faas-cli) fails the test.
  */

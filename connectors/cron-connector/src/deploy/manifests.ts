@@ -8,7 +8,8 @@
  * Built as objects, not text templates, so a value can never break the YAML or leave a placeholder;
  * every value is checked first ({@link ConnectorError} `ERR_MANIFEST_VALUE` naming it).
  */
-import { DEFAULT_TOKEN_MOUNT_PATH, isDnsLabel, TOKEN_FILE_NAME } from "@node-ts-iam/sdk";
+import { DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME } from "@node-ts-iam/sdk";
+import { isDnsLabel } from "@node-ts-iam/sdk/kit";
 import { ConnectorError } from "../errors.js";
 
 /** What a deployment is parameterised by. */

@@ -2,7 +2,6 @@
  * How a client authenticates: {@link TokenAuth} (IAM: exchange a subject token for an OpenFaaS
  * access token, cached) or {@link BasicAuth} (an admin credential).
  */
-import type { Dispatcher } from "undici";
 import { checkTimeout, OpenFaaSError, TokenSourceError } from "./errors.js";
 import { exchangeToken } from "./exchange.js";
 import { withheldCause } from "./redact.js";
@@ -70,8 +69,6 @@ export interface TokenAuthOptions extends TokenLifecycleOptions {
    * 10,000 ms each); a call's own deadline bounds the whole.
    */
   exchangeTimeoutMs?: number;
-  /** undici dispatcher for the exchanges (default: the SDK's shared Agent). */
-  dispatcher?: Dispatcher;
 }
 
 /**
@@ -105,11 +102,10 @@ export class TokenAuth implements ClientAuth {
         scope: options.scope,
         audience: options.audience,
         timeoutMs,
-        assumedLifetimeSeconds: (options.assumedLifetimeMs ?? 60_000) / 1000,
+        ...(options.assumedLifetimeMs !== undefined ? { assumedLifetimeMs: options.assumedLifetimeMs } : {}),
         ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
-      return { value: exchanged.accessToken, lifetimeMs: exchanged.expiresIn * 1000 };
+      return { value: exchanged.accessToken, lifetimeMs: exchanged.expiresInMs };
     }, options);
   }
 

@@ -5,7 +5,8 @@
  * through every function in between.
  */
 import { NetworkError, OpenFaaSError, TimeoutError, type RequestSite } from "./errors.js";
-import { abortError, MAX_TIMER_MS, neverReachedServer } from "./http.js";
+import { abortError, MAX_TIMER_MS } from "./abort.js";
+import { neverReachedServer } from "./http.js";
 import { Redactor, safeCause } from "./redact.js";
 
 /** @internal */

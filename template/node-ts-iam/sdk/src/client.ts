@@ -1,7 +1,8 @@
 /**
- * The OpenFaaS gateway client: every Go SDK method in camelCase, on undici with keep-alive.
+ * The OpenFaaS gateway client: every Go SDK method in camelCase, on undici with keep-alive. As in
+ * openfaas/go-sdk, methods that create or update resolve the gateway's 2xx status, and delete and
+ * scale resolve nothing.
  */
-import type { Dispatcher } from "undici";
 import type { ClientAuth } from "./auth.js";
 import { configFromEnv, sharedServiceAccountAuth } from "./config.js";
 import { checkBytes, checkTimeout, InvalidArgumentError } from "./errors.js";
@@ -60,8 +61,6 @@ export interface ClientOptions {
   hooks?: ClientHooks;
   /** Invoke functions with function tokens by default (needs TokenAuth; default false). */
   functionTokens?: boolean;
-  /** undici dispatcher (default: the SDK's shared keep-alive Agent). */
-  dispatcher?: Dispatcher;
   /** `User-Agent` header (default `node-ts-iam-sdk`). */
   userAgent?: string;
 }
@@ -102,7 +101,6 @@ export class Client {
       attemptTimeoutMs: options.attemptTimeoutMs,
       retry: resolveRetry(options.retries),
       hooks: options.hooks ?? {},
-      dispatcher: options.dispatcher,
       userAgent: options.userAgent ?? "node-ts-iam-sdk",
       maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 10_000,
@@ -136,13 +134,13 @@ export class Client {
     return namespaces.getNamespace(this.#pipeline, name, options);
   }
 
-  /** `POST /system/namespace/`: creates a namespace. */
-  createNamespace(namespace: NamespaceInfo, options?: CallOptions): Promise<void> {
+  /** `POST /system/namespace/`: creates a namespace; resolves the (2xx) HTTP status. */
+  createNamespace(namespace: NamespaceInfo, options?: CallOptions): Promise<number> {
     return namespaces.createNamespace(this.#pipeline, namespace, options);
   }
 
-  /** `PUT /system/namespace/{name}`: replaces a namespace's labels and annotations. */
-  updateNamespace(namespace: NamespaceInfo, options?: CallOptions): Promise<void> {
+  /** `PUT /system/namespace/{name}`: replaces a namespace's labels and annotations; resolves the (2xx) HTTP status. */
+  updateNamespace(namespace: NamespaceInfo, options?: CallOptions): Promise<number> {
     return namespaces.updateNamespace(this.#pipeline, namespace, options);
   }
 

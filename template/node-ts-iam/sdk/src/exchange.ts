@@ -1,9 +1,14 @@
 /**
- * RFC 8693 token exchange against the gateway's `/oauth/token` (facts §1), and the token-endpoint
- * plumbing shared with the client-credentials source: form POST, a timeout always, bounded reads,
- * strict response validation, OAuth JSON errors on any 4xx, a ceiling on every lifetime.
+ * RFC 8693 token exchange against the gateway's `/oauth/token`, and the token-endpoint plumbing
+ * shared with the client-credentials source: form POST, a timeout always, bounded reads, strict
+ * response validation, OAuth JSON errors on any 4xx, a ceiling on every lifetime.
+ *
+ * The gateway's side is documented at https://docs.openfaas.com/openfaas-pro/iam/overview/ (the
+ * exchange of a workload's token for an OpenFaaS access token) and
+ * https://docs.openfaas.com/openfaas-pro/iam/function-authentication/ (function tokens:
+ * `scope=function`, `audience=<namespace>:<function>`); the request and response are RFC 8693
+ * §2.1 and §2.2, the error body RFC 6749 §5.2.
  */
-import type { Dispatcher } from "undici";
 import { CallScope } from "./call-scope.js";
 import { checkTimeout, InvalidResponseError, responseTooLarge, TokenSourceError, type RequestSite } from "./errors.js";
 import { readBody, send, type BodyRead, type WireResponse } from "./http.js";
@@ -20,6 +25,8 @@ export const TOKEN_RESPONSE_BYTES = 64 * 1024;
  * exchanged again, so policy changes and revocations are seen at least daily.
  */
 export const DEFAULT_MAX_LIFETIME_MS = 86_400_000;
+/** Default lifetime assumed when a response gives neither `expires_in` nor a JWT `exp` (60 s). */
+export const DEFAULT_ASSUMED_LIFETIME_MS = 60_000;
 /** Form fields that carry secrets (RFC 8693 subject and actor tokens, RFC 6749 client secret and password). */
 const SECRET_FIELDS = ["subject_token", "actor_token", "client_secret", "password"] as const;
 
@@ -44,15 +51,13 @@ export interface ExchangeTokenOptions {
   timeoutMs?: number;
   /** Aborts the exchange. */
   signal?: AbortSignal;
-  /** Lifetime assumed when the response has no usable `expires_in` nor a JWT `exp` (default 60 s). */
-  assumedLifetimeSeconds?: number;
+  /** Lifetime assumed when the response has no usable `expires_in` nor a JWT `exp`, in milliseconds (default 60,000). */
+  assumedLifetimeMs?: number;
   /**
-   * Ceiling of the lifetime, in milliseconds (default 86,400,000 = 24 h): `expiresIn` is at most
+   * Ceiling of the lifetime, in milliseconds (default 86,400,000 = 24 h): `expiresInMs` is at most
    * this, and at most what the access token's own `exp` allows when it is a JWT.
    */
   maxLifetimeMs?: number;
-  /** undici dispatcher (default: the SDK's shared keep-alive Agent). */
-  dispatcher?: Dispatcher;
 }
 
 /** A validated token-endpoint response. */
@@ -61,9 +66,12 @@ export interface ExchangedToken {
   accessToken: string;
   /** Always `Bearer` (validated case-insensitively). */
   tokenType: "Bearer";
-  /** Lifetime in seconds, capped at the token's `exp` and at `maxLifetimeMs`. */
-  expiresIn: number;
-  /** Where `expiresIn` came from: the response, the token's `exp` claim, or the assumed default. */
+  /**
+   * Lifetime in milliseconds (the response's `expires_in` is in seconds), capped at the token's
+   * `exp` and at `maxLifetimeMs`.
+   */
+  expiresInMs: number;
+  /** Where `expiresInMs` came from: the response, the token's `exp` claim, or the assumed default. */
   expiresInSource: "response" | "jwt" | "assumed";
   /** `issued_token_type` when the server sent one. */
   issuedTokenType: string | undefined;
@@ -84,10 +92,10 @@ export async function exchangeToken(options: ExchangeTokenOptions): Promise<Exch
   const scope = joinScope(options.scope);
   if (scope) form.set("scope", scope);
   for (const audience of asList(options.audience)) form.append("audience", audience);
-  const json = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, signal: options.signal, dispatcher: options.dispatcher });
+  const json = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, signal: options.signal });
   return parseTokenResponse(json.body, json, "access_token", {
-    assumedSeconds: options.assumedLifetimeSeconds ?? 60,
-    maxSeconds: (options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS) / 1000,
+    assumedMs: options.assumedLifetimeMs ?? DEFAULT_ASSUMED_LIFETIME_MS,
+    maxMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS,
   });
 }
 
@@ -95,7 +103,6 @@ export async function exchangeToken(options: ExchangeTokenOptions): Promise<Exch
 export interface TokenFormOptions {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
-  dispatcher?: Dispatcher | undefined;
 }
 
 /**
@@ -122,7 +129,6 @@ export async function postTokenForm(
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
         body: form.toString(),
         signal: scope.signal,
-        dispatcher: options.dispatcher,
       });
       const ok = res.status >= 200 && res.status < 300;
       read = await readBody(res, ok ? { limitBytes: TOKEN_RESPONSE_BYTES, prefix: false } : { limitBytes: ERROR_BODY_BYTES, prefix: true });
@@ -142,13 +148,17 @@ export async function postTokenForm(
 
 /** @internal How a token's lifetime is settled when the response does not say, and its ceiling. */
 export interface LifetimeRule {
-  /** Lifetime when neither `expires_in` nor the token's `exp` gives one, in seconds. */
-  assumedSeconds: number;
-  /** Ceiling of any lifetime, in seconds. */
-  maxSeconds: number;
+  /** Lifetime when neither `expires_in` nor the token's `exp` gives one, in milliseconds. */
+  assumedMs: number;
+  /** Ceiling of any lifetime, in milliseconds. */
+  maxMs: number;
 }
 
-/** @internal Validates a token response body (facts §6) and works out its lifetime. */
+/**
+ * @internal Validates a token response body (RFC 6749 §5.1: `access_token`, `token_type`, an
+ * optional `expires_in` in seconds; RFC 8693 §2.2.1: `issued_token_type`) and works out its
+ * lifetime.
+ */
 export function parseTokenResponse(
   body: Record<string, unknown>,
   where: { site: RequestSite; status: number },
@@ -167,23 +177,23 @@ export function parseTokenResponse(
   const fromResponse = parseExpiresIn(body.expires_in);
   if (fromResponse === "invalid") throw new InvalidResponseError(site, status, "expires_in is not a finite number >= 0");
   const jwtExp = jwtExpiresAt(token);
-  const fromJwt = jwtExp === undefined ? undefined : Math.max(0, Math.floor((jwtExp - Date.now()) / 1000));
+  const fromJwt = jwtExp === undefined ? undefined : Math.max(0, Math.floor(jwtExp - Date.now()));
   // 0 carries no information (the Go SDK reads it as "never expires"); a careful client assumes short.
-  let expiresIn: number;
+  let expiresInMs: number;
   let source: ExchangedToken["expiresInSource"];
   if (fromResponse !== undefined && fromResponse > 0) {
-    expiresIn = fromJwt === undefined ? fromResponse : Math.min(fromResponse, fromJwt);
+    expiresInMs = fromJwt === undefined ? fromResponse * 1000 : Math.min(fromResponse * 1000, fromJwt);
     source = "response";
   } else if (fromJwt !== undefined) {
-    expiresIn = fromJwt;
+    expiresInMs = fromJwt;
     source = "jwt";
   } else {
-    expiresIn = Math.max(0, lifetime.assumedSeconds);
+    expiresInMs = Math.max(0, lifetime.assumedMs);
     source = "assumed";
   }
   // A server may say anything (1e10 s is 317 years): no token is kept longer than the ceiling.
-  expiresIn = Math.min(expiresIn, lifetime.maxSeconds);
-  return { accessToken: token.trim(), tokenType: "Bearer", expiresIn, expiresInSource: source, issuedTokenType: issued };
+  expiresInMs = Math.min(expiresInMs, lifetime.maxMs);
+  return { accessToken: token.trim(), tokenType: "Bearer", expiresInMs, expiresInSource: source, issuedTokenType: issued };
 }
 
 function parseExpiresIn(value: unknown): number | undefined | "invalid" {

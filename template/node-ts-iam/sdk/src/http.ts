@@ -1,13 +1,16 @@
 /**
- * The wire: undici, loaded on first use so that importing the SDK stays free, and one shared
- * keep-alive Agent for every client that does not bring its own dispatcher.
+ * The wire: undici, loaded on first use so that importing the SDK stays free; the process-wide
+ * transport every SDK request goes through (the SDK's own keep-alive Agent unless
+ * {@link setTransport} replaced it); bounded body reads.
  */
 import type { Dispatcher } from "undici";
+import { MAX_TIMER_MS } from "./abort.js";
 
 type Undici = typeof import("undici");
 
 let undici: Promise<Undici> | undefined;
 let sharedAgent: Dispatcher | undefined;
+let transport: Dispatcher | undefined;
 
 /** Loads undici once; the first request pays for it, an idle handler never does. */
 export function loadUndici(): Promise<Undici> {
@@ -15,8 +18,22 @@ export function loadUndici(): Promise<Undici> {
   return undici;
 }
 
-/** The process-wide keep-alive Agent (created on first use). */
-export async function defaultDispatcher(): Promise<Dispatcher> {
+/**
+ * Sets the transport of every request this SDK sends in the process: gateway API calls, function
+ * invocations, token exchanges and client-credentials requests alike. Pass any undici
+ * `Dispatcher`: a `ProxyAgent` or `EnvHttpProxyAgent`, an `Agent` with your CA or client
+ * certificate (`connect: { ca, cert, key }`), a `MockAgent` in tests. Without an argument the SDK's
+ * own keep-alive Agent is used again. Requests already sent keep the transport they started with.
+ * Setting it loads nothing and does no I/O.
+ * @param dispatcher - the undici dispatcher to send through; `undefined` restores the default.
+ */
+export function setTransport(dispatcher?: Dispatcher): void {
+  transport = dispatcher;
+}
+
+/** The transport {@link send} uses: the one set with {@link setTransport}, else the shared keep-alive Agent (created on first use). */
+async function currentTransport(): Promise<Dispatcher> {
+  if (transport) return transport;
   if (sharedAgent) return sharedAgent;
   const { Agent } = await loadUndici();
   sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections: 128 });
@@ -30,7 +47,6 @@ export interface WireRequest {
   headers: Record<string, string>;
   body?: string | Uint8Array | undefined;
   signal: AbortSignal;
-  dispatcher?: Dispatcher | undefined;
 }
 
 /** The response head plus a body still to be read. */
@@ -43,7 +59,7 @@ export interface WireResponse {
 /** Sends one request; undici errors propagate raw (the caller classifies them). */
 export async function send(req: WireRequest): Promise<WireResponse> {
   const { request } = await loadUndici();
-  const dispatcher = req.dispatcher ?? (await defaultDispatcher());
+  const dispatcher = await currentTransport();
   const res = await request(req.url, {
     dispatcher,
     method: req.method as Dispatcher.HttpMethod,
@@ -90,38 +106,6 @@ export function neverReachedServer(error: unknown): boolean {
   // Every code found must be a connect-phase code; a socket error anywhere means it may have been sent.
   return codes.length > 0 && codes.every((c) => NEVER_SENT.has(c));
 }
-
-/** @internal What an aborted wait rejects with: the signal's reason when it is an Error, else an AbortError. */
-export function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
-}
-
-/** Resolves `promise`, or rejects as soon as `signal` aborts (the promise itself keeps running). */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * Longest delay a Node timer keeps (2^31 - 1 ms, 24.8 days); a longer one would fire after 1 ms.
- * Longer timeouts mean none.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A body that sent nothing for longer than its idle timeout. */
 class BodyStalled extends Error {

@@ -37,15 +37,15 @@ function namespaceBody(info: NamespaceInfo): NamespaceInfo {
 }
 
 /** @internal */
-export async function createNamespace(p: Pipeline, info: NamespaceInfo, options?: CallOptions): Promise<void> {
+export async function createNamespace(p: Pipeline, info: NamespaceInfo, options?: CallOptions): Promise<number> {
   // The trailing slash is required by the gateway.
-  await p.call({ method: "POST", path: "/system/namespace/", json: namespaceBody(info), auth: "client" }, options);
+  return (await p.call({ method: "POST", path: "/system/namespace/", json: namespaceBody(info), auth: "client" }, options)).status;
 }
 
 /** @internal */
-export async function updateNamespace(p: Pipeline, info: NamespaceInfo, options?: CallOptions): Promise<void> {
+export async function updateNamespace(p: Pipeline, info: NamespaceInfo, options?: CallOptions): Promise<number> {
   const body = namespaceBody(info);
-  await p.call({ method: "PUT", path: `/system/namespace/${body.name}`, json: body, auth: "client" }, options);
+  return (await p.call({ method: "PUT", path: `/system/namespace/${body.name}`, json: body, auth: "client" }, options)).status;
 }
 
 /** @internal */

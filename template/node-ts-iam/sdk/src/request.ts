@@ -5,12 +5,12 @@
  * token-free errors. Its flow is one way: send, read a bounded body, and on failure build the
  * redacted error once (response-errors.ts) against the call scope's secrets.
  */
-import type { Dispatcher } from "undici";
 import type { ClientAuth, Credential } from "./auth.js";
 import { CallScope } from "./call-scope.js";
 import { checkBytes, checkTimeout, NetworkError, OpenFaaSError, responseTooLarge, TimeoutError, type RequestSite } from "./errors.js";
+import { abortable } from "./abort.js";
 import type { ClientHooks } from "./hooks.js";
-import { abortable, readBody, send, stalledAfterMs, type WireResponse } from "./http.js";
+import { readBody, send, stalledAfterMs, type WireResponse } from "./http.js";
 import { answerError, ERROR_BODY_BYTES } from "./response-errors.js";
 import { isIdempotent, isRetryableError, RETRYABLE_STATUSES, retryDelay, sleep, type ResolvedRetry } from "./retry.js";
 
@@ -80,7 +80,6 @@ export interface PipelineOptions {
   attemptTimeoutMs: number | undefined;
   retry: ResolvedRetry;
   hooks: ClientHooks;
-  dispatcher: Dispatcher | undefined;
   userAgent: string;
   maxResponseBytes: number;
   bodyIdleTimeoutMs: number | undefined;
@@ -213,7 +212,7 @@ export class Pipeline {
       let bytes: Buffer | undefined;
       let exceededBytes: number | undefined;
       try {
-        res = await send({ url, method, headers, body, signal, dispatcher: o.dispatcher });
+        res = await send({ url, method, headers, body, signal });
         if ((res.status < 200 || res.status >= 300) && !call.returnErrors) {
           // Only the start of an error body is of use; a longer one is cut and its connection dropped.
           bytes = (await readBody(res, { limitBytes: ERROR_BODY_BYTES, prefix: true, idleMs: o.bodyIdleTimeoutMs })).bytes;

@@ -1,6 +1,6 @@
 /** Retry policy: which failures are retried, full-jitter backoff, and `Retry-After`. */
 import type { OpenFaaSError } from "./errors.js";
-import { abortError } from "./http.js";
+import { abortError } from "./abort.js";
 
 /** How a client retries failed calls. */
 export interface RetryOptions {

@@ -3,9 +3,8 @@
  */
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import type { Dispatcher } from "undici";
 import { checkTimeout, TokenSourceError } from "./errors.js";
-import { DEFAULT_MAX_LIFETIME_MS, parseTokenResponse, postTokenForm } from "./exchange.js";
+import { DEFAULT_ASSUMED_LIFETIME_MS, DEFAULT_MAX_LIFETIME_MS, parseTokenResponse, postTokenForm } from "./exchange.js";
 import { decodeJwtPayload, payloadExpiresAt } from "./jwt.js";
 import { safeCause } from "./redact.js";
 import { TokenCache, type Clock, type TokenLifecycleOptions } from "./token.js";
@@ -181,12 +180,10 @@ export interface ClientCredentialsOptions extends TokenLifecycleOptions {
   use?: "id_token" | "access_token";
   /** Timeout of each token request in milliseconds (default 10,000). */
   timeoutMs?: number;
-  /** Lifetime assumed when the response gives none (default 60 s). */
-  assumedLifetimeSeconds?: number;
+  /** Lifetime assumed when the response gives none, in milliseconds (default 60,000). */
+  assumedLifetimeMs?: number;
   /** Ceiling of a token's lifetime in milliseconds, whatever the response says (default 86,400,000 = 24 h). */
   maxLifetimeMs?: number;
-  /** undici dispatcher (default: the SDK's shared Agent). */
-  dispatcher?: Dispatcher;
 }
 
 /**
@@ -201,15 +198,15 @@ export class ClientCredentialsTokenSource implements TokenSource {
     checkTimeout(options.timeoutMs, "timeoutMs", false);
     checkTimeout(options.maxLifetimeMs, "maxLifetimeMs", false);
     const clientSecret = options.clientSecret;
-    const lifetime = { assumedSeconds: options.assumedLifetimeSeconds ?? 60, maxSeconds: (options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS) / 1000 };
+    const lifetime = { assumedMs: options.assumedLifetimeMs ?? DEFAULT_ASSUMED_LIFETIME_MS, maxMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS };
     this.#cache = new TokenCache(async () => {
       const form = new URLSearchParams({ grant_type: "client_credentials", client_id: options.clientId, client_secret: clientSecret });
       const scope = typeof options.scope === "string" ? options.scope : (options.scope ?? []).join(" ");
       if (scope) form.set("scope", scope);
       if (options.audience) form.set("audience", options.audience);
-      const res = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, dispatcher: options.dispatcher });
+      const res = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs });
       const parsed = parseTokenResponse(res.body, res, options.use ?? "access_token", lifetime);
-      return { value: parsed.accessToken, lifetimeMs: parsed.expiresIn * 1000 };
+      return { value: parsed.accessToken, lifetimeMs: parsed.expiresInMs };
     }, options);
   }
 

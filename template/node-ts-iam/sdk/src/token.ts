@@ -4,7 +4,7 @@
  * short backoff that honours `Retry-After`, and no way for a background failure to become an
  * unhandled rejection.
  */
-import { abortable } from "./http.js";
+import { abortable } from "./abort.js";
 import { sleep } from "./retry.js";
 
 /** Milliseconds since the epoch; injectable so tests can move time. */

@@ -1,6 +1,8 @@
 /**
- * Gateway API models, written from the OpenAPI spec (`api-docs/spec.openapi.yml`) and the facts on
- * what the gateway really serves (namespaces, any-2xx, NDJSON logs).
+ * Gateway API models, written from the gateway's OpenAPI spec (openfaas/faas,
+ * `api-docs/spec.openapi.yml`) and from what openfaas/go-sdk (`client.go`, v0.3.0) reads and sends
+ * where the spec is silent: the namespace API of the commercial editions (`/system/namespaces`,
+ * `/system/namespace/{name}`), any 2xx as success, logs as newline-delimited JSON.
  */
 
 /** CPU/memory quantities of a function (`FunctionResources`). */

@@ -1,6 +1,9 @@
 /**
  * The error type of the HTTP API kit: throw an {@link ApiError} anywhere below a route and it becomes
- * one JSON answer `{code, message, ...details}` with its status and headers.
+ * one JSON answer `{code, message, ...details}` with its status and headers: the error contract of
+ * every function answer, the template server's own included (codes in SCREAMING_SNAKE case, without
+ * the `ERR_` prefix of the SDK's JavaScript errors). Where the kit and the server mean the same thing
+ * they use the same code (`MALFORMED_JSON`, `ROUTE_NOT_FOUND`, `INTERNAL`).
  */
 import { json, type ApiResponse } from "./message.js";
 
@@ -10,6 +13,7 @@ export type RequestErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "INVALID_NAME"
   | "INVALID_BODY"
+  | "MALFORMED_JSON"
   | "INVALID_QUERY"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "INTERNAL";

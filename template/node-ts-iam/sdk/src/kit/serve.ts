@@ -1,10 +1,11 @@
 /**
- * Turning an API into answers: {@link withErrorAnswers} makes it never throw (every error becomes
- * its JSON answer), {@link serveApi} makes it a template handler.
+ * Turning an API into answers: {@link serveApi} makes it a template handler, the one place where a
+ * thrown error becomes its JSON answer; {@link withErrorAnswers} is that same layer without the
+ * handler (for a unit test that calls the API with a plain request).
  */
 import type { Handler } from "../function-types.js";
-import type { ApiError } from "./errors.js";
-import { fromGatewayError } from "./gateway-errors.js";
+import type { ApiError } from "./api-error.js";
+import { fromGatewayError } from "./gateway-answers.js";
 import type { Api, ApiRequest } from "./message.js";
 
 /** Options of {@link withErrorAnswers} and {@link serveApi}. */
@@ -24,6 +25,8 @@ export interface ErrorAnswerOptions {
  * Wraps an API so that it never throws: a thrown {@link ApiError} answers as itself, an SDK error as
  * its gateway answer, anything else 500 `INTERNAL` without internals. Each 5xx answer is logged as
  * one line with method, path, status, code and the cause's `code`, never bodies, headers or tokens.
+ * {@link serveApi} applies it once; an API wrapped here and served again would never reach the outer
+ * layer, so wrap only to call an API without a server (unit tests).
  */
 export function withErrorAnswers(api: Api, options: ErrorAnswerOptions = {}): Api {
   const service = options.service ?? process.env["OPENFAAS_NAME"] ?? "api";
@@ -46,7 +49,7 @@ export function withErrorAnswers(api: Api, options: ErrorAnswerOptions = {}): Ap
  *
  * @example
  * ```ts
- * import { createRouter, json, serveApi } from "@node-ts-iam/sdk";
+ * import { createRouter, json, serveApi } from "@node-ts-iam/sdk/kit";
  * const api = createRouter([{ pattern: "/hello/:name", methods: { GET: async (_req, p) => json(200, { hi: p["name"] }) } }]);
  * export default serveApi(api);
  * ```

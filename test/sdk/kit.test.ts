@@ -1,14 +1,14 @@
 /**
- * The HTTP API kit (`@node-ts-iam/sdk` api/): router answers, ApiError answers, the mapping of the
+ * The HTTP API kit (`@node-ts-iam/sdk/kit`): router answers, ApiError answers, the mapping of the
  * SDK's real errors (from a real Client against a fake gateway that echoes credentials) with canary
  * tokens that must never reach an answer, the request readers, and the handler adapter.
  */
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, ForbiddenError, StaticTokenSource, TokenAuth, UnexpectedStatusError, type FunctionContext, type FunctionHeaders } from "@node-ts-iam/sdk";
-import { ApiError, createRouter, fromGatewayError, gatewayStatusError, hasErrorCode, json, serveApi, withErrorAnswers } from "@node-ts-iam/sdk";
-import { intQuery, isDnsLabel, jsonBody, onlyKeys, optionalString, optionalStringArray, optionalStringMap, queryParam, requireName } from "@node-ts-iam/sdk";
-import type { ApiRequest, ApiResponse } from "@node-ts-iam/sdk";
+import { ApiError, createRouter, fromGatewayError, gatewayStatusError, hasErrorCode, json, serveApi, withErrorAnswers } from "@node-ts-iam/sdk/kit";
+import { intQuery, isDnsLabel, jsonBody, onlyKeys, optionalString, optionalStringArray, optionalStringMap, queryParam, requireName } from "@node-ts-iam/sdk/kit";
+import type { ApiRequest, ApiResponse } from "@node-ts-iam/sdk/kit";
 import { saToken, startFakeGateway, json as sendJson, type FakeGateway } from "./helpers.js";
 
 const request = (method: string, path: string, extra: Partial<ApiRequest> = {}): ApiRequest => ({ method, path, query: {}, headers: {}, body: undefined, ...extra });
@@ -201,7 +201,10 @@ describe("request readers", () => {
     expect(jsonBody(body('{"a":2}', "Application/JSON; charset=utf-8"))).toEqual({ a: 2 });
     expect(jsonBody(body(Buffer.from('{"a":3}'), "application/merge-patch+json"))).toEqual({ a: 3 });
     expect(jsonBody(body('{"a":4}', "application/vnd.api+json"))).toEqual({ a: 4 });
-    for (const bad of ["{nope", "[1]", "null"]) {
+    // Text that does not parse is the template server's MALFORMED_JSON; JSON that is not an object is INVALID_BODY.
+    expect((await thrown(() => jsonBody(body("{nope", "application/json")))).toResponse()).toMatchObject({ status: 400, body: { code: "MALFORMED_JSON" } });
+    expect((await thrown(() => jsonBody(body(Buffer.from("{nope"), "application/json")))).toResponse()).toMatchObject({ status: 400, body: { code: "MALFORMED_JSON" } });
+    for (const bad of ["[1]", "null"]) {
       expect((await thrown(() => jsonBody(body(bad, "application/json")))).toResponse()).toMatchObject({ status: 400, body: { code: "INVALID_BODY" } });
     }
     expect((await thrown(() => jsonBody(body(undefined, "application/merge-patch+json")))).toResponse()).toMatchObject({ status: 400, body: { code: "INVALID_BODY" } });
@@ -339,5 +342,21 @@ describe("withErrorAnswers and serveApi", () => {
     );
     expect(await wrapped(request("POST", "/x"))).toMatchObject({ status: 504, body: { code: "GATEWAY_TIMEOUT", step: 3 } });
     expect(lines).toEqual(["kit: POST /x -> 504 GATEWAY_TIMEOUT (cause ERR_TIMEOUT)"]);
+  });
+
+  it("serveApi is the one layer: a router's error reaches its options, which an inner withErrorAnswers would hide", async () => {
+    const seen: unknown[] = [];
+    const options = { service: "kit", log: () => {}, toApiError: (error: unknown) => (seen.push(error), fromGatewayError(error)) };
+    const answer = async (handler: ReturnType<typeof serveApi>) => {
+      const context = recordingContext();
+      await handler({ method: "GET", path: "/teapot", query: {}, headers: {}, body: undefined }, context, () => {});
+      return context.answer!;
+    };
+    expect(await answer(serveApi(api, options))).toMatchObject({ status: 418, body: { code: "TEAPOT" } });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(ApiError);
+    // Wrapped twice, the inner layer answers and the outer one (with the options) never runs.
+    expect(await answer(serveApi(withErrorAnswers(api), options))).toMatchObject({ status: 418 });
+    expect(seen).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@
  * was wrong (and, in `field`, where), so a route reads like its happy path.
  */
 import { isLabel } from "../validate.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "./api-error.js";
 import type { ApiRequest } from "./message.js";
 
 /** A JSON object (not an array, not null). */
@@ -55,7 +55,9 @@ export function isJsonMediaType(contentType: string): boolean {
  * ({@link isJsonMediaType}). Anything else, a missing type included, is 415
  * `UNSUPPORTED_MEDIA_TYPE`: a browser sends `text/plain`, form and untyped bodies cross-site without
  * asking first (a CORS "simple request"), so a JSON API that parsed them would act on requests
- * another site's page made. Anything but a JSON object is 400 `INVALID_BODY`.
+ * another site's page made. Text that does not parse (a body read raw) is 400 `MALFORMED_JSON`, as
+ * the template server answers for a JSON body it cannot parse; anything but a JSON object is 400
+ * `INVALID_BODY`.
  */
 export function jsonBody(request: ApiRequest, options: JsonBodyOptions = {}): JsonObject {
   const type = headerValue(request.headers["content-type"]);
@@ -74,7 +76,8 @@ export function jsonBody(request: ApiRequest, options: JsonBodyOptions = {}): Js
     try {
       body = JSON.parse(body) as unknown;
     } catch {
-      throw new ApiError(400, "INVALID_BODY", "the body is not valid JSON");
+      // The template server's code for the same failure, when it parses the body itself.
+      throw new ApiError(400, "MALFORMED_JSON", "the body is not valid JSON");
     }
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {

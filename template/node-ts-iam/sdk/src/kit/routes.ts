@@ -2,7 +2,7 @@
  * A small explicit router for the HTTP API kit: exact segment matches, `:param` captures one
  * (percent-decoded) segment; the first matching pattern wins.
  */
-import { ApiError } from "./errors.js";
+import { ApiError } from "./api-error.js";
 import type { Api, ApiRequest, ApiResponse } from "./message.js";
 
 /** Path parameters captured by `:name` segments, already percent-decoded. */

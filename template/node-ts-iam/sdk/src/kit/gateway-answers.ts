@@ -5,7 +5,7 @@
  */
 import { HttpStatusError, OPENFAAS_ERROR_CODES, OpenFaaSError, type OpenFaaSErrorCode } from "../errors.js";
 import { redact } from "../redact.js";
-import { ApiError, type GatewayErrorCode } from "./errors.js";
+import { ApiError, type GatewayErrorCode } from "./api-error.js";
 
 const SDK_CODES: ReadonlySet<string> = new Set(OPENFAAS_ERROR_CODES);
 

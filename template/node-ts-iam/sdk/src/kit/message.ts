@@ -35,7 +35,7 @@ export interface ApiResponse {
 export type Api = (request: ApiRequest) => Promise<ApiResponse>;
 
 /** The `Content-Type` of every answer built by {@link json}. */
-export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /**
  * Builds a JSON answer.
