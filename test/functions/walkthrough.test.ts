@@ -4,8 +4,8 @@
  * them into one shell, with `SANDBOX_PORT` and `SANDBOX_STATE_DIR` set as for `npm start` on another
  * port; every line they print must be the one its comment documents. The blocks run twice, so a
  * second reading of the walkthrough (or one after the sandbox's own) answers as documented too.
- * Then the SDK program saved and run with node. The faas-cli block runs in the conformance suite (it
- * needs the real faas-cli).
+ * Then the SDK program saved and run with node, and the root README's quick start in bash. The
+ * faas-cli block runs in the conformance suite (it needs the real faas-cli).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,6 +13,9 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentedOutputs, walkthroughBlock } from "./support/readme.js";
 import { repoRoot } from "./support/repo.js";
+
+/** The root README: its quick start is a walkthrough too. */
+const ROOT_README = join(repoRoot, "README.md");
 import { startFunctionsSandbox, type FunctionsSandbox } from "./support/sandbox.js";
 
 /** Runs a program in the repository folder; resolves its exit code and output. */
@@ -41,7 +44,7 @@ describe("functions/README.md's walkthrough, as written", () => {
   });
 
   it("the shell blocks print what their comments say, twice in a row", async () => {
-    const blocks = SHELL_BLOCKS.map(walkthroughBlock);
+    const blocks = SHELL_BLOCKS.map((name) => walkthroughBlock(name));
     const documented = blocks.flatMap(documentedOutputs);
     expect(documented.length).toBeGreaterThanOrEqual(20);
     const script = `set -e -o pipefail\n${blocks.join("\n")}\n`;
@@ -75,5 +78,16 @@ describe("functions/README.md's walkthrough, as written", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("the root README's quick start prints what its comments say", async () => {
+    const block = walkthroughBlock("quick-start", ROOT_README);
+    const documented = documentedOutputs(block);
+    expect(documented).toHaveLength(2);
+    const r = await run("bash", ["-c", `set -e -o pipefail\n${block}\n`], shellEnv);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = r.stdout.trimEnd().split("\n");
+    expect(printed).toHaveLength(documented.length);
+    printed.forEach((line, i) => expect(line, `line ${i + 1}`).toMatch(documented[i]!));
   });
 });

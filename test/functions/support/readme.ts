@@ -1,4 +1,4 @@
-/** Reads the walkthrough blocks of functions/README.md so that tests run them as written. */
+/** Reads the walkthrough blocks of a README (functions/README.md by default) so that tests run them as written. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./repo.js";
@@ -7,16 +7,17 @@ import { repoRoot } from "./repo.js";
 export const WALKTHROUGH_README = join(repoRoot, "functions", "README.md");
 
 /**
- * The code of the fenced block that follows `<!-- walkthrough:<name> -->` in functions/README.md;
- * throws naming the marker when there is none (a renamed or removed walkthrough must fail its test).
+ * The code of the fenced block that follows `<!-- walkthrough:<name> -->` in `readme`
+ * (functions/README.md by default); throws naming the marker when there is none (a renamed or
+ * removed walkthrough must fail its test).
  */
-export function walkthroughBlock(name: string): string {
-  const text = readFileSync(WALKTHROUGH_README, "utf8");
+export function walkthroughBlock(name: string, readme = WALKTHROUGH_README): string {
+  const text = readFileSync(readme, "utf8");
   const marker = `<!-- walkthrough:${name} -->`;
   const at = text.indexOf(marker);
-  if (at < 0) throw new Error(`functions/README.md has no ${marker}`);
+  if (at < 0) throw new Error(`${readme} has no ${marker}`);
   const block = /```[a-z]*\n([\s\S]*?)\n```/.exec(text.slice(at + marker.length));
-  if (!block) throw new Error(`functions/README.md: no code block after ${marker}`);
+  if (!block) throw new Error(`${readme}: no code block after ${marker}`);
   return block[1]!;
 }
 
