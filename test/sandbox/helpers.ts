@@ -59,12 +59,5 @@ export async function call(url: string, method: string, path: string, auth: stri
 export const basic = (s: Sandbox): string => `Basic ${Buffer.from(`${s.admin.username}:${s.admin.password}`).toString("base64")}`;
 export const bearer = (token: string): string => `Bearer ${token}`;
 
-/** Whether a process with this pid exists (signal 0 probes without signalling). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether a process with this pid exists (one helper for every suite: the template support's). */
+export { alive } from "../template/support/process.js";
