@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,6 +15,28 @@ describe("real peers harness", () => {
     const result = await faasCli(["help"], { home: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("faas-cli");
+  });
+
+  it("keeps faas-cli's login in the HOME it gives, even with CI=true (where faas-cli uses ./.openfaas)", async () => {
+    const gateway = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("[]"));
+    await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    const login = (home: string, cwd: string, env: Record<string, string>) =>
+      faasCli(["login", "-g", url, "-u", "admin", "--password-stdin"], { home, cwd, env: { CI: "true", ...env }, stdin: "a-password" });
+    try {
+      const home = mkdtempSync(join(dir, "home-"));
+      const elsewhere = mkdtempSync(join(dir, "cwd-"));
+      const pinned = await login(home, elsewhere, {});
+      expect(pinned.code, pinned.stdout + pinned.stderr).toBe(0);
+      expect(readFileSync(join(home, ".openfaas", "config.yml"), "utf8")).toContain(url);
+      expect(existsSync(join(elsewhere, ".openfaas"))).toBe(false);
+      // What the pin is for: without it, the real faas-cli writes to the working directory.
+      const unpinned = await login(mkdtempSync(join(dir, "home-")), elsewhere, { OPENFAAS_CONFIG: "" });
+      expect(unpinned.code, unpinned.stdout + unpinned.stderr).toBe(0);
+      expect(readFileSync(join(elsewhere, ".openfaas", "config.yml"), "utf8")).toContain(url);
+    } finally {
+      await new Promise((r) => gateway.close(r));
+    }
   });
 
   it("starts of-watchdog in front of a process, proxies, reports health, and stops on SIGTERM", async () => {

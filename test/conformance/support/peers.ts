@@ -84,13 +84,15 @@ export interface CliResult {
 
 /**
  * Runs the real faas-cli. `home` is required: faas-cli keeps its login in `$HOME/.openfaas`, and a test
- * must never read or write the developer's own.
+ * must never read or write the developer's own. `OPENFAAS_CONFIG` pins it there: with `CI=true` (as CI
+ * services set it) and no `OPENFAAS_CONFIG`, faas-cli keeps its config in `./.openfaas` of the working
+ * directory instead (config/config_file.go, ConfigDir), so a login in one folder is not seen from another.
  */
 export function faasCli(args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; stdin?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(peer("faas-cli"), args, {
       cwd: options.cwd ?? options.home,
-      env: peerEnv({ HOME: options.home, ...options.env }),
+      env: peerEnv({ HOME: options.home, OPENFAAS_CONFIG: join(options.home, ".openfaas"), ...options.env }),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
