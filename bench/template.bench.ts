@@ -10,12 +10,15 @@
  *   faas-cli), started as the watchdog starts it;
  * - the official node22 template when `UPSTREAM_NODE22_DIR` points at a copy of it (its index.js and
  *   package.json, with express and body-parser installed).
- * Measured: throughput (autocannon, 32 connections, 1 s warm-up, four interleaved 3 s rounds); time from
+ * Measured: throughput (autocannon, 32 connections, a 2 s warm-up per server, then rounds in which each
+ * server is loaded right next to the baseline, order swapped every round; the ratio is the median of
+ * those pairs' ratios, since the client shares the 2 cores and drifts by tens of per cent between
+ * rounds), the server's own CPU time per 1,000 of those requests (the cost the client cannot hide); time from
  * spawn to the first answered request (median of N spawns, interleaved), and the CPU time the process
  * used until then (which a busy machine disturbs less); idle RSS of those processes after 50 requests
- * and 150 ms of rest.
+ * and 150 ms of rest; with valgrind, instructions per request in steady state (repeatable, unlike time).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { request } from "node:http";
 import { createRequire } from "node:module";
@@ -30,9 +33,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
 const BODY = JSON.stringify({ hello: "world", n: 42, list: [1, 2, 3], nested: { ok: true } });
 const SPAWNS = 21;
-const WARMUP_S = 1;
-const ROUND_S = 3;
-/** Throughput rounds per server, order reversed every other round (a busy machine moves a round by ±50 %). */
+const WARMUP_S = 2;
+const ROUND_S = 2;
+/** Throughput rounds: in each, every server is loaded right after (or before) the baseline. */
 const ROUNDS = 4;
 
 /** How to start one server under test; `port` is chosen per start. */
@@ -95,6 +98,54 @@ function cpuTimeMs(pid: number): number {
     ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
   }
   return ns / 1e6;
+}
+
+/** Requests after which callgrind's count is read twice: their difference is the steady state (the first part holds start-up and most JIT compiling). */
+const COUNT_AFTER = [2000, 6000] as const;
+
+/** Whether valgrind is on PATH (Debian's package; the instruction count is left out without it). */
+function hasValgrind(): boolean {
+  return spawnSync("valgrind", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * User-space instructions `subject` executes until it exits after `requests` sequential requests (one
+ * connection), counted by valgrind's callgrind: the same figure run after run, whatever else the
+ * machine does, where time and throughput on 2 shared cores drift by tens of per cent.
+ */
+async function instructionsAfter(subject: Subject, requests: number, autocannon: Autocannon, work: string): Promise<number> {
+  const port = await freePort();
+  const file = join(work, `callgrind-${port}.out`);
+  const args = ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${file}`, subject.command, ...subject.args];
+  const child = spawn("valgrind", args, { cwd: subject.cwd, env: { ...process.env, ...subject.env, http_port: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
+  children.add(child);
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${subject.name} under valgrind exited early:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`${subject.name} under valgrind did not answer within 120 s`);
+    if (await post(port).then((a) => a.status === 200, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 1, amount: requests, method: "POST", headers: { "content-type": "application/json" }, body: BODY });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name} under valgrind: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  // SIGINT: callgrind writes its count as the process ends (the template drains first: up to healthcheck_interval).
+  child.kill("SIGINT");
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await exited;
+  clearTimeout(killer);
+  children.delete(child);
+  const collected = /Collected : (\d+)/.exec(stderr)?.[1];
+  if (collected === undefined) throw new Error(`${subject.name}: callgrind wrote no count:\n${stderr.slice(-2000)}`);
+  return Number(collected);
+}
+
+/** Instructions per request in steady state: the counts after COUNT_AFTER requests, both runs at once (2 cores). */
+async function instructionsPerRequest(subject: Subject, autocannon: Autocannon, work: string): Promise<number> {
+  const [few, many] = await Promise.all(COUNT_AFTER.map((n) => instructionsAfter(subject, n, autocannon, work)));
+  return ((many as number) - (few as number)) / (COUNT_AFTER[1] - COUNT_AFTER[0]);
 }
 
 /** Every child started and not yet stopped: the bench stops them all on its way out, failed or not. */
@@ -211,15 +262,31 @@ const bench: BenchModule = async (log) => {
       log(`template: warm-up ${subject.name}`);
       await load((running.get(subject.name) as Started).port, WARMUP_S);
     }
+    const baselineName = (subjects[0] as Subject).name;
+    /** Per server: the ratio of each of its rounds to the baseline round next to it. */
+    const pairRatio = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    /** Per server: its CPU milliseconds per 1,000 requests in each round. */
+    const cpuPerK = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const measure = async (name: string): Promise<number> => {
+      const started = running.get(name) as Started;
+      log(`template: throughput ${name} (${ROUND_S} s, 32 connections)`);
+      const cpuBefore = cpuTimeMs(started.child.pid as number);
+      const result = await load(started.port, ROUND_S);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      cpuPerK.get(name)?.push(((cpuTimeMs(started.child.pid as number) - cpuBefore) / (result.requests.average * ROUND_S)) * 1000);
+      rps.get(name)?.push(result.requests.average);
+      p99.get(name)?.push(result.latency.p99);
+      return result.requests.average;
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const subject of round % 2 === 0 ? subjects : [...subjects].reverse()) {
-        log(`template: throughput ${subject.name} (${ROUND_S} s, 32 connections)`);
-        const result = await load((running.get(subject.name) as Started).port, ROUND_S);
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-        rps.get(subject.name)?.push(result.requests.average);
-        p99.get(subject.name)?.push(result.latency.p99);
+      for (const subject of subjects.slice(1)) {
+        const [first, second] = round % 2 === 0 ? [baselineName, subject.name] : [subject.name, baselineName];
+        const a = await measure(first);
+        const b = await measure(second);
+        pairRatio.get(subject.name)?.push(first === baselineName ? b / a : a / b);
       }
     }
+    pairRatio.set(baselineName, [1]);
     await Promise.all([...running.values()].map((s) => stop(s.child)));
 
     // 2 + 3. Start time and idle RSS, spawns interleaved.
@@ -239,15 +306,28 @@ const bench: BenchModule = async (log) => {
       log(`template: spawn round ${i + 1}/${SPAWNS}`);
     }
 
+    // 4. Instructions per request (valgrind), for the baseline, the shipped TypeScript function and node22.
+    const counted = hasValgrind() ? subjects.filter((s) => s.name === "bare CJS" || s.name === "shipped, TS" || s.name === "node22") : [];
+    const instructions = new Map<string, number[]>();
+    for (const subject of counted) {
+      log(`template: instructions per request of ${subject.name} (valgrind callgrind, ${COUNT_AFTER.join(" and ")} requests; about a minute)`);
+      instructions.set(subject.name, [await instructionsPerRequest(subject, autocannon, work)]);
+    }
+
     const mean = (values: number[] | undefined): number => (values ?? []).reduce((a, b) => a + b, 0) / Math.max(1, values?.length ?? 0);
     const baseline = subjects[0] as Subject;
-    const samples = { start: startMs, cpu: cpuMs, rss } as const;
+    const samples = { start: startMs, cpu: cpuMs, rss, cpuPerK, instructions } as const;
     const cell = (name: string, metric: "rps" | "p99" | keyof typeof samples): number =>
-      metric === "rps" ? mean(rps.get(name)) : metric === "p99" ? mean(p99.get(name)) : median(samples[metric].get(name) ?? []);
+      metric === "rps" ? median(rps.get(name) ?? []) : metric === "p99" ? mean(p99.get(name)) : median(samples[metric].get(name) ?? []);
+    /** The ratio shown for a metric: throughput by its paired rounds, the rest against the baseline's median. */
+    const ratio = (name: string, metric: "rps" | "p99" | keyof typeof samples): number =>
+      metric === "rps" ? median(pairRatio.get(name) ?? []) : cell(name, metric) / cell(baseline.name, metric);
     const rows: (string | number)[][] = [];
     const metrics = [
-      ["throughput (req/s, 32 connections)", "rps", 0, "≥ 0.90×"],
+      ["throughput (req/s, 32 connections; ratio: median of paired rounds)", "rps", 0, "≥ 0.90×"],
       ["latency p99 under that load (ms)", "p99", 1, undefined],
+      ["server CPU per 1,000 of those requests (ms)", "cpuPerK", 1, ""],
+      ["instructions per request (thousands, callgrind)", "instructions", 1, ""],
       [`start → first answer (ms, median of ${SPAWNS})`, "start", 1, "≤ 1.10×"],
       [`CPU time to the first answer (ms, median of ${SPAWNS})`, "cpu", 1, ""],
       [`idle RSS (MiB, median of ${SPAWNS})`, "rss", 1, "≤ 1.10×"],
@@ -255,9 +335,13 @@ const bench: BenchModule = async (log) => {
     for (const subject of subjects) {
       const row: (string | number)[] = [subject.name];
       for (const [, metric, digits, target] of metrics) {
-        const value = cell(subject.name, metric);
+        if (metric === "instructions" && !instructions.has(subject.name)) {
+          row.push("");
+          continue;
+        }
+        const value = metric === "instructions" ? cell(subject.name, metric) / 1000 : cell(subject.name, metric);
         // autocannon reports latency in whole milliseconds: a ratio of those would mislead.
-        row.push(target === undefined ? value.toFixed(digits) : `${value.toFixed(digits)} (${(value / cell(baseline.name, metric)).toFixed(2)}×)`);
+        row.push(target === undefined ? value.toFixed(digits) : `${value.toFixed(digits)} (${ratio(subject.name, metric).toFixed(2)}×)`);
       }
       rows.push(row);
     }
@@ -266,7 +350,7 @@ const bench: BenchModule = async (log) => {
       columns: ["server", ...metrics.map(([label, , , target]) => (target ? `${label}, target ${target}` : label))],
       rows,
       notes: [
-        `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process; throughput is the mean of ${ROUNDS} ${ROUND_S} s rounds per server (order reversed every other round) after a ${WARMUP_S} s warm-up; start and RSS spawns interleaved. Targets apply to the shipped layout.` +
+        `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process, sharing the 2 cores with the server under load, so throughput is partly the client's; after a ${WARMUP_S} s warm-up per server, ${ROUNDS} rounds load each server for ${ROUND_S} s right next to the baseline (order swapped every round): req/s is the median of a server's rounds, its ratio the median of its pairs' ratios. Server CPU is the process's own time (/proc schedstat) per 1,000 requests of those rounds. Instructions per request: user-space instructions counted by valgrind's callgrind between ${COUNT_AFTER[0]} and ${COUNT_AFTER[1]} sequential requests on one connection (the same count run after run; system calls, the same for every server here, are not in it)${counted.length === 0 ? "; valgrind was not found, so the column is empty" : ""}. Start and RSS spawns interleaved. Targets apply to the shipped layout.` +
           (upstreamDir ? "" : " Set UPSTREAM_NODE22_DIR to a copy of the official node22 template to add it as a row."),
       ],
     };
