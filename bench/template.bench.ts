@@ -16,7 +16,7 @@
  * rounds), the server's own CPU time per 1,000 of those requests (the cost the client cannot hide); time from
  * spawn to the first answered request (median of N spawns, interleaved), and the CPU time the process
  * used until then (which a busy machine disturbs less); idle RSS of those processes after 50 requests
- * and 150 ms of rest; with valgrind, instructions per request in steady state (repeatable, unlike time).
+ * and 150 ms of rest; with valgrind, instructions per request after start-up (repeatable, unlike time).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -100,7 +100,11 @@ function cpuTimeMs(pid: number): number {
   return ns / 1e6;
 }
 
-/** Requests after which callgrind's count is read twice: their difference is the steady state (the first part holds start-up and most JIT compiling). */
+/**
+ * Requests after which callgrind's count is read: their difference leaves out start-up and the first
+ * compiles. V8 still optimises in that window (under valgrind more slowly than at full speed), so the
+ * figure includes some compiling, which weighs more for a server with more code.
+ */
 const COUNT_AFTER = [2000, 6000] as const;
 
 /** Whether valgrind is on PATH (Debian's package; the instruction count is left out without it). */
@@ -142,7 +146,7 @@ async function instructionsAfter(subject: Subject, requests: number, autocannon:
   return Number(collected);
 }
 
-/** Instructions per request in steady state: the counts after COUNT_AFTER requests, both runs at once (2 cores). */
+/** Instructions per request between the COUNT_AFTER marks: the counts of two runs (at once, on the 2 cores) subtracted. */
 async function instructionsPerRequest(subject: Subject, autocannon: Autocannon, work: string): Promise<number> {
   const [few, many] = await Promise.all(COUNT_AFTER.map((n) => instructionsAfter(subject, n, autocannon, work)));
   return ((many as number) - (few as number)) / (COUNT_AFTER[1] - COUNT_AFTER[0]);
