@@ -12,7 +12,7 @@ export type { Handler, FunctionEvent, FunctionContext, FunctionHeaders, Function
 
 // The gateway client.
 export { gatewayClient } from "./default-client.js";
-export { Client, type ClientOptions } from "./client.js";
+export { Client, type ClientOptions, type FromEnvOptions } from "./client.js";
 export type { CallOptions } from "./request.js";
 export type { RetryOptions } from "./retry.js";
 export type { ClientHooks, BeforeRequestContext, AfterResponseContext, BeforeRetryContext } from "./hooks.js";
