@@ -104,28 +104,28 @@ export function parseBody(req: IncomingMessage, headers: IncomingHttpHeaders, se
   const media = parseMediaType(headers["content-type"] || "text/plain");
   if (media === undefined) return undefined;
 
-  if (settings.rawBody) return readBody(req, { bytes: settings.maxRawSize, setting: "MAX_RAW_SIZE" });
+  if (settings.rawBody) return readBody(req, { bytes: settings.maxRawSize, setting: "MAX_RAW_SIZE" }, asBytes);
 
   const { type } = media;
   if (type === "application/json") {
     const charset = media.charset ?? "utf-8";
     if (!charset.startsWith("utf-") || !isSupportedCharset(charset)) return refuse(req, unsupportedCharset(charset));
-    return readBody(req, { bytes: settings.maxJsonSize, setting: "MAX_JSON_SIZE" }).then((bytes) =>
-      parseStrictJson(decode(bytes, charset)),
-    );
+    return readBody(req, { bytes: settings.maxJsonSize, setting: "MAX_JSON_SIZE" }, (bytes) => parseStrictJson(decode(bytes, charset)));
   }
   if (type.startsWith("text/")) {
     const charset = media.charset ?? "utf-8";
     if (!isSupportedCharset(charset)) return refuse(req, unsupportedCharset(charset));
-    return readBody(req, textLimit(settings)).then((bytes) => decode(bytes, charset));
+    return readBody(req, textLimit(settings), (bytes) => decode(bytes, charset));
   }
   if (type === "application/x-www-form-urlencoded") {
     const charset = media.charset ?? "utf-8";
     if (charset !== "utf-8" && charset !== "iso-8859-1") return refuse(req, unsupportedCharset(charset));
-    return readBody(req, textLimit(settings)).then((bytes) => parseUrlencoded(decode(bytes, charset), charset));
+    return readBody(req, textLimit(settings), (bytes) => parseUrlencoded(decode(bytes, charset), charset));
   }
   return undefined;
 }
+
+const asBytes = (bytes: Buffer): Buffer => bytes;
 
 function textLimit(settings: BodySettings): BodyLimit {
   return { bytes: settings.maxTextSize, setting: "the 100kb text limit" };

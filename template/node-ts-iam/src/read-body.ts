@@ -17,23 +17,27 @@ function tooLarge(limit: BodyLimit): RequestError {
 }
 
 /**
- * Collects `stream` until it ends; rejects with 413 past the limit. Whichever way it fails, the rest
- * of the request is discarded and a decompressor in between is destroyed (after a client abort it
- * would otherwise wait for an end that never comes, holding its zlib context).
+ * Collects `stream` until it ends and settles with `convert` of its bytes (converted in the same turn:
+ * one promise per body, not one per step); rejects with 413 past the limit. Whichever way it fails,
+ * the rest of the request is discarded and a decompressor in between is destroyed (after a client
+ * abort it would otherwise wait for an end that never comes, holding its zlib context).
  */
-function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): Promise<Buffer> {
+function collect<T>(stream: Readable, source: IncomingMessage, limit: BodyLimit, convert: (bytes: Buffer) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // A request the client aborts emits "error" (ECONNRESET) to its own listeners; a decompressor in
+    // between does not see that, so only then is the request's "close" watched too.
+    const inflating = stream !== source;
     const cleanup = (): void => {
       stream.off("data", onData);
       stream.off("end", onEnd);
       stream.off("error", onError);
-      source.off("close", onClose);
+      if (inflating) source.off("close", onClose);
     };
     const abandon = (error: RequestError): void => {
       cleanup();
-      if (stream !== source) {
+      if (inflating) {
         source.unpipe();
         stream.destroy();
       }
@@ -47,7 +51,14 @@ function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): P
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      let value: T;
+      try {
+        value = convert(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      resolve(value);
     };
     const onError = (error: Error): void => {
       abandon(new RequestError(400, "BODY_UNREADABLE", `request body could not be read: ${error.message}`));
@@ -58,7 +69,7 @@ function collect(stream: Readable, source: IncomingMessage, limit: BodyLimit): P
     stream.on("data", onData);
     stream.on("end", onEnd);
     stream.on("error", onError);
-    source.on("close", onClose);
+    if (inflating) source.on("close", onClose);
   });
 }
 
@@ -83,7 +94,7 @@ function decompressor(encoding: string): import("node:stream").Transform {
   throw new RequestError(415, "UNSUPPORTED_ENCODING", `unsupported content encoding "${encoding}"`);
 }
 
-async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit): Promise<Buffer> {
+async function inflate<T>(req: IncomingMessage, encoding: string, limit: BodyLimit, convert: (bytes: Buffer) => T): Promise<T> {
   let stream: import("node:stream").Transform;
   try {
     stream = decompressor(encoding);
@@ -93,7 +104,7 @@ async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit)
   }
   req.pipe(stream);
   try {
-    return await collect(stream, req, limit);
+    return await collect(stream, req, limit, convert);
   } catch (error) {
     if (error instanceof RequestError && error.code === "BODY_UNREADABLE") {
       throw new RequestError(400, "MALFORMED_BODY", `request body is not valid ${encoding} data`);
@@ -102,15 +113,18 @@ async function inflate(req: IncomingMessage, encoding: string, limit: BodyLimit)
   }
 }
 
-/** Reads the whole body of `req`, refusing (413) before reading when `Content-Length` already exceeds the limit. */
-export function readBody(req: IncomingMessage, limit: BodyLimit): Promise<Buffer> {
+/**
+ * Reads the whole body of `req` and settles with `convert` of its bytes (whose throw rejects);
+ * refuses (413) before reading when `Content-Length` already exceeds the limit.
+ */
+export function readBody<T>(req: IncomingMessage, limit: BodyLimit, convert: (bytes: Buffer) => T): Promise<T> {
   const contentEncoding = req.headers["content-encoding"];
   const encoding = contentEncoding === undefined ? "identity" : contentEncoding.toLowerCase();
-  if (encoding !== "identity") return inflate(req, encoding, limit);
+  if (encoding !== "identity") return inflate(req, encoding, limit, convert);
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit.bytes) {
     req.resume();
     return Promise.reject(tooLarge(limit));
   }
-  return collect(req, req, limit);
+  return collect(req, req, limit, convert);
 }
