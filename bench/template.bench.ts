@@ -121,28 +121,19 @@ async function instructionsAfter(subject: Subject, requests: number, autocannon:
   const port = await freePort();
   const file = join(work, `callgrind-${port}.out`);
   const args = ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${file}`, subject.command, ...subject.args];
-  const child = spawn("valgrind", args, { cwd: subject.cwd, env: { ...process.env, ...subject.env, http_port: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
-  children.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${subject.name} under valgrind exited early:\n${stderr}`);
-    if (Date.now() > deadline) throw new Error(`${subject.name} under valgrind did not answer within 120 s`);
-    if (await post(port).then((a) => a.status === 200, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const server = spawnServer("valgrind", args, subject, port);
+  const exited = new Promise<void>((r) => server.child.once("exit", () => r()));
+  await firstAnswer(`${subject.name} under valgrind`, server, port, 120_000, 100);
   const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 1, amount: requests, method: "POST", headers: { "content-type": "application/json" }, body: BODY });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name} under valgrind: ${result.non2xx} non-2xx, ${result.errors} errors`);
   // SIGINT: callgrind writes its count as the process ends (the template drains first: up to healthcheck_interval).
-  child.kill("SIGINT");
-  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  server.child.kill("SIGINT");
+  const killer = setTimeout(() => server.child.kill("SIGKILL"), 60_000);
   await exited;
   clearTimeout(killer);
-  children.delete(child);
-  const collected = /Collected : (\d+)/.exec(stderr)?.[1];
-  if (collected === undefined) throw new Error(`${subject.name}: callgrind wrote no count:\n${stderr.slice(-2000)}`);
+  children.delete(server.child);
+  const collected = /Collected : (\d+)/.exec(server.stderr())?.[1];
+  if (collected === undefined) throw new Error(`${subject.name}: callgrind wrote no count:\n${server.stderr().slice(-2000)}`);
   return Number(collected);
 }
 
@@ -155,30 +146,42 @@ async function instructionsPerRequest(subject: Subject, autocannon: Autocannon, 
 /** Every child started and not yet stopped: the bench stops them all on its way out, failed or not. */
 const children = new Set<ChildProcess>();
 
-async function startSubject(subject: Subject): Promise<Started> {
-  const port = await freePort();
+/** A server process started for `subject` on `port` (its stderr kept for error messages). */
+interface Spawned {
+  readonly child: ChildProcess;
+  stderr(): string;
+}
+
+function spawnServer(command: string, args: string[], subject: Subject, port: number): Spawned {
   const env: NodeJS.ProcessEnv = { ...process.env, ...subject.env, http_port: String(port) };
-  const begin = process.hrtime.bigint();
-  const child = spawn(subject.command, subject.args, { cwd: subject.cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(command, args, { cwd: subject.cwd, env, stdio: ["ignore", "ignore", "pipe"] });
   children.add(child);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 30_000;
+  return { child, stderr: () => stderr };
+}
+
+/** Posts the echo request every `pollMs` until it is answered 200; returns that answer's body. */
+async function firstAnswer(name: string, server: Spawned, port: number, timeoutMs: number, pollMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${subject.name} exited early:\n${stderr}`);
-    if (Date.now() > deadline) throw new Error(`${subject.name} did not answer within 30 s:\n${stderr}`);
-    try {
-      const answer = await post(port);
-      if (answer.status === 200) {
-        if (JSON.stringify(JSON.parse(answer.body)) !== BODY) throw new Error(`${subject.name} answered ${answer.body}`);
-        const startMs = Number(process.hrtime.bigint() - begin) / 1e6;
-        return { child, port, startMs, cpuMs: cpuTimeMs(child.pid as number) };
-      }
-    } catch (error) {
-      if (error instanceof Error && error.message.includes("answered")) throw error;
-    }
-    await new Promise((r) => setTimeout(r, 1));
+    if (server.child.exitCode !== null) throw new Error(`${name} exited early:\n${server.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not answer within ${timeoutMs / 1000} s:\n${server.stderr()}`);
+    const answer = await post(port).catch(() => undefined);
+    if (answer?.status === 200) return answer.body;
+    await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+async function startSubject(subject: Subject): Promise<Started> {
+  const port = await freePort();
+  const begin = process.hrtime.bigint();
+  const server = spawnServer(subject.command, subject.args, subject, port);
+  const body = await firstAnswer(subject.name, server, port, 30_000, 1);
+  const startMs = Number(process.hrtime.bigint() - begin) / 1e6;
+  const cpuMs = cpuTimeMs(server.child.pid as number);
+  if (JSON.stringify(JSON.parse(body)) !== BODY) throw new Error(`${subject.name} answered ${body}`);
+  return { child: server.child, port, startMs, cpuMs };
 }
 
 function stop(child: ChildProcess): Promise<void> {
