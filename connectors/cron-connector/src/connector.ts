@@ -16,7 +16,7 @@ import type { ConnectorConfig } from "./config.js";
 import { CronTable, functionKey, type CronFunction } from "./cron-table.js";
 import { CRON_TOPIC, Invoker } from "./invoker.js";
 import { scrubSecrets, stderrLog, type LogSink } from "./log.js";
-import { parseSchedule, type Schedule } from "./schedule.js";
+import { parseSchedule, type Schedule, type ScheduleOptions } from "./schedule.js";
 
 /** What the connector needs of the SDK client. */
 export type ConnectorGateway = Pick<Client, "getNamespaces" | "getFunctions" | "invokeFunction">;
@@ -56,6 +56,7 @@ export class CronConnector {
   readonly #rebuildClock: Clock;
   readonly #invoker: Invoker;
   readonly #table: CronTable;
+  readonly #scheduleOptions: ScheduleOptions;
   /**
    * Listing problems currently reported, by subject ({@link NAMESPACE_LIST}, else the namespace):
    * logged when they start or change, and when they end.
@@ -76,6 +77,7 @@ export class CronConnector {
     const sink = options.log ?? stderrLog;
     this.#log = (line) => sink(scrubSecrets(line));
     this.#rebuildClock = options.rebuildClock ?? systemClock();
+    this.#scheduleOptions = options.timezone !== undefined ? { timezone: options.timezone } : {};
     const { config } = options;
     this.#invoker = new Invoker({
       gateway: options.gateway,
@@ -216,14 +218,25 @@ export class CronConnector {
       this.#scheduleProblem(namespace, key, found, `Skipped: ${key} has topic ${CRON_TOPIC} but no schedule annotation`);
       return undefined;
     }
-    let schedule: Schedule;
+    const schedule = this.#schedule(key, spec, namespace, found);
+    if (!schedule) return undefined;
+    return { name: status.name, namespace, schedule, jwtAuth: JWT_AUTH_ON.test(status.envVars?.["jwt_auth"]?.trim() ?? "") };
+  }
+
+  /**
+   * The function's schedule: the one it runs on when the expression is unchanged (so an expression
+   * is parsed when it appears or changes, not on every rebuild), else `spec` parsed; `undefined` for
+   * a bad expression (into `found`).
+   */
+  #schedule(key: string, spec: string, namespace: string, found: Map<string, string>): Schedule | undefined {
+    const running = this.#table.get(key)?.schedule;
+    if (running?.spec === spec) return running;
     try {
-      schedule = parseSchedule(spec, this.#options.timezone !== undefined ? { timezone: this.#options.timezone } : {});
+      return parseSchedule(spec, this.#scheduleOptions);
     } catch (error) {
       this.#scheduleProblem(namespace, key, found, `Skipped: ${key}: bad ${(error as Error).message}`);
       return undefined;
     }
-    return { name: status.name, namespace, schedule, jwtAuth: JWT_AUTH_ON.test(status.envVars?.["jwt_auth"]?.trim() ?? "") };
   }
 
   /** Brings the namespace's schedules in line with `wanted`. A changed schedule is a removal and an addition, as in the Go connector. */
