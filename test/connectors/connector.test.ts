@@ -60,6 +60,22 @@ describe("rebuilds", () => {
     await connector.stop();
   });
 
+  it("parses an expression when it appears or changes, not on every rebuild", async () => {
+    const { gateway, connector } = setup();
+    gateway.functions.set("dev", [cronFunction("report", "@hourly")]);
+    await connector.start();
+    const running = connector.scheduled[0]!.schedule;
+    gateway.functions.set("dev", [cronFunction("report", "@hourly", { envVars: { jwt_auth: "true" } })]);
+    await connector.rebuild();
+    expect(connector.scheduled[0]!.jwtAuth).toBe(true);
+    expect(connector.scheduled[0]!.schedule).toBe(running);
+    gateway.functions.set("dev", [cronFunction("report", "@daily")]);
+    await connector.rebuild();
+    expect(connector.scheduled[0]!.schedule).not.toBe(running);
+    expect(connector.scheduled[0]!.schedule.spec).toBe("@daily");
+    await connector.stop();
+  });
+
   it("accepts topic lists holding cron-function (the Pro connector's form)", async () => {
     const { gateway, connector } = setup();
     gateway.functions.set("dev", [{ ...cronFunction("a", "@hourly"), annotations: { topic: "kafka.orders, cron-function", schedule: "@hourly" } }]);

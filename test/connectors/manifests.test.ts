@@ -4,35 +4,26 @@
  * gets, and the IAM objects against our strict schemas and the sandbox's loader (the reference CRDs
  * are checked in test/conformance/connector-manifests.test.ts).
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadManifests } from "@node-ts-iam/sandbox";
 import { DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME } from "@node-ts-iam/sdk";
 import { connectorManifests, type KubeObject, type ManifestValues } from "../../connectors/cron-connector/src/deploy/manifests.js";
 import { ConnectorError } from "../../connectors/cron-connector/src/errors.js";
+import { runCommand, type CommandResult } from "../functions/support/command.js";
 import { iamSchemas } from "../functions/support/iam-schema.js";
-import { repoRoot } from "../functions/support/repo.js";
 import { validate } from "../functions/support/schema.js";
 
-const run = promisify(execFile);
 const GATEWAY_URL = "https://openfaas.acme-corp.io";
 const IMAGE = "ghcr.io/acme/cron-connector:0.1.0";
 const VALUES: ManifestValues = { gatewayURL: GATEWAY_URL, namespaces: ["openfaas-fn", "dev"], invoke: ["openfaas-fn:preview-janitor"], image: IMAGE };
 
-async function exec(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run("npm", ["run", "--silent", "connector:render", "--", ...args], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
+/** `npm run connector:render -- <args>`, as the README runs it. */
+const exec = (args: string[], env: Record<string, string | undefined> = {}): Promise<CommandResult> =>
+  runCommand("npm", ["run", "--silent", "connector:render", "--", ...args], env);
 
 const byKind = (objects: KubeObject[], kind: string): KubeObject => objects.find((o) => o.kind === kind)!;
 type DeploymentSpec = {
@@ -50,7 +41,7 @@ type DeploymentSpec = {
 
 describe("npm run connector:render", () => {
   const out = mkdtempSync(join(tmpdir(), "connector-render-"));
-  let result: Awaited<ReturnType<typeof exec>>;
+  let result: CommandResult;
   beforeAll(async () => {
     result = await exec(["--gateway-url", GATEWAY_URL, "--namespaces", "openfaas-fn,dev", "--invoke", "openfaas-fn:preview-janitor", "--image", IMAGE, "--out", out]);
   }, 60_000);

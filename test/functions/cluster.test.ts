@@ -4,40 +4,27 @@
  * the render rules one by one, and what the token policies and the JwtIssuer variant promise: the
  * token where the SDK reads it, on the pods stack.yml labels, in openfaas-fn only, at creation only.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadManifests } from "@node-ts-iam/sandbox";
 import { DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME } from "@node-ts-iam/sdk";
 import { checkGatewayUrl, RenderError, renderTemplate, type RenderErrorCode } from "../../functions/cluster/src/render.js";
 import { planTenant } from "../../functions/tenant-provisioner/dist/src/tenant.js";
+import { runCommand as exec, type CommandResult } from "./support/command.js";
 import { functionNames, readManifests, readStack, repoRoot, type Manifest } from "./support/repo.js";
 
-const run = promisify(execFile);
 const clusterDir = join(repoRoot, "functions", "cluster");
 const CLUSTER_ISSUER = "https://kubernetes.default.svc.cluster.local";
 const GATEWAY_URL = "https://openfaas.acme-corp.io";
 const TOKEN_LABEL = { "openfaas-iam/token": "true" };
 const templateNames = readdirSync(clusterDir).filter((f) => f.endsWith(".yaml")).sort();
 
-/** Runs a command to completion; a non-zero exit is a result here, not an exception. */
-async function exec(file: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(file, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
-
 describe("npm run cluster:render", () => {
   const out = mkdtempSync(join(tmpdir(), "cluster-render-"));
-  let result: { code: number; stdout: string; stderr: string };
+  let result: CommandResult;
 
   beforeAll(async () => {
     // The README's command, unchanged but for the output folder: builds the tool, then renders.

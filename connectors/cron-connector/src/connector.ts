@@ -16,7 +16,7 @@ import type { ConnectorConfig } from "./config.js";
 import { CronTable, functionKey, type CronFunction } from "./cron-table.js";
 import { CRON_TOPIC, Invoker } from "./invoker.js";
 import { scrubSecrets, stderrLog, type LogSink } from "./log.js";
-import { parseSchedule, type Schedule } from "./schedule.js";
+import { parseSchedule, type Schedule, type ScheduleOptions } from "./schedule.js";
 
 /** What the connector needs of the SDK client. */
 export type ConnectorGateway = Pick<Client, "getNamespaces" | "getFunctions" | "invokeFunction">;
@@ -46,6 +46,8 @@ export interface RebuildReport {
 }
 
 const JWT_AUTH_ON = /^(1|t|true)$/i;
+/** The subject of the namespace list's problems (never a namespace name, which is an RFC 1123 label). */
+const NAMESPACE_LIST = "*";
 
 /** The cron-connector. */
 export class CronConnector {
@@ -54,10 +56,18 @@ export class CronConnector {
   readonly #rebuildClock: Clock;
   readonly #invoker: Invoker;
   readonly #table: CronTable;
-  /** Problems currently reported, by subject: logged when they start or change, and when they end. */
-  readonly #problems = new Map<string, string>();
-  /** Schedule problems reported during the rebuild in progress. */
-  #reported = new Set<string>();
+  readonly #scheduleOptions: ScheduleOptions;
+  /**
+   * Listing problems currently reported, by subject ({@link NAMESPACE_LIST}, else the namespace):
+   * logged when they start or change, and when they end.
+   */
+  readonly #listingProblems = new Map<string, string>();
+  /**
+   * Schedule problems currently reported, by namespace, then by function: logged when they start or
+   * change. Each listing of a namespace replaces its entry, so a problem that a listing no longer
+   * finds (fixed, or the function gone) is forgotten, and news again should it come back.
+   */
+  readonly #scheduleProblems = new Map<string, ReadonlyMap<string, string>>();
   #loop: Cancel | undefined;
   #rebuilding: Promise<RebuildReport> | undefined;
   #stopped = false;
@@ -67,6 +77,7 @@ export class CronConnector {
     const sink = options.log ?? stderrLog;
     this.#log = (line) => sink(scrubSecrets(line));
     this.#rebuildClock = options.rebuildClock ?? systemClock();
+    this.#scheduleOptions = options.timezone !== undefined ? { timezone: options.timezone } : {};
     const { config } = options;
     this.#invoker = new Invoker({
       gateway: options.gateway,
@@ -136,17 +147,16 @@ export class CronConnector {
     // Namespaces that are gone (or no longer visible) take their schedules with them.
     for (const fn of this.#table.functions) if (!seen.has(fn.namespace)) this.#remove(fn);
     // Problems of namespaces no longer listed are forgotten: should they come back, they are news again.
-    for (const subject of [...this.#problems.keys()]) {
-      const namespace = subject.startsWith("namespace ") ? subject.slice("namespace ".length) : subject.startsWith("schedule ") ? subject.slice(subject.lastIndexOf(".") + 1) : undefined;
-      if (namespace !== undefined && !seen.has(namespace)) this.#problems.delete(subject);
-    }
+    for (const subject of [...this.#listingProblems.keys()]) if (subject !== NAMESPACE_LIST && !seen.has(subject)) this.#listingProblems.delete(subject);
+    for (const namespace of [...this.#scheduleProblems.keys()]) if (!seen.has(namespace)) this.#scheduleProblems.delete(namespace);
     for (const namespace of namespaces) {
       if (this.#stopped) break;
-      this.#reported = new Set();
-      const wanted = await this.#functionsIn(namespace, report);
+      const found = new Map<string, string>();
+      const wanted = await this.#functionsIn(namespace, report, found);
+      // A failed listing keeps the namespace's schedules, and so its schedule problems.
       if (wanted === undefined) continue;
-      this.#sync(namespace, wanted);
-      this.#forgetScheduleProblems(namespace, this.#reported);
+      this.#sync(namespace, wanted, found);
+      this.#scheduleProblems.set(namespace, found);
     }
     return report;
   }
@@ -156,23 +166,23 @@ export class CronConnector {
     if (configured) return configured;
     try {
       const namespaces = await this.#options.gateway.getNamespaces({ timeoutMs: this.#options.config.rebuildTimeoutMs });
-      this.#problem("namespaces", undefined, "Namespaces: listing works again");
+      this.#listingProblem(NAMESPACE_LIST, undefined, "Namespaces: listing works again");
       return namespaces;
     } catch (error) {
       if (isDenied(error)) {
         // Authoritative: this identity may see no namespace, so nothing stays scheduled.
         report.denied.push("*");
-        this.#problem("namespaces", `Namespaces: the gateway refused to list them (${reason(error)}); nothing is scheduled until the connector's Policy grants Namespace:List`);
+        this.#listingProblem(NAMESPACE_LIST, `Namespaces: the gateway refused to list them (${reason(error)}); nothing is scheduled until the connector's Policy grants Namespace:List`);
         return [];
       }
       report.failed.push("*");
-      this.#problem("namespaces", `Namespaces: listing failed (${reason(error)}); keeping the ${this.#table.functions.length} scheduled function(s) and retrying every rebuild`);
+      this.#listingProblem(NAMESPACE_LIST, `Namespaces: listing failed (${reason(error)}); keeping the ${this.#table.functions.length} scheduled function(s) and retrying every rebuild`);
       return undefined;
     }
   }
 
-  async #functionsIn(namespace: string, report: RebuildReport): Promise<CronFunction[] | undefined> {
-    const subject = `namespace ${namespace}`;
+  /** The namespace's cron functions; `undefined` when its listing failed (not refused). Schedule problems go into `found`. */
+  async #functionsIn(namespace: string, report: RebuildReport, found: Map<string, string>): Promise<CronFunction[] | undefined> {
     let statuses: FunctionStatus[];
     try {
       statuses = await this.#options.gateway.getFunctions(namespace, { timeoutMs: this.#options.config.rebuildTimeoutMs });
@@ -180,55 +190,57 @@ export class CronConnector {
       if (isDenied(error) || (error instanceof HttpStatusError && error.status === 404)) {
         report.denied.push(namespace);
         const what = isDenied(error) ? `the gateway refused to list its functions (${reason(error)}); skipped until the connector's Policy grants Function:List on ${namespace}:*` : "not found; skipped";
-        this.#problem(subject, `Namespace ${namespace}: ${what}`);
-        this.#forgetScheduleProblems(namespace, new Set());
+        this.#listingProblem(namespace, `Namespace ${namespace}: ${what}`);
         return [];
       }
       report.failed.push(namespace);
-      this.#problem(subject, `Namespace ${namespace}: listing functions failed (${reason(error)}); keeping its schedules and retrying every rebuild`);
+      this.#listingProblem(namespace, `Namespace ${namespace}: listing functions failed (${reason(error)}); keeping its schedules and retrying every rebuild`);
       return undefined;
     }
-    this.#problem(subject, undefined, `Namespace ${namespace}: listing functions works again`);
+    this.#listingProblem(namespace, undefined, `Namespace ${namespace}: listing functions works again`);
     report.listed.push(namespace);
     const wanted: CronFunction[] = [];
     for (const status of statuses) {
-      const fn = this.#cronFunction(status, namespace);
+      const fn = this.#cronFunction(status, namespace, found);
       if (fn) wanted.push(fn);
     }
     return wanted;
   }
 
-  /** Forgets the schedule problems of a namespace that this rebuild did not report again (fixed or gone). */
-  #forgetScheduleProblems(namespace: string, reported: ReadonlySet<string>): void {
-    for (const subject of [...this.#problems.keys()]) {
-      if (subject.startsWith("schedule ") && subject.endsWith(`.${namespace}`) && !reported.has(subject)) this.#problems.delete(subject);
-    }
-  }
-
-  /** The status as a scheduled function, or `undefined` (not a cron function, or a bad schedule: logged once). */
-  #cronFunction(status: FunctionStatus, namespace: string): CronFunction | undefined {
+  /** The status as a scheduled function, or `undefined` (not a cron function, or a bad schedule: into `found`). */
+  #cronFunction(status: FunctionStatus, namespace: string, found: Map<string, string>): CronFunction | undefined {
     const annotations = status.annotations ?? {};
     const topics = (annotations["topic"] ?? "").split(",").map((t) => t.trim());
     if (!topics.includes(CRON_TOPIC)) return undefined;
     const key = `${status.name}.${namespace}`;
     const spec = annotations["schedule"];
-    const subject = `schedule ${key}`;
     if (spec === undefined || spec.trim() === "") {
-      this.#problem(subject, `Skipped: ${key} has topic ${CRON_TOPIC} but no schedule annotation`);
+      this.#scheduleProblem(namespace, key, found, `Skipped: ${key} has topic ${CRON_TOPIC} but no schedule annotation`);
       return undefined;
     }
-    let schedule: Schedule;
-    try {
-      schedule = parseSchedule(spec, this.#options.timezone !== undefined ? { timezone: this.#options.timezone } : {});
-    } catch (error) {
-      this.#problem(subject, `Skipped: ${key}: bad ${(error as Error).message}`);
-      return undefined;
-    }
+    const schedule = this.#schedule(key, spec, namespace, found);
+    if (!schedule) return undefined;
     return { name: status.name, namespace, schedule, jwtAuth: JWT_AUTH_ON.test(status.envVars?.["jwt_auth"]?.trim() ?? "") };
   }
 
+  /**
+   * The function's schedule: the one it runs on when the expression is unchanged (so an expression
+   * is parsed when it appears or changes, not on every rebuild), else `spec` parsed; `undefined` for
+   * a bad expression (into `found`).
+   */
+  #schedule(key: string, spec: string, namespace: string, found: Map<string, string>): Schedule | undefined {
+    const running = this.#table.get(key)?.schedule;
+    if (running?.spec === spec) return running;
+    try {
+      return parseSchedule(spec, this.#scheduleOptions);
+    } catch (error) {
+      this.#scheduleProblem(namespace, key, found, `Skipped: ${key}: bad ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
   /** Brings the namespace's schedules in line with `wanted`. A changed schedule is a removal and an addition, as in the Go connector. */
-  #sync(namespace: string, wanted: CronFunction[]): void {
+  #sync(namespace: string, wanted: CronFunction[], found: Map<string, string>): void {
     const byKey = new Map(wanted.map((fn) => [functionKey(fn), fn]));
     for (const fn of this.#table.functions) {
       if (fn.namespace !== namespace) continue;
@@ -242,7 +254,7 @@ export class CronConnector {
     for (const [key, fn] of byKey) {
       if (this.#table.get(key)) continue;
       if (this.#table.add(fn)) this.#log(`Added: ${key} [${fn.schedule.spec}]${fn.jwtAuth ? " with a function token (jwt_auth)" : ""}`);
-      else this.#problem(`schedule ${key}`, `Skipped: ${key}: schedule ${JSON.stringify(fn.schedule.spec)} has no activation left`);
+      else this.#scheduleProblem(namespace, key, found, `Skipped: ${key}: schedule ${JSON.stringify(fn.schedule.spec)} has no activation left`);
     }
   }
 
@@ -253,19 +265,25 @@ export class CronConnector {
     this.#log(`Removed: ${key} [${fn.schedule.spec}]`);
   }
 
-  /** Logs a problem when it starts or changes, and `recovered` (if given) when it ends. */
-  #problem(subject: string, message: string | undefined, recovered?: string): void {
-    if (message !== undefined) this.#reported.add(subject);
-    const known = this.#problems.get(subject);
+  /** Logs a listing problem when it starts or changes (`message`), and `recovered` (if given) when it ends (no `message`). */
+  #listingProblem(subject: string, message: string | undefined, recovered?: string): void {
+    const known = this.#listingProblems.get(subject);
     if (message === undefined) {
       if (known === undefined) return;
-      this.#problems.delete(subject);
+      this.#listingProblems.delete(subject);
       if (recovered) this.#log(recovered);
       return;
     }
     if (known === message) return;
-    this.#problems.set(subject, message);
+    this.#listingProblems.set(subject, message);
     this.#log(message);
+  }
+
+  /** Records a schedule problem of this listing of `namespace` in `found`; logs it unless it is already reported. */
+  #scheduleProblem(namespace: string, key: string, found: Map<string, string>, message: string): void {
+    const known = found.has(key) ? found.get(key) : this.#scheduleProblems.get(namespace)?.get(key);
+    found.set(key, message);
+    if (known !== message) this.#log(message);
   }
 }
 

@@ -39,9 +39,16 @@ export class Invoker {
   /** Functions whose watchdog asked for a function token although the listing did not say so. */
   readonly #learned = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** The headers of every invocation (the SDK copies them into each request). */
+  readonly #headers: Readonly<Record<string, string>>;
 
   constructor(options: InvokerOptions) {
     this.#options = options;
+    this.#headers = {
+      "x-topic": CRON_TOPIC,
+      "x-connector": "cron-connector",
+      ...(options.contentType ? { "content-type": options.contentType } : {}),
+    };
   }
 
   /** Invocations still running. */
@@ -94,12 +101,10 @@ export class Invoker {
   }
 
   #call(fn: CronFunction, functionAuth: boolean): Promise<InvokeResult> {
-    const headers: Record<string, string> = { "x-topic": CRON_TOPIC, "x-connector": "cron-connector" };
-    if (this.#options.contentType) headers["content-type"] = this.#options.contentType;
     return this.#options.gateway.invokeFunction(
       fn.name,
       fn.namespace,
-      { async: this.#options.async, headers, functionAuth, throwHttpErrors: false },
+      { async: this.#options.async, headers: this.#headers, functionAuth, throwHttpErrors: false },
       { timeoutMs: this.#options.timeoutMs },
     );
   }

@@ -47,26 +47,39 @@ export interface RunOptions {
  * reports everything `unchanged`, and a run after a failure finishes the job.
  */
 export async function provision(gw: ProvisionerGateway, plan: TenantPlan, options: RunOptions = {}): Promise<Report> {
-  const report: Report = { tenant: plan.tenant, namespace: plan.namespace, complete: false, actions: [] };
-  // Each object is handled by `next`, which is also where the test-only fault strikes.
-  const next = async (kind: Action["kind"], name: string, work: () => Promise<Outcome>): Promise<void> => {
+  return run(plan.tenant, plan.namespace, options, async (step) => {
+    await step("namespace", plan.namespace, () => convergeNamespace(gw, plan));
+
+    const existingSecrets = new Set((await gw.getSecrets(plan.namespace)).map((s) => s.name));
+    for (const name of plan.secretNames) {
+      await step("secret", name, async () => (existingSecrets.has(name) ? "unchanged" : createSecret(gw, plan.namespace, name)));
+    }
+
+    const existingFunctions = new Map((await gw.getFunctions(plan.namespace)).map((f) => [f.name, f]));
+    for (const spec of plan.functions) {
+      await step("function", spec.service, () => convergeFunction(gw, spec, existingFunctions.get(spec.service)));
+    }
+  });
+}
+
+/** Handles one object and records what happened to it. */
+type Step = (kind: Action["kind"], name: string, work: () => Promise<Outcome>) => Promise<void>;
+
+/**
+ * One provision or deprovision run: `steps` handles each object through `step`, which records its
+ * outcome and is also where the test-only fault strikes. A failure part-way is a
+ * {@link ReconcileError} carrying the report so far.
+ */
+async function run(tenant: string, namespace: string, options: RunOptions, steps: (step: Step) => Promise<void>): Promise<Report> {
+  const report: Report = { tenant, namespace, complete: false, actions: [] };
+  const step: Step = async (kind, name, work) => {
     if (options.faultAfterSteps !== undefined && report.actions.length >= options.faultAfterSteps) {
       throw new ApiError<ErrorCode>(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
     }
     report.actions.push({ kind, name, outcome: await work() });
   };
   try {
-    await next("namespace", plan.namespace, () => convergeNamespace(gw, plan));
-
-    const existingSecrets = new Set((await gw.getSecrets(plan.namespace)).map((s) => s.name));
-    for (const name of plan.secretNames) {
-      await next("secret", name, async () => (existingSecrets.has(name) ? "unchanged" : createSecret(gw, plan.namespace, name)));
-    }
-
-    const existingFunctions = new Map((await gw.getFunctions(plan.namespace)).map((f) => [f.name, f]));
-    for (const spec of plan.functions) {
-      await next("function", spec.service, () => convergeFunction(gw, spec, existingFunctions.get(spec.service)));
-    }
+    await steps(step);
   } catch (error) {
     throw new ReconcileError(error, report);
   }
@@ -139,29 +152,18 @@ function functionMatches(current: FunctionStatus, spec: TenantFunction): boolean
  */
 export async function deprovision(gw: ProvisionerGateway, tenant: string, options: RunOptions = {}): Promise<Report> {
   const namespace = TENANT_PREFIX + tenant;
-  const report: Report = { tenant, namespace, complete: false, actions: [] };
   const current = await getNamespace(gw, namespace);
   if (!current) throw new ApiError<ErrorCode>(404, "TENANT_NOT_FOUND", `tenant "${tenant}" does not exist`, { tenant });
   assertManaged(current, tenant);
-  const next = async (kind: Action["kind"], name: string, remove: () => Promise<void>): Promise<void> => {
-    if (options.faultAfterSteps !== undefined && report.actions.length >= options.faultAfterSteps) {
-      throw new ApiError<ErrorCode>(503, "INJECTED_FAULT", `fault injected after ${options.faultAfterSteps} step(s)`);
-    }
-    report.actions.push({ kind, name, outcome: await removed(remove) });
-  };
-  try {
+  return run(tenant, namespace, options, async (step) => {
     for (const name of (await gw.getFunctions(namespace)).map((f) => f.name).sort()) {
-      await next("function", name, () => gw.deleteFunction(name, namespace));
+      await step("function", name, () => removed(() => gw.deleteFunction(name, namespace)));
     }
     for (const name of (await gw.getSecrets(namespace)).map((s) => s.name).sort()) {
-      await next("secret", name, () => gw.deleteSecret(name, namespace));
+      await step("secret", name, () => removed(() => gw.deleteSecret(name, namespace)));
     }
-    await next("namespace", namespace, () => gw.deleteNamespace(namespace));
-  } catch (error) {
-    throw new ReconcileError(error, report);
-  }
-  report.complete = true;
-  return report;
+    await step("namespace", namespace, () => removed(() => gw.deleteNamespace(namespace)));
+  });
 }
 
 async function removed(remove: () => Promise<void>): Promise<Outcome> {

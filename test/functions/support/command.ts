@@ -1,0 +1,28 @@
+/** Runs the repository's command-line tools (`npm run cluster:render`, `npm run connector:render`) as a reader of its READMEs would. */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { repoRoot } from "./repo.js";
+
+const run = promisify(execFile);
+
+/** How a command ended: its exit status and what it wrote. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `file` with `args` in the repository root to completion (60 s at most), with `env` over the
+ * test's environment (an `undefined` value unsets a variable). A non-zero exit is a result here, not
+ * an exception.
+ */
+export async function runCommand(file: string, args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<CommandResult> {
+  try {
+    const { stdout, stderr } = await run(file, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
