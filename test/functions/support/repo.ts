@@ -7,11 +7,11 @@ import { substituteEnv } from "@node-ts-iam/sandbox";
 /** The repository root. */
 export const repoRoot = resolve(import.meta.dirname, "../../..");
 
-/** The sample functions (folders of `functions/` with a package.json). */
+/** The sample functions: folders of `functions/` with a handler (`cluster/` and `callers/` hold manifests). */
 export function functionNames(): string[] {
   const dir = join(repoRoot, "functions");
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "package.json")))
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "handler.ts")))
     .map((e) => e.name)
     .sort();
 }
