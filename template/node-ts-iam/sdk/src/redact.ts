@@ -33,15 +33,15 @@ const JWS_SHAPED = /(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[
 /** A credential following an HTTP auth scheme name, also URL-encoded (`Bearer%20…`, `Bearer+…`). */
 const SCHEME_CREDENTIAL = /\b(Bearer|Basic)(?:\s|%20|\+)+[A-Za-z0-9._~+/=%-]{4,}/gi;
 
-/** Something that yields an `Authorization` header value on demand (a {@link Credential}). */
-interface HeaderCredential {
+/** Something that yields an `Authorization` header value on demand (a `Credential`). */
+export interface HeaderCredential {
   authorization(): string;
 }
 
 /**
- * The secrets of one call, and the redaction of any text against them. Created once per call
- * scope; adding a secret costs a push (the hot path never redacts). The match index is built on
- * the first redaction only, that is on an error path.
+ * The secrets of one call, and the redaction of any text against them. A call scope makes one only
+ * when it builds an error or sends a form with secrets (never on a cached-token call's path); the
+ * match index is built on the first redaction.
  */
 export class Redactor {
   #values: string[] | undefined;

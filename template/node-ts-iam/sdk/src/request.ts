@@ -196,7 +196,7 @@ export class Pipeline {
           throw error;
         }
         // Every credential this call sends is a secret of its scope (its value is read only to redact).
-        scope.secrets.addCredential(credential);
+        scope.sent(credential);
       }
       const headers: Record<string, string> = { "user-agent": o.userAgent, accept: "application/json", ...call.headers };
       if (call.json !== undefined) headers["content-type"] = "application/json";
