@@ -13,7 +13,8 @@ import { CallScope } from "./call-scope.js";
 import { checkTimeout, InvalidResponseError, responseTooLarge, TokenSourceError, type RequestSite } from "./errors.js";
 import { readBody, send, type BodyRead, type WireResponse } from "./http.js";
 import { jwtExpiresAt } from "./jwt.js";
-import { answerError, ERROR_BODY_BYTES, parseJsonObject } from "./response-errors.js";
+import { answerError, ERROR_BODY_BYTES } from "./response-errors.js";
+import { parseJsonObject } from "./validate.js";
 
 /**
  * Largest token-endpoint answer read (64 KiB): a token response is a few KiB even with many
