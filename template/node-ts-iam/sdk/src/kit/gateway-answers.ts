@@ -87,6 +87,9 @@ export function fromGatewayError(error: unknown): ApiError {
       return answer(502, "GATEWAY_UNAVAILABLE", `the gateway answered ${status}`);
     }
     default:
+      // Every code is mapped above, and the compiler checks it: a code added to the SDK's errors
+      // cannot fall through to a 500 unnoticed.
+      sdk.code satisfies never;
       return internalError();
   }
 }
