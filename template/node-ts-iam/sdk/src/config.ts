@@ -3,7 +3,7 @@ import { TokenAuth } from "./auth.js";
 import { ServiceAccountTokenSource, tokenFileFromEnv } from "./sources.js";
 
 /** In-cluster gateway URL, used when `OPENFAAS_URL` is unset. */
-export const DEFAULT_GATEWAY_URL = "http://gateway.openfaas:8080";
+const DEFAULT_GATEWAY_URL = "http://gateway.openfaas:8080";
 
 /** What {@link configFromEnv} resolves. */
 export interface EnvConfig {

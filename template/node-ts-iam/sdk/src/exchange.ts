@@ -20,7 +20,7 @@ import { parseJsonObject } from "./validate.js";
  * Largest token-endpoint answer read (64 KiB): a token response is a few KiB even with many
  * claims; a longer one fails with `ERR_RESPONSE_TOO_LARGE` and its connection is dropped.
  */
-export const TOKEN_RESPONSE_BYTES = 64 * 1024;
+const TOKEN_RESPONSE_BYTES = 64 * 1024;
 /**
  * Default ceiling of a token's lifetime (24 h), whatever `expires_in` says: past it a token is
  * exchanged again, so policy changes and revocations are seen at least daily.
@@ -32,9 +32,9 @@ const DEFAULT_ASSUMED_LIFETIME_MS = 60_000;
 const SECRET_FIELDS = ["subject_token", "actor_token", "client_secret", "password"] as const;
 
 /** `grant_type` of a token exchange. */
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 /** `subject_token_type` the gateway expects for an id token or service account token. */
-export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 
 /** Options of {@link exchangeToken}. */
 export interface ExchangeTokenOptions {
