@@ -102,8 +102,8 @@ export class TokenAuth implements ClientAuth {
         scope: options.scope,
         audience: options.audience,
         timeoutMs,
-        ...(options.assumedLifetimeMs !== undefined ? { assumedLifetimeMs: options.assumedLifetimeMs } : {}),
-        ...(options.maxLifetimeMs !== undefined ? { maxLifetimeMs: options.maxLifetimeMs } : {}),
+        assumedLifetimeMs: options.assumedLifetimeMs,
+        maxLifetimeMs: options.maxLifetimeMs,
       });
       return { value: exchanged.accessToken, lifetimeMs: exchanged.expiresInMs };
     }, options);

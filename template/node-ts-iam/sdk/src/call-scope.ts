@@ -2,12 +2,13 @@
  * One call's scope: the caller's signal plus the SDK's own deadline, and the secrets the call has
  * sent. Every error of the call is built against this one scope, so the secrets to redact are
  * collected where they are used (a credential, a subject token) instead of being handed down
- * through every function in between.
+ * through every function in between. A call that succeeds never builds anything to redact with:
+ * noting its credential is a field store, and the {@link Redactor} is made only for an error.
  */
 import { NetworkError, OpenFaaSError, TimeoutError, type RequestSite } from "./errors.js";
 import { abortError, MAX_TIMER_MS } from "./abort.js";
 import { neverReachedServer } from "./http.js";
-import { Redactor, safeCause } from "./redact.js";
+import { Redactor, safeCause, type HeaderCredential } from "./redact.js";
 
 /** @internal */
 export class CallScope {
@@ -16,10 +17,11 @@ export class CallScope {
   readonly #onUserAbort = (): void => this.#controller.abort(this.#userSignal?.reason);
   #timer: NodeJS.Timeout | undefined;
   #timedOut = false;
+  /** The credential this call sent last; its value is read only if an error is built. */
+  #credential: HeaderCredential | undefined;
+  #secrets: Redactor | undefined;
   /** The timeout this scope enforces, in milliseconds. */
   readonly timeoutMs: number;
-  /** What this call sent that must never appear in its errors. */
-  readonly secrets = new Redactor();
 
   constructor(userSignal: AbortSignal | undefined, timeoutMs: number) {
     this.#userSignal = userSignal;
@@ -43,6 +45,24 @@ export class CallScope {
   /** Whether the deadline (not the caller) ended the call. */
   get timedOut(): boolean {
     return this.#timedOut;
+  }
+
+  /**
+   * What this call sent that must never appear in its errors, with the credential it sent (made on
+   * first use: on an error path, or by a token request adding what its form carries).
+   */
+  get secrets(): Redactor {
+    const secrets = (this.#secrets ??= new Redactor());
+    if (this.#credential !== undefined) secrets.addCredential(this.#credential);
+    return secrets;
+  }
+
+  /** Notes a credential this call sends: a field store, so that a cached-token call pays nothing for redaction. */
+  sent(credential: HeaderCredential): void {
+    if (credential === this.#credential) return;
+    // The one it replaces (before the replay after a 401, or a token refreshed between retries) stays a secret.
+    if (this.#credential !== undefined) (this.#secrets ??= new Redactor()).addCredential(this.#credential);
+    this.#credential = credential;
   }
 
   /** Stops the deadline but keeps the caller's abort wired (for long-lived streams). */

@@ -1,9 +1,9 @@
 /** Configuration from the environment a function (or any in-cluster program) runs with. */
-import { TokenAuth, type TokenAuthOptions } from "./auth.js";
+import { TokenAuth } from "./auth.js";
 import { ServiceAccountTokenSource, tokenFileFromEnv } from "./sources.js";
 
 /** In-cluster gateway URL, used when `OPENFAAS_URL` is unset. */
-export const DEFAULT_GATEWAY_URL = "http://gateway.openfaas:8080";
+const DEFAULT_GATEWAY_URL = "http://gateway.openfaas:8080";
 
 /** What {@link configFromEnv} resolves. */
 export interface EnvConfig {
@@ -25,18 +25,15 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>> 
 const shared = new Map<string, TokenAuth>();
 
 /**
- * The process-wide {@link TokenAuth} for a token file and token URL, so that every client built from
- * the same environment shares one cache and one in-flight exchange. `options` take effect only in the
- * call that creates it; later calls for the same pair get that instance as it is.
+ * @internal The process-wide {@link TokenAuth} for a token file and token URL (with default
+ * lifecycle options), so that every client built from the same environment shares one cache and
+ * one in-flight exchange.
  */
-export function sharedServiceAccountAuth(
-  config: Pick<EnvConfig, "tokenURL" | "tokenFile">,
-  options: Omit<TokenAuthOptions, "source" | "tokenURL"> = {},
-): TokenAuth {
+export function sharedServiceAccountAuth(config: Pick<EnvConfig, "tokenURL" | "tokenFile">): TokenAuth {
   const key = `${config.tokenURL}\n${config.tokenFile}`;
   let auth = shared.get(key);
   if (!auth) {
-    auth = new TokenAuth({ ...options, tokenURL: config.tokenURL, source: new ServiceAccountTokenSource({ path: config.tokenFile }) });
+    auth = new TokenAuth({ tokenURL: config.tokenURL, source: new ServiceAccountTokenSource({ path: config.tokenFile }) });
     shared.set(key, auth);
   }
   return auth;

@@ -13,27 +13,28 @@ import { CallScope } from "./call-scope.js";
 import { checkTimeout, InvalidResponseError, responseTooLarge, TokenSourceError, type RequestSite } from "./errors.js";
 import { readBody, send, type BodyRead, type WireResponse } from "./http.js";
 import { jwtExpiresAt } from "./jwt.js";
-import { answerError, ERROR_BODY_BYTES, parseJsonObject } from "./response-errors.js";
+import { answerError, ERROR_BODY_BYTES } from "./response-errors.js";
+import { parseJsonObject } from "./validate.js";
 
 /**
  * Largest token-endpoint answer read (64 KiB): a token response is a few KiB even with many
  * claims; a longer one fails with `ERR_RESPONSE_TOO_LARGE` and its connection is dropped.
  */
-export const TOKEN_RESPONSE_BYTES = 64 * 1024;
+const TOKEN_RESPONSE_BYTES = 64 * 1024;
 /**
  * Default ceiling of a token's lifetime (24 h), whatever `expires_in` says: past it a token is
  * exchanged again, so policy changes and revocations are seen at least daily.
  */
-export const DEFAULT_MAX_LIFETIME_MS = 86_400_000;
+const DEFAULT_MAX_LIFETIME_MS = 86_400_000;
 /** Default lifetime assumed when a response gives neither `expires_in` nor a JWT `exp` (60 s). */
-export const DEFAULT_ASSUMED_LIFETIME_MS = 60_000;
+const DEFAULT_ASSUMED_LIFETIME_MS = 60_000;
 /** Form fields that carry secrets (RFC 8693 subject and actor tokens, RFC 6749 client secret and password). */
 const SECRET_FIELDS = ["subject_token", "actor_token", "client_secret", "password"] as const;
 
 /** `grant_type` of a token exchange. */
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 /** `subject_token_type` the gateway expects for an id token or service account token. */
-export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 
 /** Options of {@link exchangeToken}. */
 export interface ExchangeTokenOptions {
@@ -93,10 +94,7 @@ export async function exchangeToken(options: ExchangeTokenOptions): Promise<Exch
   if (scope) form.set("scope", scope);
   for (const audience of asList(options.audience)) form.append("audience", audience);
   const json = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs, signal: options.signal });
-  return parseTokenResponse(json.body, json, "access_token", {
-    assumedMs: options.assumedLifetimeMs ?? DEFAULT_ASSUMED_LIFETIME_MS,
-    maxMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS,
-  });
+  return parseTokenResponse(json.body, json, "access_token", options);
 }
 
 /** @internal Options of {@link postTokenForm}. */
@@ -146,24 +144,16 @@ export async function postTokenForm(
   }
 }
 
-/** @internal How a token's lifetime is settled when the response does not say, and its ceiling. */
-export interface LifetimeRule {
-  /** Lifetime when neither `expires_in` nor the token's `exp` gives one, in milliseconds. */
-  assumedMs: number;
-  /** Ceiling of any lifetime, in milliseconds. */
-  maxMs: number;
-}
-
 /**
  * @internal Validates a token response body (RFC 6749 §5.1: `access_token`, `token_type`, an
  * optional `expires_in` in seconds; RFC 8693 §2.2.1: `issued_token_type`) and works out its
- * lifetime.
+ * lifetime, with the caller's (or the default) assumed lifetime and ceiling.
  */
 export function parseTokenResponse(
   body: Record<string, unknown>,
   where: { site: RequestSite; status: number },
   field: "access_token" | "id_token",
-  lifetime: LifetimeRule,
+  lifetime: Pick<ExchangeTokenOptions, "assumedLifetimeMs" | "maxLifetimeMs">,
 ): ExchangedToken {
   const { site, status } = where;
   const token = body[field];
@@ -188,11 +178,11 @@ export function parseTokenResponse(
     expiresInMs = fromJwt;
     source = "jwt";
   } else {
-    expiresInMs = Math.max(0, lifetime.assumedMs);
+    expiresInMs = Math.max(0, lifetime.assumedLifetimeMs ?? DEFAULT_ASSUMED_LIFETIME_MS);
     source = "assumed";
   }
   // A server may say anything (1e10 s is 317 years): no token is kept longer than the ceiling.
-  expiresInMs = Math.min(expiresInMs, lifetime.maxMs);
+  expiresInMs = Math.min(expiresInMs, lifetime.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS);
   return { accessToken: token.trim(), tokenType: "Bearer", expiresInMs, expiresInSource: source, issuedTokenType: issued };
 }
 

@@ -5,8 +5,8 @@ import type { CallOptions, Pipeline } from "./request.js";
 import type { FunctionDeployment, FunctionStatus } from "./types.js";
 import { expectArray, expectObject, optional, parseJsonBody, str, type Where } from "./validate.js";
 
-/** @internal */
-export function checkFunctionStatus(value: unknown, where: Where, what: string): FunctionStatus {
+/** A function's status as the gateway sends it, checked field by field. */
+function checkFunctionStatus(value: unknown, where: Where, what: string): FunctionStatus {
   const obj = expectObject(value, where, what);
   str(obj, "name", where, what);
   str(obj, "image", where, what);

@@ -13,7 +13,7 @@ let sharedAgent: Dispatcher | undefined;
 let transport: Dispatcher | undefined;
 
 /** Loads undici once; the first request pays for it, an idle handler never does. */
-export function loadUndici(): Promise<Undici> {
+function loadUndici(): Promise<Undici> {
   undici ??= import("undici");
   return undici;
 }

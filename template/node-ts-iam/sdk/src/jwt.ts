@@ -1,4 +1,5 @@
 /** Unverified JWT inspection: only to learn a token's shape and `exp`; the gateway verifies. */
+import { parseJsonObject } from "./validate.js";
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -8,14 +9,8 @@ export function decodeJwtPayload(token: string): Record<string, unknown> | undef
   if (parts.length !== 3) return undefined;
   const [header, payload] = parts as [string, string, string];
   if (!B64URL.test(header) || !B64URL.test(payload)) return undefined;
-  try {
-    const head: unknown = JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
-    const body: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    if (!isPlainObject(head) || !isPlainObject(body)) return undefined;
-    return body;
-  } catch {
-    return undefined;
-  }
+  const head = parseJsonObject(Buffer.from(header, "base64url").toString("utf8"));
+  return head && parseJsonObject(Buffer.from(payload, "base64url").toString("utf8"));
 }
 
 /** The `exp` claim in milliseconds since the epoch, if present and numeric. */
@@ -27,8 +22,4 @@ export function jwtExpiresAt(token: string): number | undefined {
 export function payloadExpiresAt(payload: Record<string, unknown> | undefined): number | undefined {
   const exp = payload?.exp;
   return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -33,15 +33,15 @@ const JWS_SHAPED = /(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[
 /** A credential following an HTTP auth scheme name, also URL-encoded (`Bearer%20…`, `Bearer+…`). */
 const SCHEME_CREDENTIAL = /\b(Bearer|Basic)(?:\s|%20|\+)+[A-Za-z0-9._~+/=%-]{4,}/gi;
 
-/** Something that yields an `Authorization` header value on demand (a {@link Credential}). */
-interface HeaderCredential {
+/** Something that yields an `Authorization` header value on demand (a `Credential`). */
+export interface HeaderCredential {
   authorization(): string;
 }
 
 /**
- * The secrets of one call, and the redaction of any text against them. Created once per call
- * scope; adding a secret costs a push (the hot path never redacts). The match index is built on
- * the first redaction only, that is on an error path.
+ * The secrets of one call, and the redaction of any text against them. A call scope makes one only
+ * when it builds an error or sends a form with secrets (never on a cached-token call's path); the
+ * match index is built on the first redaction.
  */
 export class Redactor {
   #values: string[] | undefined;
@@ -66,7 +66,7 @@ export class Redactor {
 
   /** `text` with every run of a known secret (in any encoded form) and every token-shaped substring replaced by `[redacted]`. */
   redact(text: string): string {
-    return redactPatterns(this.#redactKnown(text));
+    return redact(this.#redactKnown(text));
   }
 
   #redactKnown(text: string): string {
@@ -122,26 +122,22 @@ export class Redactor {
   }
 }
 
-/** Replaces every known secret (runs of it, in any encoded form) and every token-shaped substring of `text`. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  if (secrets.length === 0) return redactPatterns(text);
-  const redactor = new Redactor();
-  for (const secret of secrets) redactor.add(secret);
-  return redactor.redact(text);
+/**
+ * Replaces every token-shaped substring of `text` (a JWT or any piece of one, a credential after
+ * `Bearer` or `Basic`): what can be redacted without knowing the secrets (see {@link Redactor}).
+ */
+export function redact(text: string): string {
+  return text.replace(SCHEME_CREDENTIAL, `$1 ${MARK}`).replace(JWT_FRAGMENT, MARK).replace(JWS_SHAPED, MARK);
 }
 
 /** Redacts `text`, then shortens it for an error message (keeping the start): never the other way round. */
 export function redactAndCut(text: string, redactor: Redactor | undefined, max = 512): string {
-  return cut(redactor ? redactor.redact(text) : redactPatterns(text), max);
+  return cut(redactor ? redactor.redact(text) : redact(text), max);
 }
 
 /** Shortens already redacted text, keeping the start. */
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
-}
-
-function redactPatterns(text: string): string {
-  return text.replace(SCHEME_CREDENTIAL, `$1 ${MARK}`).replace(JWT_FRAGMENT, MARK).replace(JWS_SHAPED, MARK);
 }
 
 /** Every run of {@link IDENTIFYING_RUN} characters (or the whole, when shorter) of every encoded form of each secret. */

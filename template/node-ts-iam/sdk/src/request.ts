@@ -7,7 +7,7 @@
  */
 import type { ClientAuth, Credential } from "./auth.js";
 import { CallScope } from "./call-scope.js";
-import { checkBytes, checkTimeout, NetworkError, OpenFaaSError, responseTooLarge, TimeoutError, type RequestSite } from "./errors.js";
+import { checkBytes, checkTimeout, HttpStatusError, NetworkError, OpenFaaSError, responseTooLarge, TimeoutError, type RequestSite } from "./errors.js";
 import { abortable } from "./abort.js";
 import type { ClientHooks } from "./hooks.js";
 import { readBody, send, stalledAfterMs, type WireResponse } from "./http.js";
@@ -167,9 +167,10 @@ export class Pipeline {
     let replayed = false;
     let retries = 0;
 
-    const waitForRetry = async (attempt: number, error: OpenFaaSError, retryAfterMs?: number): Promise<boolean> => {
+    // Only an answer (an HttpStatusError, an OAuthError among them) can carry the server's Retry-After.
+    const waitForRetry = async (attempt: number, error: OpenFaaSError): Promise<boolean> => {
       if (retries >= o.retry.limit) return false;
-      const delayMs = retryDelay(retries + 1, o.retry, retryAfterMs);
+      const delayMs = retryDelay(retries + 1, o.retry, error instanceof HttpStatusError ? error.retryAfterMs : undefined);
       if (delayMs === undefined) return false;
       for (const hook of hooks.beforeRetry ?? []) await hook({ method, url: new URL(url), attempt, delayMs, error });
       try {
@@ -191,12 +192,12 @@ export class Pipeline {
           if (scope.timedOut || scope.signal.aborted) throw scope.classify(error, site);
           // Exchanges are safe to repeat, whatever the method of the call they serve.
           if (error instanceof OpenFaaSError && (isRetryableError(error) || error instanceof TimeoutError)) {
-            if (await waitForRetry(attempt, error, (error as { retryAfterMs?: number }).retryAfterMs)) continue;
+            if (await waitForRetry(attempt, error)) continue;
           }
           throw error;
         }
         // Every credential this call sends is a secret of its scope (its value is read only to redact).
-        scope.secrets.addCredential(credential);
+        scope.sent(credential);
       }
       const headers: Record<string, string> = { "user-agent": o.userAgent, accept: "application/json", ...call.headers };
       if (call.json !== undefined) headers["content-type"] = "application/json";
@@ -254,7 +255,7 @@ export class Pipeline {
       const retryable = idempotent && RETRYABLE_STATUSES.has(status);
       if (call.returnErrors && !retryable) return { ...res, bytes, site };
       const error = answerError(site, { status, headers: res.headers, body: bytes ?? Buffer.alloc(0) }, scope.secrets, false);
-      if (retryable && (await waitForRetry(attempt, error, error.retryAfterMs))) continue;
+      if (retryable && (await waitForRetry(attempt, error))) continue;
       if (call.returnErrors) return { ...res, bytes, site };
       throw error;
     }

@@ -7,6 +7,7 @@ import { OAuthError, statusError, type HttpStatusError, type RequestSite } from 
 import { header, type WireResponse } from "./http.js";
 import { redactAndCut, type Redactor } from "./redact.js";
 import { parseRetryAfter } from "./retry.js";
+import { parseJsonObject } from "./validate.js";
 
 /**
  * How much of an error body is read (4 KiB): enough for any gateway or OAuth error message; the
@@ -36,14 +37,4 @@ export function answerError(site: RequestSite, answer: ErrorAnswer, secrets: Red
     }
   }
   return statusError(site, answer.status, redactAndCut(text, secrets), retryAfterMs);
-}
-
-/** @internal `text` parsed as a JSON object, or `undefined`. */
-export function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -4,7 +4,7 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { checkTimeout, TokenSourceError } from "./errors.js";
-import { DEFAULT_ASSUMED_LIFETIME_MS, DEFAULT_MAX_LIFETIME_MS, parseTokenResponse, postTokenForm } from "./exchange.js";
+import { parseTokenResponse, postTokenForm } from "./exchange.js";
 import { decodeJwtPayload, payloadExpiresAt } from "./jwt.js";
 import { safeCause } from "./redact.js";
 import { TokenCache, type Clock, type TokenLifecycleOptions } from "./token.js";
@@ -198,14 +198,13 @@ export class ClientCredentialsTokenSource implements TokenSource {
     checkTimeout(options.timeoutMs, "timeoutMs", false);
     checkTimeout(options.maxLifetimeMs, "maxLifetimeMs", false);
     const clientSecret = options.clientSecret;
-    const lifetime = { assumedMs: options.assumedLifetimeMs ?? DEFAULT_ASSUMED_LIFETIME_MS, maxMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS };
     this.#cache = new TokenCache(async () => {
       const form = new URLSearchParams({ grant_type: "client_credentials", client_id: options.clientId, client_secret: clientSecret });
       const scope = typeof options.scope === "string" ? options.scope : (options.scope ?? []).join(" ");
       if (scope) form.set("scope", scope);
       if (options.audience) form.set("audience", options.audience);
       const res = await postTokenForm(options.tokenURL, form, { timeoutMs: options.timeoutMs });
-      const parsed = parseTokenResponse(res.body, res, options.use ?? "access_token", lifetime);
+      const parsed = parseTokenResponse(res.body, res, options.use ?? "access_token", options);
       return { value: parsed.accessToken, lifetimeMs: parsed.expiresInMs };
     }, options);
   }

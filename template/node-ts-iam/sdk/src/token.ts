@@ -14,7 +14,7 @@ export type Clock = () => number;
  * Default clock: epoch milliseconds with sub-millisecond resolution, so "issued before this request
  * began" is decidable even when both happen within the same millisecond.
  */
-export const preciseClock: Clock = () => performance.timeOrigin + performance.now();
+const preciseClock: Clock = () => performance.timeOrigin + performance.now();
 
 /** Tuning of a token's lifecycle. All durations in milliseconds; 0 is allowed everywhere. */
 export interface TokenLifecycleOptions {

@@ -18,6 +18,16 @@ export function parseJsonBody(res: Where & { readonly body: Buffer }): unknown {
   }
 }
 
+/** @internal `text` parsed as a JSON object (not an array, not null), or `undefined`. */
+export function parseJsonObject(text: string): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** @internal */
 export function expectObject(value: unknown, where: Where, what: string): Json {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail(where, `${what} is not an object`);

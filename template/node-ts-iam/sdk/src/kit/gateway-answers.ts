@@ -5,6 +5,7 @@
  */
 import { HttpStatusError, OPENFAAS_ERROR_CODES, OpenFaaSError, type OpenFaaSErrorCode } from "../errors.js";
 import { redact } from "../redact.js";
+import { parseJsonObject } from "../validate.js";
 import { ApiError, type GatewayErrorCode } from "./api-error.js";
 
 const SDK_CODES: ReadonlySet<string> = new Set(OPENFAAS_ERROR_CODES);
@@ -86,6 +87,9 @@ export function fromGatewayError(error: unknown): ApiError {
       return answer(502, "GATEWAY_UNAVAILABLE", `the gateway answered ${status}`);
     }
     default:
+      // Every code is mapped above, and the compiler checks it: a code added to the SDK's errors
+      // cannot fall through to a 500 unnoticed.
+      sdk.code satisfies never;
       return internalError();
   }
 }
@@ -98,17 +102,10 @@ function internalError(): ApiError<"INTERNAL"> {
 function gatewayReason(message: string | undefined): string | undefined {
   const trimmed = message?.trim();
   if (!trimmed) return undefined;
-  let reason = trimmed;
-  try {
-    const parsed = JSON.parse(trimmed) as unknown;
-    if (typeof parsed === "object" && parsed !== null) {
-      const { message: text, error } = parsed as { message?: unknown; error?: unknown };
-      const field = typeof text === "string" ? text : typeof error === "string" ? error : undefined;
-      if (field) reason = field;
-    }
-  } catch {
-    // not JSON: the text itself is the reason
-  }
+  // A JSON object gives its `message` (else `error`) field; any other text is the reason itself.
+  const parsed = parseJsonObject(trimmed);
+  const field = typeof parsed?.message === "string" ? parsed.message : typeof parsed?.error === "string" ? parsed.error : undefined;
+  const reason = field || trimmed;
   // The SDK redacts gateway text already; this also covers errors that did not come through it.
   return redact(reason).slice(0, 500);
 }

@@ -45,7 +45,7 @@ export interface JsonBodyOptions {
  * Whether a `Content-Type` value names JSON: `application/json` or a `+json` structured syntax
  * suffix (RFC 6839, e.g. `application/merge-patch+json`), parameters aside.
  */
-export function isJsonMediaType(contentType: string): boolean {
+function isJsonMediaType(contentType: string): boolean {
   const essence = contentType.split(";")[0]!.trim().toLowerCase();
   return essence === "application/json" || /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+\+json$/.test(essence);
 }
@@ -91,7 +91,7 @@ function isEmpty(body: unknown): boolean {
 }
 
 /** The first value of a header (Node gives repeated headers as arrays); `""` when absent. */
-export function headerValue(value: string | string[] | undefined): string {
+function headerValue(value: string | string[] | undefined): string {
   return Array.isArray(value) ? (value[0] ?? "") : (value ?? "");
 }
 
