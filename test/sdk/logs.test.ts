@@ -85,11 +85,12 @@ describe("getLogs", () => {
     handler = (_req, res) => {
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       let i = 0;
-      timer = setInterval(() => res.write(JSON.stringify(line(i++)) + "\n"), 15);
+      // 8 lines take 600 ms, well past the 250 ms that bound the response head (which a loaded machine needs).
+      timer = setInterval(() => res.write(JSON.stringify(line(i++)) + "\n"), 75);
       res.on("close", () => clearInterval(timer));
     };
     const got: string[] = [];
-    for await (const msg of client.getLogs({ name: "hello", follow: true }, { timeoutMs: 40 })) {
+    for await (const msg of client.getLogs({ name: "hello", follow: true }, { timeoutMs: 250 })) {
       got.push(msg.text);
       if (got.length === 8) break;
     }
