@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,19 +10,19 @@ import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
 import type { GatewayContext } from "./api/context.js";
 import { AuditLog } from "./audit-log.js";
 import { AccessTokenService } from "./iam/access-tokens.js";
-import { loadManifests } from "./iam/manifest-loader.js";
+import { functionIamDirs, loadManifests } from "./iam/manifest-loader.js";
 import { PolicyEngine } from "./iam/policy-engine.js";
 import { SubjectVerifier } from "./iam/subject-verifier.js";
 import type { JwtIssuerObject } from "./iam/types.js";
 import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
 import { tokenRequestRoute } from "./issuer/token-requests.js";
 import { LogStore } from "./logs/log-store.js";
-import { FunctionRunner, SERVICE_ACCOUNT_ANNOTATION } from "./runner/function-runner.js";
+import { FunctionRunner } from "./runner/function-runner.js";
 import { validateDeployment } from "./api/deployment-request.js";
 import { HttpError } from "./http/errors.js";
 import { faasCliDeployRequest, templateFprocess } from "./runner/stack-deployment.js";
 import { loadStack, RUNNABLE_LANG, StackError, type Stack, type StackFunction } from "./runner/stack.js";
-import type { FunctionDeployment, FunctionRecord } from "./state/model.js";
+import { SERVICE_ACCOUNT_ANNOTATION, type FunctionDeployment, type FunctionRecord } from "./state/model.js";
 import { ENDPOINTS_FILE, publishEndpoints } from "./state/endpoints.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
@@ -41,13 +41,6 @@ const POD_GUARD = join(DEFAULT_ROOT, "sandbox", "dist", "runner", "pod-guard.js"
 function templateServerFor(root: string): string {
   const own = join(root, "template", "node-ts-iam", "dist", "main.js");
   return existsSync(own) ? own : join(DEFAULT_ROOT, "template", "node-ts-iam", "dist", "main.js");
-}
-
-/** The `functions/<name>/iam` directories under `root`. */
-export async function functionIamDirs(root: string): Promise<string[]> {
-  const base = join(root, "functions");
-  const names = await readdir(base).catch(() => [] as string[]);
-  return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
 }
 
 /**

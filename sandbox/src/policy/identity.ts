@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
-import { loadManifests } from "../iam/manifest-loader.js";
+import { functionIamDirs, loadManifests } from "../iam/manifest-loader.js";
 import type { IamManifests, PolicyObject, RoleObject } from "../iam/types.js";
-import { SERVICE_ACCOUNT_ANNOTATION } from "../runner/function-runner.js";
 import { loadStack, type Stack } from "../runner/stack.js";
-import { functionIamDirs } from "../sandbox.js";
+import { SERVICE_ACCOUNT_ANNOTATION } from "../state/model.js";
 import { DEFAULT_FUNCTION_NAMESPACE } from "../state/state-store.js";
 import { PolicyToolError } from "./errors.js";
 

@@ -5,7 +5,7 @@ import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
 import type { LogStore } from "../logs/log-store.js";
 import { writeAtomically } from "../projection/atomic-writer.js";
 import { TokenProjector } from "../projection/token-projector.js";
-import type { FunctionRecord } from "../state/model.js";
+import { SERVICE_ACCOUNT_ANNOTATION, type FunctionRecord } from "../state/model.js";
 import { FunctionAuthenticator, jwtAuthEnabled, type FunctionTokenKeys } from "../watchdog/function-auth.js";
 import { PodWatchdog } from "../watchdog/pod-watchdog.js";
 import { freePort, freePortIn, type PortRange } from "./free-port.js";
@@ -15,8 +15,6 @@ import { recordPodProcess } from "./orphan-pods.js";
 import { podEnvironment } from "./pod-environment.js";
 import type { StackFunction } from "./stack.js";
 
-/** The annotation that picks a function's service account (https://docs.openfaas.com/reference/yaml/, `annotations`). */
-export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
 const DEFAULT_READY_PATH = "/_/ready";
 const MAX_RESTART_DELAY_MS = 30_000;
 
