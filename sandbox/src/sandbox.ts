@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -27,7 +27,7 @@ import { ENDPOINTS_FILE, publishEndpoints } from "./state/endpoints.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
-import { CONNECTOR_SCRIPT, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
+import { CONNECTOR_SCRIPT, CONNECTORS_FILE, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
@@ -58,16 +58,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
   const manifestPaths = [...(options.functionManifests === false ? [] : await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
-  // Connector deployments bring their own IAM objects, rendered as for a cluster.
+  // Connector deployments bring their own IAM objects, rendered as for a cluster and loaded like any manifest.
   const connectorInstances = options.connectors === true ? await readSandboxConnectors(root) : options.connectors || [];
   const connectors = renderSandboxConnectors(connectorInstances, tokenExpirationSeconds);
-  const connectorIamDir = connectors.specs.length > 0 ? await mkdtemp(join(tmpdir(), "node-ts-iam-connectors-")) : undefined;
-  if (connectorIamDir) {
-    await writeFile(join(connectorIamDir, "connectors.yaml"), connectors.iamYaml);
-    manifestPaths.push(connectorIamDir);
-  }
-  log(`loading IAM manifests from ${manifestPaths.length} path(s)`);
-  const manifests = await loadManifests(manifestPaths, log).finally(() => connectorIamDir && rm(connectorIamDir, { recursive: true, force: true }));
+  const connectorIam = connectors.specs.length > 0 ? [{ file: `${CONNECTORS_FILE} (rendered)`, text: connectors.iamYaml }] : [];
+  log(`loading IAM manifests from ${manifestPaths.length + connectorIam.length} path(s)`);
+  const manifests = await loadManifests(manifestPaths, log, connectorIam);
   log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
 
   const stackFile = options.stackFile ?? join(root, "stack.yml");
