@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
@@ -13,10 +12,10 @@ import { FunctionProcess } from "./function-process.js";
 import { buildHandler, handlerEntry } from "./handler-build.js";
 import { recordPodProcess } from "./orphan-pods.js";
 import { podEnvironment } from "./pod-environment.js";
+import { podName, restartDelayMs } from "./pods.js";
 import type { StackFunction } from "./stack.js";
 
 const DEFAULT_READY_PATH = "/_/ready";
-const MAX_RESTART_DELAY_MS = 30_000;
 
 /** A running function instance, as `Sandbox.functions` lists it. */
 export interface RunningFunction {
@@ -212,7 +211,7 @@ export class FunctionRunner {
     const { service, namespace, image, annotations, envVars } = record.deployment;
     const stack = this.options.stackImages.get(image)!;
     const key = `${namespace}/${service}`;
-    const pod = `${service}-${randomBytes(4).toString("hex")}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+    const pod = podName(service);
     const dir = join(this.options.runDir, "pods", namespace, pod);
     const instance: Instance = { key, record, pod, dir, ready: false, stopping: false, restarts };
     this.instances.set(key, instance);
@@ -289,8 +288,7 @@ export class FunctionRunner {
     instance.ready = false;
     // A process that dies before it is ready fails its start(); only a ready one is restarted here.
     if (!wasReady || instance.stopping || this.instances.get(instance.key) !== instance) return;
-    // Like a pod's restartPolicy: Always, with exponential back-off.
-    const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** instance.restarts);
+    const delay = restartDelayMs(instance.restarts);
     this.options.log(`function ${instance.key}: process exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
     instance.restartTimer = setTimeout(() => {
       void this.inLifecycle(instance.key, async () => {
