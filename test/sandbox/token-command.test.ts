@@ -141,12 +141,13 @@ describe("npm run token (sandbox/dist/token-cli.js)", () => {
     const admin = () => `Basic ${Buffer.from(`admin:${sandbox.admin.password}`).toString("base64")}`;
     const post = async (p: string, body: unknown, headers: Record<string, string> = { authorization: admin(), "content-type": "application/json" }, method = "POST") => {
       const res = await fetch(`${sandbox.issuer.url}${p}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Record<string, unknown> };
     };
 
     it("answers 201 with a TokenRequest whose status holds the token", async () => {
       const r = await post(path("ci", "deployer"), { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: ["x"], expirationSeconds: 600 } });
       expect(r.status).toBe(201);
+      expect(r.type).toBe("application/json");
       expect(r.body).toMatchObject({ kind: "TokenRequest", apiVersion: "authentication.k8s.io/v1", metadata: { name: "deployer", namespace: "ci" }, spec: { audiences: ["x"], expirationSeconds: 600 } });
       const status = r.body["status"] as { token: string; expirationTimestamp: string };
       expect(claimsOf(status.token)["exp"]).toBe(Date.parse(status.expirationTimestamp) / 1000);
@@ -171,6 +172,7 @@ describe("npm run token (sandbox/dist/token-cli.js)", () => {
       const h = headers === "text" ? { authorization: admin(), "content-type": "text/plain" } : (headers ?? { authorization: admin(), "content-type": "application/json" });
       const r = await post(p, body, h, method);
       expect(r.status).toBe(code);
+      expect(r.type).toBe("application/json");
       expect(r.body).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", reason, code });
       expect(JSON.stringify(r.body)).not.toContain(sandbox.admin.password);
     });
