@@ -1,6 +1,7 @@
 import type { AuditLine } from "../audit-log.js";
 import { scanAudit, type ScanStats } from "./audit-reader.js";
 import { PolicyToolError } from "./errors.js";
+import { tokenSubject } from "./identity.js";
 
 /** Decisions of one subject on one action and resource with one outcome, counted. */
 export interface Observation {
@@ -34,11 +35,6 @@ export interface Evidence {
   runs: RunInfo[];
   /** run → subject → observations. */
   byRun: Map<string, Map<string, Observation[]>>;
-}
-
-/** What a line's subject is as a token subject: `fed:system:serviceaccount:ns:sa` → `system:serviceaccount:ns:sa`. */
-export function tokenSubject(subject: string): string {
-  return subject.startsWith("fed:") ? subject.slice(4) : subject;
 }
 
 /** Names a run for people: its id (or what its absence means), when it started and how much it decided. */

@@ -61,10 +61,15 @@ export function functionIdentity(stack: Stack, name: string, namespace?: string)
   return { subject: serviceAccountSubject(fnNamespace, serviceAccount), function: { name, namespace: fnNamespace, serviceAccount } };
 }
 
+/** A subject as its token names it: the gateway's `fed:` prefix removed (`fed:system:serviceaccount:ns:sa` → `system:serviceaccount:ns:sa`). */
+export function tokenSubject(subject: string): string {
+  return subject.startsWith("fed:") ? subject.slice(4) : subject;
+}
+
 /** Checks a `--subject` value: a non-empty token subject without the gateway's `fed:` prefix. */
 export function subjectIdentity(subject: string): Identity {
   if (subject.trim() === "" || /\s/.test(subject)) throw new PolicyToolError("USAGE", `--subject must be a token subject such as system:serviceaccount:ci:deployer (got ${JSON.stringify(subject)})`);
-  return { subject: subject.startsWith("fed:") ? subject.slice(4) : subject };
+  return { subject: tokenSubject(subject) };
 }
 
 /** The Roles whose principal names `subject`, and the Policies they bind (in Role order). */
