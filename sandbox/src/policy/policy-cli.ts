@@ -7,7 +7,7 @@
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DNS1123_SUBDOMAIN } from "../iam/manifest-loader.js";
+import { DNS1123_SUBDOMAIN, parseDuration } from "../iam/manifest-loader.js";
 import { isRfc1123Label } from "../names.js";
 import { auditLogsAt } from "./audit-reader.js";
 import { checkPolicies, readCheckList, type CheckList } from "./check.js";
@@ -90,11 +90,14 @@ interface Options {
 
 const usage = (message: string) => new PolicyToolError("USAGE", message);
 
-
-/** `2026-01-01T00:00:00Z` or a duration before `now` (`90s`, `30m`, `2h`, `7d`). */
+/**
+ * `2026-01-01T00:00:00Z`, or a duration before `now`: whole days (`7d`), or a duration as the sandbox
+ * reads every other one ({@link parseDuration}: `90s`, `30m`, `2h`, `1h30m`).
+ */
 export function parseSince(text: string, now = Date.now()): Date {
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (m) return new Date(now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as "s" | "m" | "h" | "d"]);
+  const days = /^(\d+)d$/.exec(text);
+  const seconds = days ? Number(days[1]) * 86_400 : parseDuration(text);
+  if (seconds !== undefined) return new Date(now - seconds * 1000);
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(Date.parse(text))) return new Date(text);
   throw usage(`--since takes an ISO 8601 time (2026-01-31T12:00:00Z) or a duration such as 30m, 2h or 7d (got ${JSON.stringify(text)})`);
 }
