@@ -96,12 +96,12 @@ export class FunctionRunner {
     return this.options.enabled;
   }
 
-  /** Running instances. */
+  /** Running instances: ready, with their watchdog in front (never the process's own address, which bypasses `jwt_auth`). */
   list(): RunningFunction[] {
     const out: RunningFunction[] = [];
     for (const i of this.instances.values()) {
-      if (i.ready && i.process?.pid !== undefined) {
-        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog?.url ?? i.process.url, pid: i.process.pid, jwtAuth: jwtAuthEnabled(i.record.deployment.envVars) });
+      if (i.ready && i.watchdog && i.process?.pid !== undefined) {
+        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog.url, pid: i.process.pid, jwtAuth: jwtAuthEnabled(i.record.deployment.envVars) });
       }
     }
     return out;
