@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createAdminCredential, hasAdminCredential } from "./admin-credential.js";
 import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
 import type { GatewayContext } from "./api/context.js";
-import { AuditLog } from "./audit-log.js";
+import { AUDIT_FILE, AuditLog } from "./audit-log.js";
 import { AccessTokenService } from "./iam/access-tokens.js";
 import { functionIamDirs, loadManifests } from "./iam/manifest-loader.js";
 import { PolicyEngine } from "./iam/policy-engine.js";
@@ -110,7 +110,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const engine = new PolicyEngine(manifests.policies, manifests.roles);
     const verifier = new SubjectVerifier([]);
     const logs = new LogStore();
-    const audit = new AuditLog(join(dataDir, "audit.ndjson"), { ...options.audit, warn: log });
+    const audit = new AuditLog(join(dataDir, AUDIT_FILE), { ...options.audit, warn: log });
     cleanups.push(() => audit.close());
     const { credential, file: adminCredentialFile } = await createAdminCredential(dataDir);
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DNS1123_SUBDOMAIN, parseDuration } from "../iam/manifest-loader.js";
 import { isRfc1123Label } from "../names.js";
+import { stateDirFor } from "../state/state-dir.js";
 import { auditLogsAt } from "./audit-reader.js";
 import { checkPolicies, readCheckList, type CheckList } from "./check.js";
 import { diffPolicies, formatDiff } from "./diff.js";
@@ -151,13 +152,12 @@ function parseOptions(argv: string[]): Options | "help" {
   if (v.namespace !== undefined && !isRfc1123Label(v.namespace)) throw usage(`--namespace must be a namespace name (an RFC 1123 label), got ${JSON.stringify(v.namespace)}`);
   if (v["policy-name"] !== undefined && (!DNS1123_SUBDOMAIN.test(v["policy-name"]) || v["policy-name"].length > 253)) throw usage(`--policy-name must be a Kubernetes object name (a DNS-1123 subdomain), got ${JSON.stringify(v["policy-name"])}`);
   const root = resolve(v.root ?? process.cwd());
-  const stateDir = process.env["SANDBOX_STATE_DIR"] ? resolve(process.env["SANDBOX_STATE_DIR"]) : join(root, ".sandbox");
   return {
     command,
     ...(target !== undefined ? { target } : {}),
     ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
     ...(v.subject !== undefined ? { subject: v.subject } : {}),
-    audit: (v.audit ?? [stateDir]).map((p) => resolve(p)),
+    audit: (v.audit ?? [stateDirFor(undefined, root)]).map((p) => resolve(p)),
     ...(v.since !== undefined ? { since: parseSince(v.since) } : {}),
     // check reads the whole trail unless a run is named: an e2e suite starts several sandboxes.
     selection: v.run !== undefined ? { run: v.run } : { allRuns: v["all-runs"] === true || command === "check" },
