@@ -193,5 +193,5 @@ describe("the samples' Policies against their e2e trail", () => {
     const lines = readdirSync(join(work, "suggested")).flatMap((d) => readFileSync(join(work, "suggested", d, "audit.ndjson"), "utf8").trim().split("\n"));
     expect(lines.some((l) => l.includes('"reason":"ns-admin-dev/dev-functions"'))).toBe(true);
     expect(lines.some((l) => l.includes('"reason":"ns-admin-dev/manage-dev"'))).toBe(false);
-  });
+  }, 300_000);
 });
