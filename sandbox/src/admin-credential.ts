@@ -3,10 +3,15 @@ import { join } from "node:path";
 import type { AdminCredential } from "./api/context.js";
 import { writeFileAtomic } from "./state/atomic-file.js";
 
+/** The file in a state folder that holds the admin password (user {@link ADMIN_USER}). */
+export const ADMIN_PASSWORD_FILE = "admin-password";
+/** The admin's user name, as on a Community Edition gateway. */
+export const ADMIN_USER = "admin";
+
 /** Generates the admin password and writes it (only the password, like OpenFaaS' `basic-auth-password`) to a 0600 file. */
 export async function createAdminCredential(dir: string): Promise<{ credential: AdminCredential; file: string }> {
-  const credential = { username: "admin", password: randomBytes(24).toString("base64url") };
-  const file = join(dir, "admin-password");
+  const credential = { username: ADMIN_USER, password: randomBytes(24).toString("base64url") };
+  const file = join(dir, ADMIN_PASSWORD_FILE);
   await writeFileAtomic(file, `${credential.password}\n`, 0o600);
   return { credential, file };
 }

@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
+/** The audit log's current file in a sandbox state folder (rotated files lie beside it). */
+export const AUDIT_FILE = "audit.ndjson";
+
 /** One authorisation or exchange decision. */
 export interface AuditEntry {
   subject: string;

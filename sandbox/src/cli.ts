@@ -3,11 +3,12 @@
  * `npm start`: starts the sandbox on 127.0.0.1:8080 and prints how to use it (options: see
  * {@link USAGE}). Ctrl-C / SIGTERM stops every function process.
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MIN_AUDIT_MAX_BYTES, parseByteSize } from "./audit-log.js";
 import { parsePortRange, type PortRange } from "./runner/free-port.js";
 import { startSandbox } from "./sandbox.js";
+import { stateDirFor } from "./state/state-dir.js";
 import type { Sandbox } from "./types.js";
 
 const progress = (line: string): void => void process.stderr.write(`sandbox: ${line}\n`);
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
   }
   const timeScale = Number(values["time-scale"] ?? 1);
   const root = resolve(values.root ?? process.cwd());
-  const stateDir = values.ephemeral ? undefined : resolve(values["state-dir"] ?? process.env["SANDBOX_STATE_DIR"] ?? join(root, ".sandbox"));
+  const stateDir = values.ephemeral ? undefined : stateDirFor(values["state-dir"], root);
   progress(`starting (root ${root}, state ${stateDir ?? "ephemeral"})`);
   // Signals are handled from the start: Ctrl-C during start-up still stops every child that started.
   let stopping = false;

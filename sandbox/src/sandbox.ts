@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,26 +8,26 @@ import { fileURLToPath } from "node:url";
 import { createAdminCredential, hasAdminCredential } from "./admin-credential.js";
 import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
 import type { GatewayContext } from "./api/context.js";
-import { AuditLog } from "./audit-log.js";
+import { AUDIT_FILE, AuditLog } from "./audit-log.js";
 import { AccessTokenService } from "./iam/access-tokens.js";
-import { loadManifests } from "./iam/manifest-loader.js";
+import { functionIamDirs, loadManifests } from "./iam/manifest-loader.js";
 import { PolicyEngine } from "./iam/policy-engine.js";
 import { SubjectVerifier } from "./iam/subject-verifier.js";
 import type { JwtIssuerObject } from "./iam/types.js";
 import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
 import { tokenRequestRoute } from "./issuer/token-requests.js";
 import { LogStore } from "./logs/log-store.js";
-import { FunctionRunner, SERVICE_ACCOUNT_ANNOTATION } from "./runner/function-runner.js";
+import { FunctionRunner } from "./runner/function-runner.js";
 import { validateDeployment } from "./api/deployment-request.js";
 import { HttpError } from "./http/errors.js";
 import { faasCliDeployRequest, templateFprocess } from "./runner/stack-deployment.js";
 import { loadStack, RUNNABLE_LANG, StackError, type Stack, type StackFunction } from "./runner/stack.js";
-import type { FunctionDeployment, FunctionRecord } from "./state/model.js";
+import { SERVICE_ACCOUNT_ANNOTATION, type FunctionDeployment, type FunctionRecord } from "./state/model.js";
 import { ENDPOINTS_FILE, publishEndpoints } from "./state/endpoints.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
-import { CONNECTOR_SCRIPT, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
+import { CONNECTOR_SCRIPT, CONNECTORS_FILE, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
@@ -41,13 +41,6 @@ const POD_GUARD = join(DEFAULT_ROOT, "sandbox", "dist", "runner", "pod-guard.js"
 function templateServerFor(root: string): string {
   const own = join(root, "template", "node-ts-iam", "dist", "main.js");
   return existsSync(own) ? own : join(DEFAULT_ROOT, "template", "node-ts-iam", "dist", "main.js");
-}
-
-/** The `functions/<name>/iam` directories under `root`. */
-export async function functionIamDirs(root: string): Promise<string[]> {
-  const base = join(root, "functions");
-  const names = await readdir(base).catch(() => [] as string[]);
-  return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
 }
 
 /**
@@ -65,16 +58,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
   const manifestPaths = [...(options.functionManifests === false ? [] : await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
-  // Connector deployments bring their own IAM objects, rendered as for a cluster.
+  // Connector deployments bring their own IAM objects, rendered as for a cluster and loaded like any manifest.
   const connectorInstances = options.connectors === true ? await readSandboxConnectors(root) : options.connectors || [];
   const connectors = renderSandboxConnectors(connectorInstances, tokenExpirationSeconds);
-  const connectorIamDir = connectors.specs.length > 0 ? await mkdtemp(join(tmpdir(), "node-ts-iam-connectors-")) : undefined;
-  if (connectorIamDir) {
-    await writeFile(join(connectorIamDir, "connectors.yaml"), connectors.iamYaml);
-    manifestPaths.push(connectorIamDir);
-  }
-  log(`loading IAM manifests from ${manifestPaths.length} path(s)`);
-  const manifests = await loadManifests(manifestPaths, log).finally(() => connectorIamDir && rm(connectorIamDir, { recursive: true, force: true }));
+  const connectorIam = connectors.specs.length > 0 ? [{ file: `${CONNECTORS_FILE} (rendered)`, text: connectors.iamYaml }] : [];
+  log(`loading IAM manifests from ${manifestPaths.length + connectorIam.length} path(s)`);
+  const manifests = await loadManifests(manifestPaths, log, connectorIam);
   log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
 
   const stackFile = options.stackFile ?? join(root, "stack.yml");
@@ -121,7 +110,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const engine = new PolicyEngine(manifests.policies, manifests.roles);
     const verifier = new SubjectVerifier([]);
     const logs = new LogStore();
-    const audit = new AuditLog(join(dataDir, "audit.ndjson"), { ...options.audit, warn: log });
+    const audit = new AuditLog(join(dataDir, AUDIT_FILE), { ...options.audit, warn: log });
     cleanups.push(() => audit.close());
     const { credential, file: adminCredentialFile } = await createAdminCredential(dataDir);
 

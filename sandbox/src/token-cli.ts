@@ -8,10 +8,12 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ADMIN_PASSWORD_FILE, ADMIN_USER } from "./admin-credential.js";
 import { parseDuration } from "./iam/manifest-loader.js";
 import { isRfc1123Label } from "./names.js";
 import { readEndpoints } from "./state/endpoints.js";
 import { liveOwner } from "./state/owner-lock.js";
+import { stateDirFor } from "./state/state-dir.js";
 
 const USAGE = `usage: npm run -s token -- [options] NAMESPACE/SERVICE_ACCOUNT     (or: node sandbox/dist/token-cli.js ...)
        npm run -s token -- [options] SERVICE_ACCOUNT -n NAMESPACE
@@ -86,14 +88,14 @@ async function main(): Promise<void> {
   const audiences = values.audience ?? [];
   if (audiences.some((a) => a === "")) refuse("--audience must not be empty");
 
-  const stateDir = resolve(values["state-dir"] ?? process.env["SANDBOX_STATE_DIR"] ?? join(resolve(values.root ?? process.cwd()), ".sandbox"));
+  const stateDir = stateDirFor(values["state-dir"], resolve(values.root ?? process.cwd()));
   const startHint = "start one with `npm start` in another shell, or pass the --state-dir it uses";
   if (!(await liveOwner(stateDir))) fail(`no sandbox is running on state directory ${stateDir}: ${startHint}`);
   const endpoints = await readEndpoints(stateDir);
   if (!endpoints) fail(`the sandbox on ${stateDir} has not published its endpoints yet (still starting?); try again once it prints "ready"`);
   let password: string;
   try {
-    password = (await readFile(join(stateDir, "admin-password"), "utf8")).trim();
+    password = (await readFile(join(stateDir, ADMIN_PASSWORD_FILE), "utf8")).trim();
   } catch (err) {
     fail(`cannot read the admin credential in ${stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}` },
+      headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from(`${ADMIN_USER}:${password}`).toString("base64")}` },
       body: JSON.stringify({
         apiVersion: "authentication.k8s.io/v1",
         kind: "TokenRequest",

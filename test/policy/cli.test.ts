@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { AuditLine } from "../../sandbox/src/audit-log.js";
 import { loadManifests } from "../../sandbox/src/iam/manifest-loader.js";
-import { main } from "../../sandbox/src/policy/policy-cli.js";
+import { main, parseSince } from "../../sandbox/src/policy/policy-cli.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const CLI = join(repo, "sandbox/dist/policy/policy-cli.js");
@@ -175,6 +175,17 @@ describe("policy CLI: bad input", () => {
     const none = await policy("suggest", "ns-admin", "--audit", path, "--since", "1m");
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("policy: EMPTY_AUDIT_LOG: no decision of the audit log is at or after --since (2 older ones skipped)");
+  });
+
+  it("reads --since as an ISO 8601 time, whole days, or a duration as the sandbox reads every other one", () => {
+    const now = Date.parse("2026-03-01T12:00:00Z");
+    expect(parseSince("2026-01-31T12:00:00Z", now).toISOString()).toBe("2026-01-31T12:00:00.000Z");
+    expect(parseSince("7d", now).toISOString()).toBe("2026-02-22T12:00:00.000Z");
+    expect(parseSince("2h", now).toISOString()).toBe("2026-03-01T10:00:00.000Z");
+    expect(parseSince("30m", now).toISOString()).toBe("2026-03-01T11:30:00.000Z");
+    expect(parseSince("90s", now).toISOString()).toBe("2026-03-01T11:58:30.000Z");
+    expect(parseSince("1h30m", now).toISOString()).toBe("2026-03-01T10:30:00.000Z");
+    for (const bad of ["yesterday", "7 d", "-1h", "d", ""]) expect(() => parseSince(bad, now), bad).toThrow(/--since takes an ISO 8601 time/);
   });
 
   it("refuses an identity with no evidence, and one whose exchanges were all refused, saying why", async () => {

@@ -17,10 +17,9 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { KUBERNETES_ISSUER } from "../../sandbox/src/issuer/service-account-issuer.js";
-import { loadManifests } from "../../sandbox/src/iam/manifest-loader.js";
+import { functionIamDirs, loadManifests } from "../../sandbox/src/iam/manifest-loader.js";
 import type { IamManifests } from "../../sandbox/src/iam/types.js";
 import { grantsBeyond } from "../../sandbox/src/policy/coverage.js";
-import { functionIamDirs } from "../../sandbox/src/sandbox.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const CLI = join(repo, "sandbox/dist/policy/policy-cli.js");
@@ -194,5 +193,5 @@ describe("the samples' Policies against their e2e trail", () => {
     const lines = readdirSync(join(work, "suggested")).flatMap((d) => readFileSync(join(work, "suggested", d, "audit.ndjson"), "utf8").trim().split("\n"));
     expect(lines.some((l) => l.includes('"reason":"ns-admin-dev/dev-functions"'))).toBe(true);
     expect(lines.some((l) => l.includes('"reason":"ns-admin-dev/manage-dev"'))).toBe(false);
-  });
+  }, 300_000);
 });

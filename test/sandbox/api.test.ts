@@ -14,7 +14,7 @@ import {
   DeleteFunctionRequestSchema,
 } from "../../sandbox/src/schema/api-schemas.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
-import { accessTokenFor, basic, bearer, call, expectSchema, startFixtureSandbox } from "./helpers.js";
+import { accessTokenFor, basic, bearer, call, claimsOf, expectSchema, startFixtureSandbox } from "./helpers.js";
 
 let sandbox: Sandbox;
 let admin: string;
@@ -84,7 +84,7 @@ describe("authentication", () => {
     const r = await fetch(`${sandbox.url}/oauth/token`, { method: "POST", body: form });
     expect(r.status).toBe(200);
     const fnToken = ((await r.json()) as { access_token: string }).access_token;
-    const claims = JSON.parse(Buffer.from(fnToken.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    const claims = claimsOf(fnToken);
     expect(claims["function"]).toEqual({ permissions: ["dev:whoami"], audience: ["dev:whoami"] });
     expect(claims).toMatchObject({ iss: sandbox.url, aud: sandbox.url, sub: "fed:system:serviceaccount:dev:whoami" });
     const api = await call(sandbox.url, "GET", "/system/functions?namespace=dev", bearer(fnToken));

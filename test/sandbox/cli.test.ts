@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { stateDirFor } from "../../sandbox/src/state/state-dir.js";
 import { alive, FIXTURE_ROOT } from "./helpers.js";
 
 const CLI = resolve(import.meta.dirname, "../../sandbox/dist/cli.js");
@@ -138,5 +139,13 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
     expect(await new Promise((r) => child.once("exit", r))).toBe(1);
     expect(err).toContain(`${file}: JwtIssuer/bad (document 1): spec.aud: is required`);
+  });
+
+  it("finds the state folder as npm run token and npm run policy do: --state-dir, else SANDBOX_STATE_DIR, else <root>/.sandbox; empty is unset", () => {
+    expect(stateDirFor("/flag", "/root", { SANDBOX_STATE_DIR: "/env" })).toBe("/flag");
+    expect(stateDirFor(undefined, "/root", { SANDBOX_STATE_DIR: "/env" })).toBe("/env");
+    expect(stateDirFor(undefined, "/root", {})).toBe("/root/.sandbox");
+    // Never the current folder (whose run/ a start would clear) for an empty value.
+    expect(stateDirFor("", "/root", { SANDBOX_STATE_DIR: "" })).toBe("/root/.sandbox");
   });
 });

@@ -17,7 +17,7 @@ import { parseDocument } from "yaml";
 import { AccessTokenService } from "../../sandbox/src/iam/access-tokens.js";
 import { ServiceAccountIssuer } from "../../sandbox/src/issuer/service-account-issuer.js";
 import type { Sandbox, SandboxOptions } from "../../sandbox/src/types.js";
-import { accessTokenFor, exchange, FIXTURE_ROOT, GRANT, ID_TOKEN, startFixtureSandbox } from "./helpers.js";
+import { accessTokenFor, claimsOf, exchange, FIXTURE_ROOT, GRANT, ID_TOKEN, startFixtureSandbox } from "./helpers.js";
 
 /** The protected function and its namespace. */
 export const TARGET = { name: "whoami", namespace: "dev" };
@@ -235,7 +235,7 @@ export async function startAuthSandbox(options: SandboxOptions = {}): Promise<Au
     const subject = await sandbox.issuer.mint({ namespace: "callers", serviceAccount: "tester" });
     const apiAccess = await accessTokenFor(sandbox.url, subject);
     const valid = await functionToken(apiAccess, `${TARGET.namespace}:${TARGET.name}`);
-    const validClaims = JSON.parse(Buffer.from(valid.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+    const validClaims = claimsOf(valid);
     const other = await AccessTokenService.create();
     other.setGatewayUrl("https://other-gateway.example.test");
     const grant = { permissions: [`${TARGET.namespace}:${TARGET.name}`], audience: [`${TARGET.namespace}:${TARGET.name}`] };
@@ -253,7 +253,7 @@ export async function startAuthSandbox(options: SandboxOptions = {}): Promise<Au
       otherNamespace: await functionToken(apiAccess, `staging:${TARGET.name}`),
       prefix: await functionToken(apiAccess, `${TARGET.namespace}:who`),
     };
-    const expiredAt = Number(JSON.parse(Buffer.from(expired.split(".")[1]!, "base64url").toString("utf8"))["exp"]) * 1000;
+    const expiredAt = Number(claimsOf(expired)["exp"]) * 1000;
     // Past exp and the watchdog's 1 s leeway (Go compares to the second; a little margin for clocks).
     const wait = expiredAt + 2_200 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));

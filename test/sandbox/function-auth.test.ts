@@ -43,7 +43,7 @@ describe("a jwt_auth=true function in the sandbox", () => {
   });
 
   it("leaves a function without jwt_auth as it was: no token needed, a token ignored", async () => {
-    for (const headers of [{}, { authorization: "Bearer not-a-jwt" }]) {
+    for (const headers of [{}, { authorization: "Bearer not-a-jwt" }] as Record<string, string>[]) {
       const r = await fetch(`${env.sandbox.url}/function/${OPEN_TARGET.name}.${OPEN_TARGET.namespace}/env`, { headers });
       expect(r.status).toBe(200);
     }

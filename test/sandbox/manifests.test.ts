@@ -66,6 +66,17 @@ describe("manifest loading", () => {
     await expect(loadManifests([file])).rejects.toThrow(/duplicate Role "r"/);
   });
 
+  it("loads manifest texts (the connectors' rendered objects) after the files, held to the same rules and named by their file", async () => {
+    const role = (name: string) => `apiVersion: iam.openfaas.com/v1\nkind: Role\nmetadata: {name: ${name}}\nspec: {principal: {'jwt:sub': [a]}}\n`;
+    const file = await manifest("first.yaml", role("r"));
+    const m = await loadManifests([file], () => {}, [{ file: "rendered.yaml", text: role("s") }]);
+    expect(m.roles.map((r) => [r.name, r.source])).toEqual([
+      ["r", `${file}#1`],
+      ["s", "rendered.yaml#1"],
+    ]);
+    await expect(loadManifests([file], () => {}, [{ file: "rendered.yaml", text: role("r") }])).rejects.toThrow(`rendered.yaml: Role/r (document 1): metadata.name: duplicate Role "r" (first defined in ${file}#1)`);
+  });
+
   it("stops sandbox start-up on an invalid manifest", async () => {
     const file = await manifest("broken.yaml", policyDoc("    - sid: a\n      effect: Allow\n      action: [Function:List]\n"));
     await expect(startFixtureSandbox({ manifestPaths: [file] })).rejects.toThrow(/broken\.yaml: Policy\/p \(document 1\): spec\.statement\[0\]\.resource: is required/);

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogEntrySchema } from "../../sandbox/src/schema/api-schemas.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
-import { alive, basic, call, expectSchema, startFixtureSandbox } from "./helpers.js";
+import { alive, basic, call, claimsOf, expectSchema, startFixtureSandbox } from "./helpers.js";
 
 let sandbox: Sandbox;
 let admin: string;
@@ -32,7 +32,7 @@ describe("function runner", () => {
     expect((await lstat(join(dir, "openfaas-token"))).isSymbolicLink()).toBe(true);
     expect(await readlink(join(dir, "openfaas-token"))).toBe(join("..data", "openfaas-token"));
     expect(await readlink(join(dir, "..data"))).toMatch(/^\.\.\d{4}_\d{2}_\d{2}_/);
-    const claims = JSON.parse(Buffer.from((await readFile(join(dir, "openfaas-token"), "utf8")).split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    const claims = claimsOf(await readFile(join(dir, "openfaas-token"), "utf8"));
     expect(claims).toMatchObject({ sub: "system:serviceaccount:dev:whoami", aud: [sandbox.url], iss: "https://kubernetes.default.svc.cluster.local" });
     expect(Number(claims["exp"]) - Number(claims["iat"])).toBe(3600);
   });

@@ -3,31 +3,21 @@
  * account token it prints (claims, audience, lifetime, usable for an exchange), its refusals, the
  * issuer's TokenRequest API behind it, and `npm start`'s printed caller recipe run as printed.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox } from "../../sandbox/src/index.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
-import { accessTokenFor, alive, exchange, GRANT, ID_TOKEN } from "./helpers.js";
+import { accessTokenFor, alive, basic, claimsOf, exchange, GRANT, ID_TOKEN, runCommand } from "./helpers.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const TOKEN_CLI = resolve(REPO, "sandbox/dist/token-cli.js");
 const SANDBOX_CLI = resolve(REPO, "sandbox/dist/cli.js");
 
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
-}
-
-/** Runs a command to its end; never rejects on a non-zero exit. */
-function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    execFile(file, args, { cwd: options.cwd ?? REPO, env: options.env ?? process.env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolveRun({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** Runs a command from the repository folder. */
+const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runCommand(file, args, { cwd: REPO, ...(env ? { env } : {}) });
 
 const token = (...args: string[]) => run(process.execPath, [TOKEN_CLI, ...args]);
 
@@ -73,7 +63,7 @@ describe("npm run token (sandbox/dist/token-cli.js)", () => {
   });
 
   it("finds the sandbox through SANDBOX_STATE_DIR and a pod's own service account", async () => {
-    const r = await run(process.execPath, [TOKEN_CLI, "openfaas-fn/ns-admin"], { env: { ...process.env, SANDBOX_STATE_DIR: stateDir } });
+    const r = await run(process.execPath, [TOKEN_CLI, "openfaas-fn/ns-admin"], { ...process.env, SANDBOX_STATE_DIR: stateDir });
     expect(r.code, r.stderr).toBe(0);
     expect(claimsOf(r.stdout.trim())["sub"]).toBe("system:serviceaccount:openfaas-fn:ns-admin");
   });
@@ -138,15 +128,16 @@ describe("npm run token (sandbox/dist/token-cli.js)", () => {
 
   describe("the issuer's TokenRequest API", () => {
     const path = (ns: string, sa: string) => `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`;
-    const admin = () => `Basic ${Buffer.from(`admin:${sandbox.admin.password}`).toString("base64")}`;
+    const admin = () => basic(sandbox);
     const post = async (p: string, body: unknown, headers: Record<string, string> = { authorization: admin(), "content-type": "application/json" }, method = "POST") => {
       const res = await fetch(`${sandbox.issuer.url}${p}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Record<string, unknown> };
     };
 
     it("answers 201 with a TokenRequest whose status holds the token", async () => {
       const r = await post(path("ci", "deployer"), { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: ["x"], expirationSeconds: 600 } });
       expect(r.status).toBe(201);
+      expect(r.type).toBe("application/json");
       expect(r.body).toMatchObject({ kind: "TokenRequest", apiVersion: "authentication.k8s.io/v1", metadata: { name: "deployer", namespace: "ci" }, spec: { audiences: ["x"], expirationSeconds: 600 } });
       const status = r.body["status"] as { token: string; expirationTimestamp: string };
       expect(claimsOf(status.token)["exp"]).toBe(Date.parse(status.expirationTimestamp) / 1000);
@@ -171,6 +162,7 @@ describe("npm run token (sandbox/dist/token-cli.js)", () => {
       const h = headers === "text" ? { authorization: admin(), "content-type": "text/plain" } : (headers ?? { authorization: admin(), "content-type": "application/json" });
       const r = await post(p, body, h, method);
       expect(r.status).toBe(code);
+      expect(r.type).toBe("application/json");
       expect(r.body).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", reason, code });
       expect(JSON.stringify(r.body)).not.toContain(sandbox.admin.password);
     });

@@ -4,7 +4,6 @@
  * `npm start`'s defaults, as the walkthrough's first lines allow. Each step answers as its comment says,
  * the audit trail's last three lines included. Cost: one sandbox with the three samples, about 5 s.
  */
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox } from "../../sandbox/src/index.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
+import { runCommand } from "./helpers.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const README = join(REPO, "sandbox/README.md");
@@ -40,11 +40,7 @@ describe("the sandbox README's walkthrough, as written", () => {
   it("exchanges, is refused, provisions a tenant through the watchdog, and leaves the trail the comments describe", async () => {
     const script = readmeBlock("sandbox");
     const env = { ...process.env, SANDBOX_PORT: new URL(sandbox.url).port, SANDBOX_STATE_DIR: stateDir };
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolveRun) => {
-      execFile("bash", ["-e", "-o", "pipefail", "-c", script], { cwd: REPO, env, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolveRun({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+    const r = await runCommand("bash", ["-e", "-o", "pipefail", "-c", script], { cwd: REPO, env });
     expect(r.code, r.stderr).toBe(0);
     const [namespaces, refusal, provisioned, functions, ...trail] = r.stdout.trim().split("\n");
     // 1. Its own token lists only tenant-* namespaces: none yet.

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { decodeBasic, isAdminCredential } from "../admin-credential.js";
 import { AccessTokenError } from "../iam/access-tokens.js";
 import type { Claims } from "../iam/conditions.js";
+import { decisionReason } from "../iam/policy-engine.js";
 import { errorDescription, HttpError } from "../http/errors.js";
 import type { GatewayContext } from "./context.js";
 
@@ -67,7 +68,7 @@ export function isAllowed(ctx: GatewayContext, caller: Caller, action: string, r
   } else {
     const decision = ctx.engine.authorize(caller.policies, action, resource, caller.claims);
     allowed = decision.allowed;
-    reason = decision.matchedBy ?? `no statement of [${caller.policies.join(", ")}] allows it`;
+    reason = decisionReason(decision, caller.policies);
   }
   // The token's issuer and policies let `npm run policy` tell identities apart and name what was in force.
   const issuer = caller.kind === "token" ? caller.claims["fed:iss"] : undefined;

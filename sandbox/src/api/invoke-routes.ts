@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { BODY_LIMITS, readBody } from "../http/body.js";
+import { endToEndHeaders } from "../http/hop-by-hop.js";
 import { httpError } from "../http/errors.js";
 import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
@@ -8,7 +9,8 @@ import { isRfc1123Label } from "../names.js";
 import { DEFAULT_FUNCTION_NAMESPACE } from "../state/state-store.js";
 import type { GatewayContext } from "./context.js";
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+/** The gateway addresses the function itself: the caller's Host is not passed on (nor one in the function's answer). */
+const NOT_FORWARDED = new Set(["host"]);
 
 /** Splits `<name>.<namespace>` (namespace defaults to `openfaas-fn`); 400 if either is not an RFC 1123 label. */
 function parseTarget(target: string): { name: string; namespace: string } {
@@ -34,8 +36,7 @@ function endpointFor(ctx: GatewayContext, name: string, namespace: string): stri
 }
 
 function forwardHeaders(headers: IncomingHttpHeaders, callId: string, remote: string | undefined): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  const out = endToEndHeaders(headers, NOT_FORWARDED);
   out["x-call-id"] = callId;
   out["x-start-time"] = String(Date.now() * 1_000_000);
   if (remote) out["x-forwarded-for"] = remote;
@@ -52,8 +53,7 @@ function proxy(base: string, path: string, method: string, headers: Record<strin
   return new Promise((resolve, reject) => {
     const upstream = httpRequest(`${base}${path}`, { method, headers }, (up) => {
       if (res) {
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+        const out = endToEndHeaders(up.headers, NOT_FORWARDED);
         out["x-call-id"] = String(headers["x-call-id"]);
         res.writeHead(up.statusCode ?? 502, out);
         up.pipe(res);

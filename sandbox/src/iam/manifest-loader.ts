@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -25,6 +26,13 @@ export class ManifestError extends Error {
   }
 }
 
+/** The `functions/<name>/iam` directories under `root`: where the sandbox and the policy tool find the shipped manifests. */
+export async function functionIamDirs(root: string): Promise<string[]> {
+  const base = join(root, "functions");
+  const names = await readdir(base).catch(() => [] as string[]);
+  return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
+}
+
 /**
  * Expands files and directories (non-recursive, `.yaml`/`.yml`, sorted) into a list of files. A file
  * reached twice (a folder passed that is already loaded, a symlink, a file inside a loaded folder)
@@ -50,61 +58,71 @@ export async function expandManifestPaths(paths: string[]): Promise<string[]> {
   return files;
 }
 
+/** Manifest text that is no file on disk (rendered in memory), named by `file` in errors and `source`. */
+export interface ManifestText {
+  file: string;
+  text: string;
+}
+
 /**
- * Loads JwtIssuer, Policy and Role objects (and core v1 ServiceAccounts) from multi-document YAML,
- * each validated against the CRD schema plus the semantic rules of the IAM docs (https://docs.openfaas.com/openfaas-pro/iam/overview/). Other kinds (Kyverno
- * policies, Deployments, ...) are skipped with a warning through `warn`.
+ * Loads JwtIssuer, Policy and Role objects (and core v1 ServiceAccounts) from multi-document YAML:
+ * the files of `paths`, then `texts`. Each object is validated against the CRD schema plus the
+ * semantic rules of the IAM docs (https://docs.openfaas.com/openfaas-pro/iam/overview/). Other kinds
+ * (Kyverno policies, Deployments, ...) are skipped with a warning through `warn`.
  */
-export async function loadManifests(paths: string[], warn: (line: string) => void = () => {}): Promise<IamManifests> {
+export async function loadManifests(paths: string[], warn: (line: string) => void = () => {}, texts: readonly ManifestText[] = []): Promise<IamManifests> {
   const out: IamManifests = { issuers: [], policies: [], roles: [], serviceAccounts: [] };
   const seen = new Map<string, string>();
-  for (const file of await expandManifestPaths(paths)) {
-    const text = await readFile(file, "utf8");
-    const docs = parseAllDocuments(text, { prettyErrors: true });
-    if (!Array.isArray(docs)) continue; // an empty file
-    docs.forEach((doc, index) => {
-      const where = `document ${index + 1}`;
-      if (doc.errors.length > 0) throw new ManifestError(file, where, "-", `invalid YAML: ${doc.errors[0]!.message}`);
-      const value: unknown = doc.toJS();
-      if (value === null || value === undefined) return;
-      if (typeof value !== "object" || Array.isArray(value)) throw new ManifestError(file, where, "(root)", "must be a mapping with apiVersion and kind");
-      const obj = value as Record<string, unknown>;
-      const kind = obj["kind"];
-      const apiVersion = obj["apiVersion"];
-      if (typeof kind !== "string" || typeof apiVersion !== "string") throw new ManifestError(file, where, typeof kind !== "string" ? "kind" : "apiVersion", "is required and must be a string");
-      const metadata = (obj["metadata"] ?? {}) as Record<string, unknown>;
-      const name = typeof metadata["name"] === "string" ? metadata["name"] : "";
-      const objectName = `${kind}/${name || "(unnamed)"} (${where})`;
-      const source = `${file}#${index + 1}`;
-      const isIam = apiVersion === "iam.openfaas.com/v1" && kind in IAM_CRD_SCHEMAS;
-      const isServiceAccount = apiVersion === "v1" && kind === "ServiceAccount";
-      if (!isIam && !isServiceAccount) {
-        if (apiVersion.startsWith("iam.openfaas.com/")) throw new ManifestError(file, objectName, "apiVersion/kind", `unknown IAM kind ${apiVersion} ${kind}; expected iam.openfaas.com/v1 JwtIssuer, Policy or Role`);
-        warn(`manifests: ignoring ${apiVersion} ${kind} "${name}" in ${file} (not an IAM object)`);
-        return;
-      }
-      if (typeof metadata !== "object" || Array.isArray(metadata)) throw new ManifestError(file, objectName, "metadata", "must be an object");
-      if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) throw new ManifestError(file, objectName, "metadata.name", "is required and must be a DNS-1123 subdomain");
-      const schema = isIam ? IAM_CRD_SCHEMAS[kind as keyof typeof IAM_CRD_SCHEMAS] : serviceAccountSchema;
-      const violations = validateStructure(obj, schema);
-      if (violations.length > 0) throw new ManifestError(file, objectName, violations[0]!.path, violations[0]!.message);
-      const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : isIam ? IAM_NAMESPACE : "default";
-      const key = `${kind}/${namespace}/${name}`;
-      if (seen.has(key)) throw new ManifestError(file, objectName, "metadata.name", `duplicate ${kind} "${name}" (first defined in ${seen.get(key)})`);
-      seen.set(key, source);
-      if (isServiceAccount) {
-        out.serviceAccounts.push({ name, namespace, source });
-        return;
-      }
-      if (namespace !== IAM_NAMESPACE) warn(`manifests: ${kind} "${name}" is in namespace "${namespace}"; OpenFaaS reads IAM objects from "${IAM_NAMESPACE}" (loaded anyway)`);
-      const spec = obj["spec"] as Record<string, unknown>;
-      checkSemantics(kind, spec, (field, problem) => new ManifestError(file, objectName, field, problem));
-      if (kind === "JwtIssuer") out.issuers.push({ kind, name, namespace, source, spec: spec as never });
-      else if (kind === "Policy") out.policies.push({ kind, name, namespace, source, spec: spec as never });
-      else out.roles.push({ kind: "Role", name, namespace, source, spec: spec as never });
-    });
-  }
+  for (const file of await expandManifestPaths(paths)) addDocuments({ file, text: await readFile(file, "utf8") }, out, seen, warn);
+  for (const text of texts) addDocuments(text, out, seen, warn);
   return out;
+}
+
+/** Validates the documents of one file into `out`; `seen` (kind/namespace/name → source) refuses a second object of one name. */
+function addDocuments({ file, text }: ManifestText, out: IamManifests, seen: Map<string, string>, warn: (line: string) => void): void {
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  if (!Array.isArray(docs)) return; // an empty file
+  docs.forEach((doc, index) => {
+    const where = `document ${index + 1}`;
+    if (doc.errors.length > 0) throw new ManifestError(file, where, "-", `invalid YAML: ${doc.errors[0]!.message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return;
+    if (typeof value !== "object" || Array.isArray(value)) throw new ManifestError(file, where, "(root)", "must be a mapping with apiVersion and kind");
+    const obj = value as Record<string, unknown>;
+    const kind = obj["kind"];
+    const apiVersion = obj["apiVersion"];
+    if (typeof kind !== "string" || typeof apiVersion !== "string") throw new ManifestError(file, where, typeof kind !== "string" ? "kind" : "apiVersion", "is required and must be a string");
+    const metadata = (obj["metadata"] ?? {}) as Record<string, unknown>;
+    const name = typeof metadata["name"] === "string" ? metadata["name"] : "";
+    const objectName = `${kind}/${name || "(unnamed)"} (${where})`;
+    const source = `${file}#${index + 1}`;
+    const isIam = apiVersion === "iam.openfaas.com/v1" && kind in IAM_CRD_SCHEMAS;
+    const isServiceAccount = apiVersion === "v1" && kind === "ServiceAccount";
+    if (!isIam && !isServiceAccount) {
+      if (apiVersion.startsWith("iam.openfaas.com/")) throw new ManifestError(file, objectName, "apiVersion/kind", `unknown IAM kind ${apiVersion} ${kind}; expected iam.openfaas.com/v1 JwtIssuer, Policy or Role`);
+      warn(`manifests: ignoring ${apiVersion} ${kind} "${name}" in ${file} (not an IAM object)`);
+      return;
+    }
+    if (typeof metadata !== "object" || Array.isArray(metadata)) throw new ManifestError(file, objectName, "metadata", "must be an object");
+    if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) throw new ManifestError(file, objectName, "metadata.name", "is required and must be a DNS-1123 subdomain");
+    const schema = isIam ? IAM_CRD_SCHEMAS[kind as keyof typeof IAM_CRD_SCHEMAS] : serviceAccountSchema;
+    const violations = validateStructure(obj, schema);
+    if (violations.length > 0) throw new ManifestError(file, objectName, violations[0]!.path, violations[0]!.message);
+    const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : isIam ? IAM_NAMESPACE : "default";
+    const key = `${kind}/${namespace}/${name}`;
+    if (seen.has(key)) throw new ManifestError(file, objectName, "metadata.name", `duplicate ${kind} "${name}" (first defined in ${seen.get(key)})`);
+    seen.set(key, source);
+    if (isServiceAccount) {
+      out.serviceAccounts.push({ name, namespace, source });
+      return;
+    }
+    if (namespace !== IAM_NAMESPACE) warn(`manifests: ${kind} "${name}" is in namespace "${namespace}"; OpenFaaS reads IAM objects from "${IAM_NAMESPACE}" (loaded anyway)`);
+    const spec = obj["spec"] as Record<string, unknown>;
+    checkSemantics(kind, spec, (field, problem) => new ManifestError(file, objectName, field, problem));
+    if (kind === "JwtIssuer") out.issuers.push({ kind, name, namespace, source, spec: spec as never });
+    else if (kind === "Policy") out.policies.push({ kind, name, namespace, source, spec: spec as never });
+    else out.roles.push({ kind: "Role", name, namespace, source, spec: spec as never });
+  });
 }
 
 type Fail = (field: string, problem: string) => ManifestError;

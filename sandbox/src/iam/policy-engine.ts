@@ -55,6 +55,11 @@ export class PolicyEngine {
   }
 }
 
+/** Why a decision went as it did, as the audit log records it: the statement that allowed it, or the policies that did not. */
+export function decisionReason(decision: Decision, policies: readonly string[]): string {
+  return decision.matchedBy ?? `no statement of [${policies.join(", ")}] allows it`;
+}
+
 /** A Role matches when its principal (exact `jwt:sub`, any listed value) and its condition both match. */
 export function roleMatches(role: RoleObject, claims: Claims): boolean {
   const { principal, condition } = role.spec;

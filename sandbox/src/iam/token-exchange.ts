@@ -6,7 +6,7 @@ import { AccessTokenError } from "./access-tokens.js";
 import type { Claims } from "./conditions.js";
 import { peekJwt, quoteUntrusted } from "./jwt-shape.js";
 import { parseDuration } from "./manifest-loader.js";
-import type { PolicyEngine } from "./policy-engine.js";
+import { decisionReason, type PolicyEngine } from "./policy-engine.js";
 import { SubjectTokenError, type SubjectVerifier } from "./subject-verifier.js";
 
 export const GRANT_TYPE_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -126,8 +126,7 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
   for (const aud of audiences) {
     // Each audience is a Function:Invoke decision of its own, audited like an API call's.
     const decision = deps.engine.authorize(policies, "Function:Invoke", aud, access);
-    const reason = decision.matchedBy ?? `no statement of [${policies.join(", ")}] allows it`;
-    deps.audit({ ...who, action: "Function:Invoke", resource: aud, allowed: decision.allowed, reason });
+    deps.audit({ ...who, action: "Function:Invoke", resource: aud, allowed: decision.allowed, reason: decisionReason(decision, policies) });
     if (!decision.allowed) throw deny(deps, sub, `subject may not invoke ${aud} (no policy allows Function:Invoke on it)`, "invalid_target");
   }
   const functionToken = await deps.accessTokens.issueFunctionToken(access, { permissions: [...audiences], audience: [...audiences] });

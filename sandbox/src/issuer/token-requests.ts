@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "../http/body.js";
 import { HttpError } from "../http/errors.js";
+import { sendJson } from "../http/respond.js";
 import { isRfc1123Label } from "../names.js";
 import { MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS, type TokenRequest } from "./service-account-issuer.js";
 
@@ -66,8 +67,8 @@ export function tokenRequestRoute(req: IncomingMessage, res: ServerResponse, pat
   void tokenRequest(req, { namespace, name }, deps).then(
     (answer) => send(res, 201, answer),
     (err: unknown) => {
-      if (err instanceof HttpError) send(res, err.status, err.body);
-      else send(res, 500, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "internal error", reason: "InternalError", code: 500 });
+      const failure = err instanceof HttpError ? err : status(500, "InternalError", "internal error");
+      send(res, failure.status, failure.body);
     },
   );
   return true;
@@ -129,8 +130,7 @@ async function tokenRequest(req: IncomingMessage, { namespace, name }: { namespa
   };
 }
 
+/** The API server answers `application/json` without a charset. */
 function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
+  sendJson(res, code, body, { "content-type": "application/json" });
 }

@@ -2,11 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { open, readdir, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { auditFiles, type AuditLine } from "../audit-log.js";
+import { AUDIT_FILE, auditFiles, type AuditLine } from "../audit-log.js";
 import { PolicyToolError } from "./errors.js";
-
-/** The name of the audit log's current file in a sandbox state folder. */
-export const AUDIT_FILE = "audit.ndjson";
 
 /** The longest line read: the sandbox's lines are well under a kilobyte or two. */
 const MAX_LINE = 1024 * 1024;

@@ -118,8 +118,10 @@ function checkOne(manifests: IamManifests, policy: PolicyObject, expectDenied: r
     problems.push(`Role ${r.name} binds it through a condition alone, so the trail cannot tell its callers: list it under unchecked with the reason`);
   }
   const subjects = [...new Set(roles.flatMap((r) => r.spec.principal?.["jwt:sub"] ?? []))];
-  const observations = subjects.flatMap((s) => observationsOf(s));
-  for (const s of subjects) if (observationsOf(s).length === 0) problems.push(`no decision of ${s} in the trail: does an e2e test in trail exercise it?`);
+  // Each subject's decisions, merged over every run once for this Policy.
+  const bySubject = new Map(subjects.map((s) => [s, observationsOf(s)] as const));
+  const observations = [...bySubject.values()].flat();
+  for (const [s, own] of bySubject) if (own.length === 0) problems.push(`no decision of ${s} in the trail: does an e2e test in trail exercise it?`);
 
   // Grants of this Policy that no subject of it used.
   const own = diffPolicies([policy], observations);
@@ -128,7 +130,7 @@ function checkOne(manifests: IamManifests, policy: PolicyObject, expectDenied: r
   // Needs, judged per subject against everything its Roles give it now.
   for (const s of subjects) {
     const binding = bindingOf(manifests, s);
-    const all = diffPolicies(binding.policies, observationsOf(s));
+    const all = diffPolicies(binding.policies, bySubject.get(s)!);
     const grants = binding.policies.flatMap(grantsOf);
     for (const n of all.needed) {
       const expected = expectDenied.find((e) => globMatches(e.action, n.action) && globMatches(e.resource, n.resource));

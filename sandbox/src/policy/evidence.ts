@@ -1,6 +1,7 @@
 import type { AuditLine } from "../audit-log.js";
 import { scanAudit, type ScanStats } from "./audit-reader.js";
 import { PolicyToolError } from "./errors.js";
+import { tokenSubject } from "./identity.js";
 
 /** Decisions of one subject on one action and resource with one outcome, counted. */
 export interface Observation {
@@ -36,23 +37,33 @@ export interface Evidence {
   byRun: Map<string, Map<string, Observation[]>>;
 }
 
-/** What a line's subject is as a token subject: `fed:system:serviceaccount:ns:sa` → `system:serviceaccount:ns:sa`. */
-export function tokenSubject(subject: string): string {
-  return subject.startsWith("fed:") ? subject.slice(4) : subject;
-}
-
 /** Names a run for people: its id (or what its absence means), when it started and how much it decided. */
 export function describeRun(run: RunInfo): string {
   return `${run.id === "" ? "(lines without a run id, written before runs were recorded)" : run.id} (${run.first} to ${run.last}, ${run.decisions} decisions)`;
 }
 
-/**
- * Reads `logs` and aggregates decisions per run and subject (only `subjects` when given, though
- * every run is counted). Refuses a log with no decision at all.
- */
-export async function collectEvidence(logs: readonly string[], options: { since?: Date; subjects?: ReadonlySet<string> } = {}): Promise<Evidence> {
+/** How many distinct reasons an observation keeps. */
+const MAX_REASONS = 3;
+
+/** Adds decisions of the same subject, action, resource and outcome to `into` (its issuers are sorted by the caller at the end). */
+function absorb(into: Observation, from: Pick<Observation, "count" | "first" | "last" | "issuers" | "reasons">): void {
+  into.count += from.count;
+  if (from.first < into.first) into.first = from.first;
+  if (from.last > into.last) into.last = from.last;
+  for (const issuer of from.issuers) if (!into.issuers.includes(issuer)) into.issuers.push(issuer);
+  for (const reason of from.reasons) if (into.reasons.length < MAX_REASONS && !into.reasons.includes(reason)) into.reasons.push(reason);
+}
+
+/** `o` with its issuers in order, for stable output. */
+function sortedIssuers(o: Observation): Observation {
+  o.issuers.sort();
+  return o;
+}
+
+/** Reads `logs` and aggregates decisions per run and subject. Refuses a log with no decision at all. */
+export async function collectEvidence(logs: readonly string[], options: { since?: Date } = {}): Promise<Evidence> {
   const runs = new Map<string, RunInfo>();
-  const byRun = new Map<string, Map<string, Map<string, Observation & { issuerSet: Set<string> }>>>();
+  const byRun = new Map<string, Map<string, Map<string, Observation>>>();
   const visit = (line: AuditLine) => {
     const runId = line.run ?? "";
     let run = runs.get(runId);
@@ -61,19 +72,14 @@ export async function collectEvidence(logs: readonly string[], options: { since?
     if (line.time < run.first) run.first = line.time;
     if (line.time > run.last) run.last = line.time;
     const subject = tokenSubject(line.subject);
-    if (options.subjects && !options.subjects.has(subject)) return;
     let subjects = byRun.get(runId);
     if (!subjects) byRun.set(runId, (subjects = new Map()));
     let keyed = subjects.get(subject);
     if (!keyed) subjects.set(subject, (keyed = new Map()));
     const key = `${line.action}\u0000${line.resource}\u0000${line.allowed}`;
     let o = keyed.get(key);
-    if (!o) keyed.set(key, (o = { subject, action: line.action, resource: line.resource, allowed: line.allowed, count: 0, first: line.time, last: line.time, issuers: [], reasons: [], issuerSet: new Set() }));
-    o.count++;
-    if (line.time < o.first) o.first = line.time;
-    if (line.time > o.last) o.last = line.time;
-    if (line.issuer) o.issuerSet.add(line.issuer);
-    if (line.reason && o.reasons.length < 3 && !o.reasons.includes(line.reason)) o.reasons.push(line.reason);
+    if (!o) keyed.set(key, (o = { subject, action: line.action, resource: line.resource, allowed: line.allowed, count: 0, first: line.time, last: line.time, issuers: [], reasons: [] }));
+    absorb(o, { count: 1, first: line.time, last: line.time, issuers: line.issuer ? [line.issuer] : [], reasons: line.reason ? [line.reason] : [] });
   };
   const stats = await scanAudit(logs, visit, options.since);
   const files = stats.files.join(", ") || "(no files)";
@@ -83,9 +89,7 @@ export async function collectEvidence(logs: readonly string[], options: { since?
   }
   if (runs.size === 0) throw new PolicyToolError("EMPTY_AUDIT_LOG", `no decision of the audit log is at or after --since (${stats.beforeSince} older ones skipped): ${files}`);
   const out = new Map<string, Map<string, Observation[]>>();
-  for (const [runId, subjects] of byRun) {
-    out.set(runId, new Map([...subjects].map(([s, keyed]) => [s, [...keyed.values()].map(({ issuerSet, ...o }) => ({ ...o, issuers: [...issuerSet].sort() }))])));
-  }
+  for (const [runId, subjects] of byRun) out.set(runId, new Map([...subjects].map(([s, keyed]) => [s, [...keyed.values()].map(sortedIssuers)])));
   return { stats, runs: [...runs.values()].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0)), byRun: out };
 }
 
@@ -101,17 +105,10 @@ export function mergeObservations(lists: readonly Observation[][]): Observation[
   for (const o of lists.flat()) {
     const key = `${o.subject}\u0000${o.action}\u0000${o.resource}\u0000${o.allowed}`;
     const m = merged.get(key);
-    if (!m) {
-      merged.set(key, { ...o, issuers: [...o.issuers], reasons: [...o.reasons] });
-      continue;
-    }
-    m.count += o.count;
-    if (o.first < m.first) m.first = o.first;
-    if (o.last > m.last) m.last = o.last;
-    m.issuers = [...new Set([...m.issuers, ...o.issuers])].sort();
-    for (const r of o.reasons) if (m.reasons.length < 3 && !m.reasons.includes(r)) m.reasons.push(r);
+    if (m) absorb(m, o);
+    else merged.set(key, { ...o, issuers: [...o.issuers], reasons: [...o.reasons] });
   }
-  return [...merged.values()];
+  return [...merged.values()].map(sortedIssuers);
 }
 
 /**

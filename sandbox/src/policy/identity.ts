@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
-import { loadManifests } from "../iam/manifest-loader.js";
+import { functionIamDirs, loadManifests } from "../iam/manifest-loader.js";
 import type { IamManifests, PolicyObject, RoleObject } from "../iam/types.js";
-import { SERVICE_ACCOUNT_ANNOTATION } from "../runner/function-runner.js";
 import { loadStack, type Stack } from "../runner/stack.js";
-import { functionIamDirs } from "../sandbox.js";
+import { SERVICE_ACCOUNT_ANNOTATION } from "../state/model.js";
 import { DEFAULT_FUNCTION_NAMESPACE } from "../state/state-store.js";
 import { PolicyToolError } from "./errors.js";
 
@@ -62,10 +61,15 @@ export function functionIdentity(stack: Stack, name: string, namespace?: string)
   return { subject: serviceAccountSubject(fnNamespace, serviceAccount), function: { name, namespace: fnNamespace, serviceAccount } };
 }
 
+/** A subject as its token names it: the gateway's `fed:` prefix removed (`fed:system:serviceaccount:ns:sa` → `system:serviceaccount:ns:sa`). */
+export function tokenSubject(subject: string): string {
+  return subject.startsWith("fed:") ? subject.slice(4) : subject;
+}
+
 /** Checks a `--subject` value: a non-empty token subject without the gateway's `fed:` prefix. */
 export function subjectIdentity(subject: string): Identity {
   if (subject.trim() === "" || /\s/.test(subject)) throw new PolicyToolError("USAGE", `--subject must be a token subject such as system:serviceaccount:ci:deployer (got ${JSON.stringify(subject)})`);
-  return { subject: subject.startsWith("fed:") ? subject.slice(4) : subject };
+  return { subject: tokenSubject(subject) };
 }
 
 /** The Roles whose principal names `subject`, and the Policies they bind (in Role order). */

@@ -7,8 +7,9 @@
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DNS1123_SUBDOMAIN } from "../iam/manifest-loader.js";
+import { DNS1123_SUBDOMAIN, parseDuration } from "../iam/manifest-loader.js";
 import { isRfc1123Label } from "../names.js";
+import { stateDirFor } from "../state/state-dir.js";
 import { auditLogsAt } from "./audit-reader.js";
 import { checkPolicies, readCheckList, type CheckList } from "./check.js";
 import { diffPolicies, formatDiff } from "./diff.js";
@@ -90,11 +91,14 @@ interface Options {
 
 const usage = (message: string) => new PolicyToolError("USAGE", message);
 
-
-/** `2026-01-01T00:00:00Z` or a duration before `now` (`90s`, `30m`, `2h`, `7d`). */
+/**
+ * `2026-01-01T00:00:00Z`, or a duration before `now`: whole days (`7d`), or a duration as the sandbox
+ * reads every other one ({@link parseDuration}: `90s`, `30m`, `2h`, `1h30m`).
+ */
 export function parseSince(text: string, now = Date.now()): Date {
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (m) return new Date(now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as "s" | "m" | "h" | "d"]);
+  const days = /^(\d+)d$/.exec(text);
+  const seconds = days ? Number(days[1]) * 86_400 : parseDuration(text);
+  if (seconds !== undefined) return new Date(now - seconds * 1000);
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(Date.parse(text))) return new Date(text);
   throw usage(`--since takes an ISO 8601 time (2026-01-31T12:00:00Z) or a duration such as 30m, 2h or 7d (got ${JSON.stringify(text)})`);
 }
@@ -148,13 +152,12 @@ function parseOptions(argv: string[]): Options | "help" {
   if (v.namespace !== undefined && !isRfc1123Label(v.namespace)) throw usage(`--namespace must be a namespace name (an RFC 1123 label), got ${JSON.stringify(v.namespace)}`);
   if (v["policy-name"] !== undefined && (!DNS1123_SUBDOMAIN.test(v["policy-name"]) || v["policy-name"].length > 253)) throw usage(`--policy-name must be a Kubernetes object name (a DNS-1123 subdomain), got ${JSON.stringify(v["policy-name"])}`);
   const root = resolve(v.root ?? process.cwd());
-  const stateDir = process.env["SANDBOX_STATE_DIR"] ? resolve(process.env["SANDBOX_STATE_DIR"]) : join(root, ".sandbox");
   return {
     command,
     ...(target !== undefined ? { target } : {}),
     ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
     ...(v.subject !== undefined ? { subject: v.subject } : {}),
-    audit: (v.audit ?? [stateDir]).map((p) => resolve(p)),
+    audit: (v.audit ?? [stateDirFor(undefined, root)]).map((p) => resolve(p)),
     ...(v.since !== undefined ? { since: parseSince(v.since) } : {}),
     // check reads the whole trail unless a run is named: an e2e suite starts several sandboxes.
     selection: v.run !== undefined ? { run: v.run } : { allRuns: v["all-runs"] === true || command === "check" },

@@ -7,14 +7,14 @@
  * `gateway_url` at itself and `token_mount_path` at the pod's token, as the cluster's DNS and
  * the projected volume do there.
  */
-import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
 import { TokenProjector } from "../projection/token-projector.js";
 import { FunctionProcess } from "./function-process.js";
 import { recordPodProcess } from "./orphan-pods.js";
-import { reservedVariable } from "./pod-environment.js";
+import { hostEnvironment, reservedVariable } from "./pod-environment.js";
+import { podName, restartDelayMs } from "./pods.js";
 
 /** One connector deployment, as its Deployment object describes it. */
 export interface ConnectorSpec {
@@ -52,10 +52,8 @@ export interface ConnectorRunnerOptions {
 
 /** Output lines kept per connector for `Sandbox.connectors`. */
 export const KEPT_LINES = 2000;
-const MAX_RESTART_DELAY_MS = 30_000;
 // Variables the sandbox sets for the pod; the deployment's own values for them are replaced.
 const OWNED = new Set(["gateway_url", "token_mount_path", "cron_time_scale"]);
-const HOST_VARIABLES = ["PATH", "LANG", "LC_ALL", "TZ"];
 
 interface Instance {
   spec: ConnectorSpec;
@@ -85,11 +83,6 @@ export class ConnectorRunner {
       .map((i) => ({ name: i.spec.name, namespace: i.spec.namespace, pid: i.process.pid!, tokenDir: i.projector.dir, lines: i.lines }));
   }
 
-  /** The token projector of a connector's pod (tests watch rotations through it). */
-  projector(namespace: string, name: string): TokenProjector | undefined {
-    return this.#instances.get(`${namespace}/${name}`)?.projector;
-  }
-
   /** Starts the connector's pod; rejects when its token cannot be minted or its environment is refused. */
   async start(spec: ConnectorSpec, restarts = 0, lines: string[] = []): Promise<void> {
     const key = `${spec.namespace}/${spec.name}`;
@@ -97,7 +90,7 @@ export class ConnectorRunner {
       const reason = OWNED.has(name) ? undefined : reservedVariable(name);
       if (reason !== undefined) throw new Error(`connector ${key}: environment variable ${name} is not allowed in the sandbox: ${reason}`);
     }
-    const pod = `${spec.name}-${randomBytes(4).toString("hex")}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+    const pod = podName(spec.name);
     const dir = join(this.#options.runDir, "pods", spec.namespace, pod);
     await mkdir(join(dir, "home"), { recursive: true, mode: 0o700 });
     await mkdir(join(dir, "tmp"), { recursive: true, mode: 0o700 });
@@ -115,11 +108,9 @@ export class ConnectorRunner {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    const host: Record<string, string> = {};
-    for (const name of HOST_VARIABLES) if (process.env[name] !== undefined) host[name] = process.env[name]!;
     const own = Object.fromEntries(Object.entries(spec.env).filter(([name]) => !OWNED.has(name)));
     const env = {
-      ...host,
+      ...hostEnvironment(),
       ...own,
       gateway_url: this.#options.gatewayUrl(),
       token_mount_path: projector.dir,
@@ -172,7 +163,7 @@ export class ConnectorRunner {
 
   #onExit(key: string, instance: Instance, code: number | null, signal: NodeJS.Signals | null): void {
     if (instance.stopping || this.#closed || this.#instances.get(key) !== instance) return;
-    const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** instance.restarts);
+    const delay = restartDelayMs(instance.restarts);
     this.#options.log(`connector ${key}: process exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
     instance.restartTimer = setTimeout(() => {
       if (this.#closed || this.#instances.get(key) !== instance) return;

@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
 import type { LogStore } from "../logs/log-store.js";
 import { writeAtomically } from "../projection/atomic-writer.js";
 import { TokenProjector } from "../projection/token-projector.js";
-import type { FunctionRecord } from "../state/model.js";
+import { SERVICE_ACCOUNT_ANNOTATION, type FunctionRecord } from "../state/model.js";
 import { FunctionAuthenticator, jwtAuthEnabled, type FunctionTokenKeys } from "../watchdog/function-auth.js";
 import { PodWatchdog } from "../watchdog/pod-watchdog.js";
 import { freePort, freePortIn, type PortRange } from "./free-port.js";
@@ -13,12 +12,10 @@ import { FunctionProcess } from "./function-process.js";
 import { buildHandler, handlerEntry } from "./handler-build.js";
 import { recordPodProcess } from "./orphan-pods.js";
 import { podEnvironment } from "./pod-environment.js";
+import { podName, restartDelayMs } from "./pods.js";
 import type { StackFunction } from "./stack.js";
 
-/** The annotation that picks a function's service account (https://docs.openfaas.com/reference/yaml/, `annotations`). */
-export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
 const DEFAULT_READY_PATH = "/_/ready";
-const MAX_RESTART_DELAY_MS = 30_000;
 
 /** A running function instance, as `Sandbox.functions` lists it. */
 export interface RunningFunction {
@@ -99,12 +96,12 @@ export class FunctionRunner {
     return this.options.enabled;
   }
 
-  /** Running instances. */
+  /** Running instances: ready, with their watchdog in front (never the process's own address, which bypasses `jwt_auth`). */
   list(): RunningFunction[] {
     const out: RunningFunction[] = [];
     for (const i of this.instances.values()) {
-      if (i.ready && i.process?.pid !== undefined) {
-        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog?.url ?? i.process.url, pid: i.process.pid, jwtAuth: jwtAuthEnabled(i.record.deployment.envVars) });
+      if (i.ready && i.watchdog && i.process?.pid !== undefined) {
+        out.push({ name: i.record.deployment.service, namespace: i.record.deployment.namespace, url: i.watchdog.url, pid: i.process.pid, jwtAuth: jwtAuthEnabled(i.record.deployment.envVars) });
       }
     }
     return out;
@@ -214,7 +211,7 @@ export class FunctionRunner {
     const { service, namespace, image, annotations, envVars } = record.deployment;
     const stack = this.options.stackImages.get(image)!;
     const key = `${namespace}/${service}`;
-    const pod = `${service}-${randomBytes(4).toString("hex")}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+    const pod = podName(service);
     const dir = join(this.options.runDir, "pods", namespace, pod);
     const instance: Instance = { key, record, pod, dir, ready: false, stopping: false, restarts };
     this.instances.set(key, instance);
@@ -291,8 +288,7 @@ export class FunctionRunner {
     instance.ready = false;
     // A process that dies before it is ready fails its start(); only a ready one is restarted here.
     if (!wasReady || instance.stopping || this.instances.get(instance.key) !== instance) return;
-    // Like a pod's restartPolicy: Always, with exponential back-off.
-    const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** instance.restarts);
+    const delay = restartDelayMs(instance.restarts);
     this.options.log(`function ${instance.key}: process exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
     instance.restartTimer = setTimeout(() => {
       void this.inLifecycle(instance.key, async () => {

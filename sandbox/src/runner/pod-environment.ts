@@ -54,6 +54,13 @@ export function firstReservedVariable(envVars: Readonly<Record<string, string>>)
   return undefined;
 }
 
+/** The host variables every pod process keeps (function or connector). */
+export function hostEnvironment(host: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const inherited: Record<string, string> = {};
+  for (const key of INHERITED_FROM_HOST) if (host[key] !== undefined) inherited[key] = host[key];
+  return inherited;
+}
+
 /** What the sandbox sets for one pod: its own paths, port, handler and identity. */
 export interface PodSettings {
   name: string;
@@ -74,10 +81,8 @@ export interface PodSettings {
 export function podEnvironment(envVars: Readonly<Record<string, string>>, pod: PodSettings, host: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const reserved = firstReservedVariable(envVars);
   if (reserved) throw new Error(`environment variable ${reserved.name} is not allowed in the sandbox: ${reserved.reason}`);
-  const inherited: Record<string, string> = {};
-  for (const key of INHERITED_FROM_HOST) if (host[key] !== undefined) inherited[key] = host[key];
   return {
-    ...inherited,
+    ...hostEnvironment(host),
     ...envVars,
     HOME: pod.homeDir,
     TMPDIR: pod.tmpDir,

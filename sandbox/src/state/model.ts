@@ -1,3 +1,6 @@
+/** The annotation that picks a function's service account (https://docs.openfaas.com/reference/yaml/, `annotations`). */
+export const SERVICE_ACCOUNT_ANNOTATION = "com.openfaas.serviceaccount";
+
 /** CPU and memory of a function (`FunctionResources` in the OpenAPI spec), plus the GPU counts faas-provider knows. */
 export interface FunctionResources {
   memory?: string;

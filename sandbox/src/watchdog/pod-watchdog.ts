@@ -8,10 +8,8 @@
  */
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { endToEndHeaders } from "../http/hop-by-hop.js";
 import { FUNCTION_REALM, type FunctionAuthenticator } from "./function-auth.js";
-
-/** Headers that describe one connection and are not forwarded. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]);
 
 /** How to start one pod's watchdog. */
 export interface PodWatchdogOptions {
@@ -100,13 +98,10 @@ export class PodWatchdog {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, method: string, target: string, headers: IncomingHttpHeaders, body: IncomingMessage | undefined): void {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    const out = endToEndHeaders(headers);
     if (!body) delete out["content-length"];
     const upstream = httpRequest({ host: "127.0.0.1", port: this.options.upstreamPort, method, path: target, headers: out, agent: this.agent }, (up) => {
-      const back: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) back[k] = v;
-      res.writeHead(up.statusCode ?? 502, back);
+      res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
       up.pipe(res);
       up.once("error", () => res.destroy());
     });
