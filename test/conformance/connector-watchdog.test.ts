@@ -32,7 +32,8 @@ let front: Server | undefined;
 let connector: ChildProcess | undefined;
 let output = "";
 let upstreamRequests = 0;
-const dir = mkdtempSync(join(tmpdir(), "connector-watchdog-"));
+// Made in beforeAll, so that collecting the tests (vitest list) leaves nothing in /tmp.
+let dir: string;
 
 /** Forwards a request to 127.0.0.1:`port` as it came. */
 function forward(port: number): Parameters<typeof createServer>[1] {
@@ -47,6 +48,7 @@ function forward(port: number): Parameters<typeof createServer>[1] {
 }
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "connector-watchdog-"));
   releasePort = await machineLock("port-8000");
   // The connector's IAM objects as rendered for a cluster: it may list openfaas-fn and invoke guarded.
   const objects = connectorManifests({ gatewayURL: `http://127.0.0.1:${GATEWAY_PORT}`, namespaces: ["openfaas-fn"], invoke: ["openfaas-fn:guarded"], image: "local" });
@@ -105,7 +107,7 @@ afterAll(async () => {
   await new Promise<void>((r) => (front ? front.close(() => r()) : r()));
   await sandbox?.stop();
   releasePort?.();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("the connector and the real of-watchdog with jwt_auth", () => {

@@ -3,13 +3,19 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { faasCli, freePort, machineLock, startWatchdog } from "./support/peers.js";
 
 // The harness itself, against the real binaries: everything else in this suite builds on it.
 describe("real peers harness", () => {
-  const dir = mkdtempSync(join(tmpdir(), "node-ts-iam-peers-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Made in beforeAll, so that collecting the tests (vitest list) leaves nothing in /tmp.
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "node-ts-iam-peers-"));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("runs faas-cli with its own HOME", async () => {
     const result = await faasCli(["help"], { home: dir });

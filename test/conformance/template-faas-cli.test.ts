@@ -18,10 +18,17 @@ import { listFiles, startShipped } from "../template/support/ship.js";
 import { faasCli } from "./support/peers.js";
 
 const PORT_FIXTURE = join(import.meta.dirname, "../template/fixtures/node22-port");
-const work = mkdtempSync(join(tmpdir(), "node-ts-iam-faas-cli-"));
-const home = join(work, "home");
-mkdirSync(home);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Made in beforeAll, so that collecting the tests (vitest list) leaves nothing in /tmp.
+let work: string;
+let home: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "node-ts-iam-faas-cli-"));
+  home = join(work, "home");
+  mkdirSync(home);
+});
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 /** Every file and link under `dir` with its mode and content hash (or link target): what a context holds. */
 function manifest(dir: string): Record<string, string> {

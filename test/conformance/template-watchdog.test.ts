@@ -16,12 +16,16 @@ import { alive } from "../template/support/process.js";
 import { childPids, freePort, startWatchdog, type Watchdog } from "./support/peers.js";
 
 const FIXTURE = join(import.meta.dirname, "fixtures/slow-echo");
-const work = mkdtempSync(join(tmpdir(), "node-ts-iam-watchdog-fn-"));
+// Made in beforeAll, so that collecting the tests (vitest list) leaves nothing in /tmp.
+let work: string;
 let build: FaasBuild;
 beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "node-ts-iam-watchdog-fn-"));
   build = await faasCliBuild({ workDir: work, name: "slow-echo", handlerDir: FIXTURE, log: () => {} });
 }, 240_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 /** The watchdog with the image's settings, in front of the shipped server on a free port. */
 async function startFunction(env: Record<string, string>): Promise<{ watchdog: Watchdog; functionPid: number }> {
