@@ -71,10 +71,11 @@ async function replay(contextDir: string, workDir: string, env: Record<string, s
 }
 
 describe("faas-cli new --lang node-ts-iam, then build --shrinkwrap", () => {
-  const dir = project("new-function");
+  let dir: string;
   let contexts: { real: string; emulated: string };
   let server: ChildServer | undefined;
   beforeAll(async () => {
+    dir = project("new-function");
     const created = await faasCli(["new", "hello", "--lang", "node-ts-iam"], { home, cwd: dir });
     expect(created.code, created.stdout + created.stderr).toBe(0);
     contexts = await shrinkwrap(dir, "hello");
@@ -101,11 +102,12 @@ describe("faas-cli new --lang node-ts-iam, then build --shrinkwrap", () => {
 });
 
 describe("a node22 folder moved over unchanged (the template README's From node22 example)", () => {
-  const dir = project("ported");
+  let dir: string;
   let contexts: { real: string; emulated: string };
   let build: FaasBuild;
   let server: ChildServer | undefined;
   beforeAll(async () => {
+    dir = project("ported");
     cpSync(PORT_FIXTURE, dir, { recursive: true });
     // The one step: the stack's language.
     const stack = readFileSync(join(dir, "stack.yaml"), "utf8");
