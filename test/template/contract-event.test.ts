@@ -139,6 +139,24 @@ describe("event and default body parsing", () => {
     expectErrorAnswer(deep, { status: 400, code: "MALFORMED_BODY", message: "form body nesting is deeper than 32 levels" });
   });
 
+  it("parses each request by its own Content-Type when types alternate (the last parsed type is remembered)", async () => {
+    const latin1 = Buffer.from("caf\u00e9", "latin1");
+    for (let round = 0; round < 2; round++) {
+      const json = await echo({ method: "POST", headers: { "content-type": "application/json" }, body: '{"n":1}' });
+      expect(json.body).toEqual({ n: 1 });
+      const text = await echo({ method: "POST", headers: { "content-type": "text/plain; charset=iso-8859-1" }, body: latin1 });
+      expect(text.body).toBe("caf\u00e9");
+      const utf8 = await echo({ method: "POST", headers: { "content-type": "text/plain" }, body: "caf\u00e9" });
+      expect(utf8.body).toBe("caf\u00e9");
+      const other = await echo({ method: "POST", headers: { "content-type": "APPLICATION/JSON" }, body: "[2]" });
+      expect(other.body).toEqual([2]);
+      const unknown = await echo({ method: "POST", headers: { "content-type": "application/octet-stream" }, body: "x" });
+      expect(unknown.bodyType).toBe("undefined");
+      const refused = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/json; charset=latin1" }, body: "{}" });
+      expect(refused.status).toBe(415);
+    }
+  });
+
   it("keeps serving the connection after refusing a body", async () => {
     const { Agent } = await import("node:http");
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

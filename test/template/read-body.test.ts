@@ -1,5 +1,5 @@
 /**
- * A body the client abandons half way: the read settles at once as a refusal (BODY_UNREADABLE, or
+ * A body the client abandons half way: the read ends at once with a refusal (BODY_UNREADABLE, or
  * MALFORMED_BODY through a decompressor), for plain and gzip bodies alike, and leaves no listener of
  * its own on the request. Without that, an aborted request would hold its read (and a zlib context)
  * until the process ends.
@@ -18,12 +18,11 @@ afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => reso
 function abandon(headers: string, partial: Buffer): Promise<{ error: unknown; listeners: number[] }> {
   return new Promise((resolve) => {
     server = createServer((req: IncomingMessage) => {
-      readBody(req, { bytes: 1 << 20, setting: "LIMIT" }, (bytes) => bytes).then(
-        () => resolve({ error: new Error("the read succeeded"), listeners: [] }),
-        (error: unknown) =>
-          // Past the rejection the read's own listeners are gone (Node keeps none of "data"/"end" itself).
-          setImmediate(() => resolve({ error, listeners: [req.listenerCount("data"), req.listenerCount("end"), req.listenerCount("close")] })),
-      );
+      readBody(req, { bytes: 1 << 20, setting: "LIMIT" }, (bytes) => bytes, (error) => {
+        if (error === undefined) resolve({ error: new Error("the read succeeded"), listeners: [] });
+        // Past the refusal the read's own listeners are gone (Node keeps none of "data"/"end" itself).
+        else setImmediate(() => resolve({ error, listeners: [req.listenerCount("data"), req.listenerCount("end"), req.listenerCount("close")] }));
+      });
     });
     server.listen(0, "127.0.0.1", () => {
       const socket = connect((server!.address() as AddressInfo).port, "127.0.0.1", () => {
@@ -36,14 +35,14 @@ function abandon(headers: string, partial: Buffer): Promise<{ error: unknown; li
 }
 
 describe("readBody when the client aborts", () => {
-  it("rejects a plain body with BODY_UNREADABLE and keeps no listener", async () => {
+  it("refuses a plain body with BODY_UNREADABLE and keeps no listener", async () => {
     const { error, listeners } = await abandon("", Buffer.from('{"half":'));
     expect(error).toBeInstanceOf(RequestError);
     expect((error as RequestError).code).toBe("BODY_UNREADABLE");
     expect(listeners).toEqual([0, 0, 0]);
   });
 
-  it("rejects a gzip body with MALFORMED_BODY and keeps no listener", async () => {
+  it("refuses a gzip body with MALFORMED_BODY and keeps no listener", async () => {
     const { error, listeners } = await abandon("Content-Encoding: gzip\r\n", gzipSync('{"zipped":true}').subarray(0, 12));
     expect(error).toBeInstanceOf(RequestError);
     expect((error as RequestError).code).toBe("MALFORMED_BODY");

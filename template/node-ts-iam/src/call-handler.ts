@@ -15,15 +15,13 @@ export type Dispatch = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** A dispatcher that runs `handler` for every request. */
 export function handlerDispatch(handler: Handler, settings: BodySettings): Dispatch {
-  const run = (req: IncomingMessage, res: ServerResponse, body: unknown): void => {
-    callHandler(handler, createEvent(req, req.headers, body), new ResponseContext(res));
-  };
   return (req, res) => {
     // As node22: a request without a Content-Type is text/plain, also in event.headers.
     if (!req.headers["content-type"]) req.headers["content-type"] = "text/plain";
-    const pending = parseBody(req, req.headers, settings);
-    if (pending === undefined) run(req, res, undefined);
-    else pending.then((body) => run(req, res, body), (error: unknown) => sendRequestError(res, error));
+    parseBody(req, req.headers, settings, (error, body) => {
+      if (error === undefined) callHandler(handler, createEvent(req, req.headers, body), new ResponseContext(res));
+      else sendRequestError(res, error);
+    });
   };
 }
 
@@ -63,10 +61,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * it at once with an empty body, then died when the callback came).
  */
 function callHandler(handler: Handler, event: FunctionEvent, context: ResponseContext): void {
-  const answer = (value: unknown): void => {
-    if (!context.answered) context.succeed(value);
-  };
-  const fail = (error: unknown): void => context.error(error);
   let result: unknown;
   try {
     result = handler(event, context, (error: unknown, value?: unknown) => {
@@ -77,6 +71,14 @@ function callHandler(handler: Handler, event: FunctionEvent, context: ResponseCo
     context.error(error);
     return;
   }
-  if (isThenable(result)) result.then(answer, fail);
-  else if (result !== undefined || handler.length < 3) answer(result);
+  if (isThenable(result)) {
+    result.then(
+      (value) => {
+        if (!context.answered) context.succeed(value);
+      },
+      (error: unknown) => context.error(error),
+    );
+  } else if ((result !== undefined || handler.length < 3) && !context.answered) {
+    context.succeed(result);
+  }
 }

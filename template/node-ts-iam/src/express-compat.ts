@@ -61,12 +61,10 @@ export function routerDispatch(router: unknown, handlerPath: string, settings: B
     sendJson(res, status, thrownErrorBody(error));
   });
   return (req, res) => {
-    const pending = parseBody(req, req.headers, settings);
-    const handOver = (body: unknown): void => {
+    parseBody(req, req.headers, settings, (error, body) => {
+      if (error !== undefined) return sendRequestError(res, error);
       (req as IncomingMessage & { body?: unknown }).body = body;
       app(req, res);
-    };
-    if (pending === undefined) handOver(undefined);
-    else pending.then(handOver, (error: unknown) => sendRequestError(res, error));
+    });
   };
 }
