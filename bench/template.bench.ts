@@ -10,13 +10,15 @@
  *   faas-cli), started as the watchdog starts it;
  * - the official node22 template when `UPSTREAM_NODE22_DIR` points at a copy of it (its index.js and
  *   package.json, with express and body-parser installed).
- * Measured: throughput (autocannon, 32 connections, a 2 s warm-up per server, then rounds in which each
- * server is loaded right next to the baseline, order swapped every round; the ratio is the median of
- * those pairs' ratios, since the client shares the 2 cores and drifts by tens of per cent between
- * rounds), the server's own CPU time per 1,000 of those requests (the cost the client cannot hide); time from
- * spawn to the first answered request (median of N spawns, interleaved), and the CPU time the process
- * used until then (which a busy machine disturbs less); idle RSS of those processes after 50 requests
- * and 150 ms of rest; with valgrind, instructions per request after start-up (repeatable, unlike time).
+ * Measured: throughput (autocannon, 32 connections, a 2 s warm-up per server, then rounds in which every
+ * server is loaded once for 1 s, in an order rotated each round; a server's ratio is the median over the
+ * rounds of its requests divided by the baseline's in the same round, shown with the quartiles, because
+ * the client shares the 2 cores and the machine's speed drifts by tens of per cent between seconds; a
+ * second bare process, measured the same way, shows how far two identical servers differ), the server's
+ * own CPU time per 1,000 of those requests (the cost the client cannot hide); time from spawn to the first
+ * answered request (median of N spawns, interleaved), and the CPU time the process used until then (which
+ * a busy machine disturbs less); idle RSS of those processes after 50 requests and 150 ms of rest; with
+ * valgrind, instructions per request in two windows of one process's life (repeatable, unlike time).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -34,9 +36,9 @@ const repo = resolve(here, "../..");
 const BODY = JSON.stringify({ hello: "world", n: 42, list: [1, 2, 3], nested: { ok: true } });
 const SPAWNS = 21;
 const WARMUP_S = 2;
-const ROUND_S = 2;
-/** Throughput rounds: in each, every server is loaded right after (or before) the baseline. */
-const ROUNDS = 4;
+const ROUND_S = 1;
+/** Throughput rounds: in each, every server is loaded once, in an order rotated from round to round. */
+const ROUNDS = 16;
 
 /** How to start one server under test; `port` is chosen per start. */
 interface Subject {
@@ -101,11 +103,12 @@ function cpuTimeMs(pid: number): number {
 }
 
 /**
- * Requests after which callgrind's count is read: their difference leaves out start-up and the first
- * compiles. V8 still optimises in that window (under valgrind more slowly than at full speed), so the
- * figure includes some compiling, which weighs more for a server with more code.
+ * The windows of a server's life whose instructions are counted, in requests since its first answer.
+ * V8 is still compiling the hot path in the early one (under valgrind for longer than at full speed);
+ * by the settled one it has finished, so that window is the server's own cost per request.
  */
-const COUNT_AFTER = [2000, 6000] as const;
+const WINDOWS = { early: [2000, 6000], settled: [10_000, 20_000] } as const;
+type Window = keyof typeof WINDOWS;
 
 /** Whether valgrind is on PATH (Debian's package; the instruction count is left out without it). */
 function hasValgrind(): boolean {
@@ -113,34 +116,47 @@ function hasValgrind(): boolean {
 }
 
 /**
- * User-space instructions `subject` executes until it exits after `requests` sequential requests (one
- * connection), counted by valgrind's callgrind: the same figure run after run, whatever else the
- * machine does, where time and throughput on 2 shared cores drift by tens of per cent.
+ * User-space instructions per request that `subject` executes in each of `windows`, counted by
+ * valgrind's callgrind in one process: sequential requests on one connection, and `callgrind_control
+ * --dump` at each window's edges (a dump zeroes the counters, so each part file holds one stretch).
+ * The same figure run after run, whatever else the machine does, where time and throughput on 2 shared
+ * cores drift by tens of per cent.
  */
-async function instructionsAfter(subject: Subject, requests: number, autocannon: Autocannon, work: string): Promise<number> {
+async function instructionsPerRequest(subject: Subject, windows: readonly Window[], autocannon: Autocannon, work: string): Promise<Map<Window, number>> {
   const port = await freePort();
-  const file = join(work, `callgrind-${port}.out`);
-  const args = ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${file}`, subject.command, ...subject.args];
+  const dir = mkdtempSync(join(work, "callgrind-"));
+  const args = ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${join(dir, "out")}`, subject.command, ...subject.args];
   const server = spawnServer("valgrind", args, subject, port);
-  const exited = new Promise<void>((r) => server.child.once("exit", () => r()));
-  await firstAnswer(`${subject.name} under valgrind`, server, port, 120_000, 100);
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 1, amount: requests, method: "POST", headers: { "content-type": "application/json" }, body: BODY });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name} under valgrind: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  // SIGINT: callgrind writes its count as the process ends (the template drains first: up to healthcheck_interval).
-  server.child.kill("SIGINT");
-  const killer = setTimeout(() => server.child.kill("SIGKILL"), 60_000);
-  await exited;
-  clearTimeout(killer);
-  children.delete(server.child);
-  const collected = /Collected : (\d+)/.exec(server.stderr())?.[1];
-  if (collected === undefined) throw new Error(`${subject.name}: callgrind wrote no count:\n${server.stderr().slice(-2000)}`);
-  return Number(collected);
-}
-
-/** Instructions per request between the COUNT_AFTER marks: the counts of two runs (at once, on the 2 cores) subtracted. */
-async function instructionsPerRequest(subject: Subject, autocannon: Autocannon, work: string): Promise<number> {
-  const [few, many] = await Promise.all(COUNT_AFTER.map((n) => instructionsAfter(subject, n, autocannon, work)));
-  return ((many as number) - (few as number)) / (COUNT_AFTER[1] - COUNT_AFTER[0]);
+  try {
+    await firstAnswer(`${subject.name} under valgrind`, server, port, 120_000, 100);
+    const edges = [...new Set(windows.flatMap((w) => WINDOWS[w]))].sort((a, b) => a - b);
+    let served = 0;
+    for (const edge of edges) {
+      const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 1, amount: edge - served, method: "POST", headers: { "content-type": "application/json" }, body: BODY });
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name} under valgrind: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      served = edge;
+      const dumped = spawnSync("callgrind_control", ["--dump", String(server.child.pid)], { encoding: "utf8", timeout: 60_000 });
+      if (dumped.status !== 0) throw new Error(`callgrind_control --dump failed: ${dumped.stderr || dumped.stdout}`);
+    }
+    // Part n holds the instructions between edge n-1 (or the start) and edge n.
+    const part = (n: number): number => {
+      const text = readFileSync(join(dir, `out.${n}`), "utf8");
+      const totals = /^totals: (\d+)/m.exec(text)?.[1];
+      if (totals === undefined) throw new Error(`${subject.name}: callgrind part ${n} has no totals`);
+      return Number(totals);
+    };
+    const perRequest = new Map<Window, number>();
+    for (const window of windows) {
+      const [from, to] = WINDOWS[window];
+      const first = edges.indexOf(from) + 2;
+      let sum = 0;
+      for (let n = first; n <= edges.indexOf(to) + 1; n++) sum += part(n);
+      perRequest.set(window, sum / (to - from));
+    }
+    return perRequest;
+  } finally {
+    await stop(server.child);
+  }
 }
 
 /** Every child started and not yet stopped: the bench stops them all on its way out, failed or not. */
@@ -200,12 +216,6 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 /** A temporary node22 layout (index.js + the node22 echo folder as function/) from UPSTREAM_NODE22_DIR. */
 function node22Subject(dir: string, work: string): Subject | undefined {
   if (!existsSync(join(dir, "index.js"))) return undefined;
@@ -229,11 +239,26 @@ async function shippedSubject(name: string, handlerDir: string, work: string, lo
   return { name, command: command === "node" ? process.execPath : (command as string), args, cwd: built.shipDir, env: built.shipEnv };
 }
 
+/** The value at fraction `f` (0..1) of `values` sorted, interpolated between neighbours. */
+function quantile(values: number[], f: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const at = f * (sorted.length - 1);
+  const low = Math.floor(at);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (at - low);
+}
+
+const median = (values: number[]): number => quantile(values, 0.5);
+
 const bench: BenchModule = async (log) => {
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
   const work = mkdtempSync(join(tmpdir(), "template-bench-"));
+  const bare: Subject = { name: "bare CJS", command: process.execPath, args: [join(here, "fixtures/bare-server.cjs")], cwd: repo, env: {} };
   const subjects: Subject[] = [
-    { name: "bare CJS", command: process.execPath, args: [join(here, "fixtures/bare-server.cjs")], cwd: repo, env: {} },
+    bare,
+    // The same server in a second process: how far two identical servers differ in this run.
+    { ...bare, name: "bare CJS, second process" },
     { name: "bare ESM", command: process.execPath, args: [join(here, "fixtures/bare-server.js")], cwd: repo, env: {} },
     {
       name: "repo layout",
@@ -250,10 +275,13 @@ const bench: BenchModule = async (log) => {
     const upstream = upstreamDir ? node22Subject(resolve(upstreamDir), work) : undefined;
     if (upstreamDir && !upstream) log(`UPSTREAM_NODE22_DIR=${upstreamDir} has no index.js; node22 column left out`);
     if (upstream) subjects.push(upstream);
+    const names = subjects.map((s) => s.name);
+    const perServer = (): Map<string, number[]> => new Map(names.map((name) => [name, []]));
 
-    // 1. Throughput.
-    const rps = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-    const p99 = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    // 1. Throughput: every server once per round, the order rotated (and reversed every other round).
+    const rps = perServer();
+    const p99 = perServer();
+    const cpuPerK = perServer();
     const running = new Map<string, Started>();
     for (const subject of subjects) running.set(subject.name, await startSubject(subject));
     const load = (port: number, seconds: number): Promise<AutocannonResult> =>
@@ -269,37 +297,26 @@ const bench: BenchModule = async (log) => {
       log(`template: warm-up ${subject.name}`);
       await load((running.get(subject.name) as Started).port, WARMUP_S);
     }
-    const baselineName = (subjects[0] as Subject).name;
-    /** Per server: the ratio of each of its rounds to the baseline round next to it. */
-    const pairRatio = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-    /** Per server: its CPU milliseconds per 1,000 requests in each round. */
-    const cpuPerK = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-    const measure = async (name: string): Promise<number> => {
-      const started = running.get(name) as Started;
-      log(`template: throughput ${name} (${ROUND_S} s, 32 connections)`);
-      const cpuBefore = cpuTimeMs(started.child.pid as number);
-      const result = await load(started.port, ROUND_S);
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      cpuPerK.get(name)?.push(((cpuTimeMs(started.child.pid as number) - cpuBefore) / (result.requests.average * ROUND_S)) * 1000);
-      rps.get(name)?.push(result.requests.average);
-      p99.get(name)?.push(result.latency.p99);
-      return result.requests.average;
-    };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const subject of subjects.slice(1)) {
-        const [first, second] = round % 2 === 0 ? [baselineName, subject.name] : [subject.name, baselineName];
-        const a = await measure(first);
-        const b = await measure(second);
-        pairRatio.get(subject.name)?.push(first === baselineName ? b / a : a / b);
+      log(`template: throughput round ${round + 1}/${ROUNDS} (${subjects.length} servers, ${ROUND_S} s each, 32 connections)`);
+      const order = names.map((_, i) => names[(i + round) % names.length] as string);
+      if (round % 2 === 1) order.reverse();
+      for (const name of order) {
+        const started = running.get(name) as Started;
+        const cpuBefore = cpuTimeMs(started.child.pid as number);
+        const result = await load(started.port, ROUND_S);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+        cpuPerK.get(name)?.push(((cpuTimeMs(started.child.pid as number) - cpuBefore) / (result.requests.average * ROUND_S)) * 1000);
+        rps.get(name)?.push(result.requests.average);
+        p99.get(name)?.push(result.latency.p99);
       }
     }
-    pairRatio.set(baselineName, [1]);
     await Promise.all([...running.values()].map((s) => stop(s.child)));
 
     // 2 + 3. Start time and idle RSS, spawns interleaved.
-    const startMs = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-    const cpuMs = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-    const rss = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const startMs = perServer();
+    const cpuMs = perServer();
+    const rss = perServer();
     for (let i = 0; i < SPAWNS; i++) {
       for (const subject of subjects) {
         const started = await startSubject(subject);
@@ -313,51 +330,78 @@ const bench: BenchModule = async (log) => {
       log(`template: spawn round ${i + 1}/${SPAWNS}`);
     }
 
-    // 4. Instructions per request (valgrind), for the baseline, the shipped TypeScript function and node22.
-    const counted = hasValgrind() ? subjects.filter((s) => s.name === "bare CJS" || s.name === "shipped, TS" || s.name === "node22") : [];
-    const instructions = new Map<string, number[]>();
-    for (const subject of counted) {
-      log(`template: instructions per request of ${subject.name} (valgrind callgrind, ${COUNT_AFTER.join(" and ")} requests; about a minute)`);
-      instructions.set(subject.name, [await instructionsPerRequest(subject, autocannon, work)]);
+    // 4. Instructions per request (valgrind): the baseline and the shipped TypeScript function in both
+    // windows, at once on the 2 cores; node22, about 7 times the work per request, in the early one only.
+    const instructions = new Map<string, Map<Window, number>>();
+    if (hasValgrind()) {
+      const count = async (name: string, windows: readonly Window[]): Promise<void> => {
+        const subject = subjects.find((s) => s.name === name);
+        if (!subject) return;
+        const spans = windows.map((w) => `${WINDOWS[w][0]}-${WINDOWS[w][1]}`).join(" and ");
+        log(`template: instructions per request of ${name} (valgrind callgrind, requests ${spans}; about 2 minutes)`);
+        instructions.set(name, await instructionsPerRequest(subject, windows, autocannon, work));
+      };
+      await Promise.all([count("bare CJS", ["early", "settled"]), count("shipped, TS", ["early", "settled"])]);
+      await count("node22", ["early"]);
     }
 
-    const mean = (values: number[] | undefined): number => (values ?? []).reduce((a, b) => a + b, 0) / Math.max(1, values?.length ?? 0);
-    const baseline = subjects[0] as Subject;
-    const samples = { start: startMs, cpu: cpuMs, rss, cpuPerK, instructions } as const;
-    const cell = (name: string, metric: "rps" | "p99" | keyof typeof samples): number =>
-      metric === "rps" ? median(rps.get(name) ?? []) : metric === "p99" ? mean(p99.get(name)) : median(samples[metric].get(name) ?? []);
-    /** The ratio shown for a metric: throughput by its paired rounds, the rest against the baseline's median. */
-    const ratio = (name: string, metric: "rps" | "p99" | keyof typeof samples): number =>
-      metric === "rps" ? median(pairRatio.get(name) ?? []) : cell(name, metric) / cell(baseline.name, metric);
-    const rows: (string | number)[][] = [];
-    const metrics = [
-      ["throughput (req/s, 32 connections; ratio: median of paired rounds)", "rps", 0, "≥ 0.90×"],
-      ["latency p99 under that load (ms)", "p99", 1, undefined],
-      ["server CPU per 1,000 of those requests (ms)", "cpuPerK", 1, ""],
-      ["instructions per request (thousands, callgrind)", "instructions", 1, ""],
-      [`start → first answer (ms, median of ${SPAWNS})`, "start", 1, "≤ 1.10×"],
-      [`CPU time to the first answer (ms, median of ${SPAWNS})`, "cpu", 1, ""],
-      [`idle RSS (MiB, median of ${SPAWNS})`, "rss", 1, "≤ 1.10×"],
-    ] as const;
-    for (const subject of subjects) {
-      const row: (string | number)[] = [subject.name];
-      for (const [, metric, digits, target] of metrics) {
-        if (metric === "instructions" && !instructions.has(subject.name)) {
-          row.push("");
-          continue;
-        }
-        const value = metric === "instructions" ? cell(subject.name, metric) / 1000 : cell(subject.name, metric);
+    const baseline = bare.name;
+    /** Per round, a server's figure over the baseline's in the same round. */
+    const roundRatios = (samples: Map<string, number[]>, name: string): number[] => {
+      const own = samples.get(name) ?? [];
+      const base = samples.get(baseline) ?? [];
+      return own.map((value, i) => value / (base[i] as number));
+    };
+    const x = (ratio: number): string => `${ratio.toFixed(2)}×`;
+    /** Median and quartiles of the per-round ratios: "0.95× (0.91–0.99)". */
+    const roundCell = (samples: Map<string, number[]>, name: string, digits: number): string => {
+      const ratios = roundRatios(samples, name);
+      const value = median(samples.get(name) ?? []).toFixed(digits);
+      return name === baseline ? `${value} (1.00×)` : `${value} (${x(median(ratios))}; ${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)})`;
+    };
+    const medianCell = (samples: Map<string, number[]>, name: string, digits: number): string => {
+      const value = median(samples.get(name) ?? []);
+      return `${value.toFixed(digits)} (${x(value / median(samples.get(baseline) ?? []))})`;
+    };
+    const instructionCell = (name: string, window: Window): string => {
+      const value = instructions.get(name)?.get(window);
+      const base = instructions.get(baseline)?.get(window);
+      return value === undefined || base === undefined ? "" : `${(value / 1000).toFixed(1)} (${x(value / base)})`;
+    };
+    const [early, settled] = [WINDOWS.early, WINDOWS.settled].map(([from, to]) => `${from.toLocaleString("en")}–${to.toLocaleString("en")}`);
+    const columns = [
+      "server",
+      `throughput (req/s, 32 connections; ratio: median over ${ROUNDS} rounds, then quartiles), target ≥ 0.90×`,
+      "latency p99 under that load (ms)",
+      "server CPU per 1,000 of those requests (ms; ratio as throughput's)",
+      `instructions per request, requests ${settled} (thousands, callgrind)`,
+      `instructions per request, requests ${early}, V8 still compiling (thousands)`,
+      `start → first answer (ms, median of ${SPAWNS}), target ≤ 1.10×`,
+      `CPU time to the first answer (ms, median of ${SPAWNS})`,
+      `idle RSS (MiB, median of ${SPAWNS}), target ≤ 1.10×`,
+    ];
+    const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+    const rows = subjects.map((subject) => {
+      const name = subject.name;
+      return [
+        name,
+        roundCell(rps, name, 0),
         // autocannon reports latency in whole milliseconds: a ratio of those would mislead.
-        row.push(target === undefined ? value.toFixed(digits) : `${value.toFixed(digits)} (${ratio(subject.name, metric).toFixed(2)}×)`);
-      }
-      rows.push(row);
-    }
+        mean(p99.get(name) ?? []).toFixed(1),
+        roundCell(cpuPerK, name, 1),
+        instructionCell(name, "settled"),
+        instructionCell(name, "early"),
+        medianCell(startMs, name, 1),
+        medianCell(cpuMs, name, 1),
+        medianCell(rss, name, 1),
+      ];
+    });
     const section: BenchSection = {
-      title: `Template server: POST small JSON, echoed back (Node ${process.version}; ratios against ${baseline.name})`,
-      columns: ["server", ...metrics.map(([label, , , target]) => (target ? `${label}, target ${target}` : label))],
+      title: `Template server: POST small JSON, echoed back (Node ${process.version}; ratios against ${baseline})`,
+      columns,
       rows,
       notes: [
-        `Body ${Buffer.byteLength(BODY)} bytes; autocannon in the bench process, sharing the 2 cores with the server under load, so throughput is partly the client's; after a ${WARMUP_S} s warm-up per server, ${ROUNDS} rounds load each server for ${ROUND_S} s right next to the baseline (order swapped every round): req/s is the median of a server's rounds, its ratio the median of its pairs' ratios. Server CPU is the process's own time (/proc schedstat) per 1,000 requests of those rounds. Instructions per request: user-space instructions counted by valgrind's callgrind between ${COUNT_AFTER[0]} and ${COUNT_AFTER[1]} sequential requests on one connection (the same count run after run; system calls, the same for every server here, are not in it)${counted.length === 0 ? "; valgrind was not found, so the column is empty" : ""}. Start and RSS spawns interleaved. Targets apply to the shipped layout.` +
+        `Body ${Buffer.byteLength(BODY)} bytes. Throughput: autocannon in the bench process, sharing the 2 cores with the server under load, so it is partly the client's; after a ${WARMUP_S} s warm-up per server, ${ROUNDS} rounds load every server once for ${ROUND_S} s, in an order rotated each round. req/s is a server's median round; its ratio is the median over the rounds of its req/s divided by the baseline's in the same round, followed by the lower and upper quartiles of those ratios. "${baseline}, second process" is the baseline again: its ratio shows how far two identical servers differ in this run. Server CPU is the process's own time (/proc schedstat) per 1,000 requests of those rounds. Instructions per request: user-space instructions counted by valgrind's callgrind in one process, sequential requests on one connection, between the request counts named (callgrind_control dumps at the edges; the same count run after run; system calls, the same for every server here, are not in it). In the early window V8 is still compiling the hot path, which costs a server with more code more; the settled window is the server's own work per request${hasValgrind() ? "" : "; valgrind was not found, so those columns are empty"}. Start and RSS spawns interleaved. Targets apply to the shipped layout.` +
           (upstreamDir ? "" : " Set UPSTREAM_NODE22_DIR to a copy of the official node22 template to add it as a row."),
       ],
     };
