@@ -34,7 +34,7 @@ import type { BenchModule, BenchSection } from "./report.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
 const BODY = JSON.stringify({ hello: "world", n: 42, list: [1, 2, 3], nested: { ok: true } });
-const SPAWNS = 21;
+const SPAWNS = 31;
 const WARMUP_S = 2;
 const ROUND_S = 1;
 /** Throughput rounds: in each, every server is loaded once, in an order rotated from round to round. */
@@ -125,7 +125,9 @@ function hasValgrind(): boolean {
 async function instructionsPerRequest(subject: Subject, windows: readonly Window[], autocannon: Autocannon, work: string): Promise<Map<Window, number>> {
   const port = await freePort();
   const dir = mkdtempSync(join(work, "callgrind-"));
-  const args = ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${join(dir, "out")}`, subject.command, ...subject.args];
+  // valgrind's gdbserver pipes go in the work folder too: a killed valgrind leaves them behind.
+  const vgdbPrefix = `--vgdb-prefix=${join(dir, "vgdb")}`;
+  const args = ["--tool=callgrind", "--smc-check=all-non-file", vgdbPrefix, `--callgrind-out-file=${join(dir, "out")}`, subject.command, ...subject.args];
   const server = spawnServer("valgrind", args, subject, port);
   try {
     await firstAnswer(`${subject.name} under valgrind`, server, port, 120_000, 100);
@@ -135,7 +137,7 @@ async function instructionsPerRequest(subject: Subject, windows: readonly Window
       const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 1, amount: edge - served, method: "POST", headers: { "content-type": "application/json" }, body: BODY });
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${subject.name} under valgrind: ${result.non2xx} non-2xx, ${result.errors} errors`);
       served = edge;
-      const dumped = spawnSync("callgrind_control", ["--dump", String(server.child.pid)], { encoding: "utf8", timeout: 60_000 });
+      const dumped = spawnSync("callgrind_control", [vgdbPrefix, "--dump", String(server.child.pid)], { encoding: "utf8", timeout: 60_000 });
       if (dumped.status !== 0) throw new Error(`callgrind_control --dump failed: ${dumped.stderr || dumped.stdout}`);
     }
     // Part n holds the instructions between edge n-1 (or the start) and edge n.

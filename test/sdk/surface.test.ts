@@ -102,7 +102,7 @@ async function importCost(specifier: string): Promise<{ loaded: string[]; resour
   const script = `
     import { createHook } from "node:async_hooks";
     import { register } from "node:module";
-    import { mkdtempSync, readFileSync } from "node:fs";
+    import { mkdtempSync, readFileSync, rmSync } from "node:fs";
     import { tmpdir } from "node:os";
     import { join } from "node:path";
     const dir = mkdtempSync(join(tmpdir(), "sdk-import-"));
@@ -114,6 +114,7 @@ async function importCost(specifier: string): Promise<{ loaded: string[]; resour
     await import(${JSON.stringify(specifier)});
     hook.disable();
     const loaded = readFileSync(log, "utf8").trim().split("\\n");
+    rmSync(dir, { recursive: true, force: true });
     process.stdout.write(JSON.stringify({ loaded, resources: resources.filter((t) => t !== "PROMISE" && t !== "MESSAGEPORT") }));
   `;
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: repoRoot, timeout: 30_000 });

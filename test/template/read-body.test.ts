@@ -49,3 +49,55 @@ describe("readBody when the client aborts", () => {
     expect(listeners).toEqual([0, 0, 0]);
   });
 });
+
+/**
+ * Reads one request of `chunks` (chunked, written 10 ms apart) with a 16-byte limit, plain or gzip;
+ * resolves, once the request has ended and settled, with every call the callback received.
+ */
+function readChunked(chunks: Buffer[], encoding?: string): Promise<unknown[][]> {
+  return new Promise((resolve) => {
+    const calls: unknown[][] = [];
+    server = createServer((req: IncomingMessage, res) => {
+      readBody(req, { bytes: 16, setting: "LIMIT" }, (bytes) => bytes.toString(), (...args) => calls.push(args));
+      // The refusal discards the rest (resume), so the request still ends; the callback must not run again.
+      req.on("end", () => setTimeout(() => {
+        res.end();
+        resolve(calls);
+      }, 20));
+    });
+    server.listen(0, "127.0.0.1", async () => {
+      const socket = connect((server!.address() as AddressInfo).port, "127.0.0.1");
+      const type = encoding ? `Content-Encoding: ${encoding}\r\n` : "";
+      socket.write(`POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n${type}\r\n`);
+      for (const chunk of chunks) {
+        socket.write(`${chunk.length.toString(16)}\r\n`);
+        socket.write(chunk);
+        socket.write("\r\n");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      socket.end("0\r\n\r\n");
+      socket.on("error", () => undefined);
+      socket.resume();
+    });
+  });
+}
+
+describe("readBody calls back exactly once", () => {
+  it("with the bytes of a body within the limit", async () => {
+    const calls = await readChunked([Buffer.from("0123"), Buffer.from("4567")]);
+    expect(calls).toEqual([[undefined, "01234567"]]);
+  });
+
+  it("with BODY_TOO_LARGE for a body that passes the limit part way, however much follows", async () => {
+    const calls = await readChunked([Buffer.from("0123456789"), Buffer.from("0123456789"), Buffer.from("0123456789")]);
+    expect(calls).toHaveLength(1);
+    expect((calls[0]?.[0] as RequestError).code).toBe("BODY_TOO_LARGE");
+  });
+
+  it("with BODY_TOO_LARGE for a gzip body that inflates past the limit", async () => {
+    const zipped = gzipSync("x".repeat(4096));
+    const calls = await readChunked([zipped.subarray(0, 10), zipped.subarray(10)], "gzip");
+    expect(calls).toHaveLength(1);
+    expect((calls[0]?.[0] as RequestError).code).toBe("BODY_TOO_LARGE");
+  });
+});
