@@ -10,7 +10,8 @@ export interface SeenRequest {
   body: string;
 }
 
-export type Route = (req: SeenRequest, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>;
+/** A fake server route; what it returns is ignored, except that a rejected promise answers 599 with the error. */
+export type Route = (req: SeenRequest, res: ServerResponse, raw: IncomingMessage) => unknown;
 
 export interface TestServer {
   url: string;

@@ -5,7 +5,7 @@ import { json, startServer, type SeenRequest, type TestServer } from "./helpers.
 
 /** Token endpoint whose answers the test scripts one by one; unscripted requests get a fresh token. */
 let server: TestServer;
-let script: Array<(req: SeenRequest, res: ServerResponse) => void | Promise<void>> = [];
+let script: Array<(req: SeenRequest, res: ServerResponse) => unknown> = [];
 let exchanges = 0;
 let tokenURL: string;
 let now = 1_000_000;
