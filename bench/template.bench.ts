@@ -131,7 +131,8 @@ async function instructionsPerRequest(subject: Subject, windows: readonly Window
   const server = spawnServer("valgrind", args, subject, port);
   try {
     await firstAnswer(`${subject.name} under valgrind`, server, port, 120_000, 100);
-    const edges = [...new Set(windows.flatMap((w) => WINDOWS[w]))].sort((a, b) => a - b);
+    // Served up to each edge, then dumped: dump n (file out.n) holds the stretch that ends at edges[n-1].
+    const edges: number[] = [...new Set(windows.flatMap((w) => WINDOWS[w]))].sort((a, b) => a - b);
     let served = 0;
     for (const edge of edges) {
       const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 1, amount: edge - served, method: "POST", headers: { "content-type": "application/json" }, body: BODY });
@@ -140,19 +141,18 @@ async function instructionsPerRequest(subject: Subject, windows: readonly Window
       const dumped = spawnSync("callgrind_control", [vgdbPrefix, "--dump", String(server.child.pid)], { encoding: "utf8", timeout: 60_000 });
       if (dumped.status !== 0) throw new Error(`callgrind_control --dump failed: ${dumped.stderr || dumped.stdout}`);
     }
-    // Part n holds the instructions between edge n-1 (or the start) and edge n.
-    const part = (n: number): number => {
-      const text = readFileSync(join(dir, `out.${n}`), "utf8");
-      const totals = /^totals: (\d+)/m.exec(text)?.[1];
-      if (totals === undefined) throw new Error(`${subject.name}: callgrind part ${n} has no totals`);
+    /** Instructions of the stretch that ends at `edge`. */
+    const endingAt = (edge: number): number => {
+      const n = edges.indexOf(edge) + 1;
+      const totals = /^totals: (\d+)/m.exec(readFileSync(join(dir, `out.${n}`), "utf8"))?.[1];
+      if (totals === undefined) throw new Error(`${subject.name}: callgrind dump ${n} has no totals`);
       return Number(totals);
     };
     const perRequest = new Map<Window, number>();
     for (const window of windows) {
       const [from, to] = WINDOWS[window];
-      const first = edges.indexOf(from) + 2;
-      let sum = 0;
-      for (let n = first; n <= edges.indexOf(to) + 1; n++) sum += part(n);
+      // The stretches that end after `from` and by `to` make up the window.
+      const sum = edges.filter((edge) => edge > from && edge <= to).reduce((total, edge) => total + endingAt(edge), 0);
       perRequest.set(window, sum / (to - from));
     }
     return perRequest;
@@ -272,7 +272,8 @@ const bench: BenchModule = async (log) => {
   ];
   const upstreamDir = process.env["UPSTREAM_NODE22_DIR"];
   try {
-    subjects.push(await shippedSubject("shipped, TS", join(repo, "bench/fixtures/echo-function"), work, log));
+    const shippedTs = await shippedSubject("shipped, TS", join(repo, "bench/fixtures/echo-function"), work, log);
+    subjects.push(shippedTs);
     subjects.push(await shippedSubject("shipped, node22 folder", join(repo, "bench/fixtures/node22-echo"), work, log));
     const upstream = upstreamDir ? node22Subject(resolve(upstreamDir), work) : undefined;
     if (upstreamDir && !upstream) log(`UPSTREAM_NODE22_DIR=${upstreamDir} has no index.js; node22 column left out`);
@@ -335,16 +336,15 @@ const bench: BenchModule = async (log) => {
     // 4. Instructions per request (valgrind): the baseline and the shipped TypeScript function in both
     // windows, at once on the 2 cores; node22, about 7 times the work per request, in the early one only.
     const instructions = new Map<string, Map<Window, number>>();
-    if (hasValgrind()) {
-      const count = async (name: string, windows: readonly Window[]): Promise<void> => {
-        const subject = subjects.find((s) => s.name === name);
-        if (!subject) return;
+    const valgrind = hasValgrind();
+    if (valgrind) {
+      const count = async (subject: Subject, windows: readonly Window[]): Promise<void> => {
         const spans = windows.map((w) => `${WINDOWS[w][0]}-${WINDOWS[w][1]}`).join(" and ");
-        log(`template: instructions per request of ${name} (valgrind callgrind, requests ${spans}; about 2 minutes)`);
-        instructions.set(name, await instructionsPerRequest(subject, windows, autocannon, work));
+        log(`template: instructions per request of ${subject.name} (valgrind callgrind, requests ${spans}; about 2 minutes)`);
+        instructions.set(subject.name, await instructionsPerRequest(subject, windows, autocannon, work));
       };
-      await Promise.all([count("bare CJS", ["early", "settled"]), count("shipped, TS", ["early", "settled"])]);
-      await count("node22", ["early"]);
+      await Promise.all([count(bare, ["early", "settled"]), count(shippedTs, ["early", "settled"])]);
+      if (upstream) await count(upstream, ["early"]);
     }
 
     const baseline = bare.name;
@@ -403,7 +403,7 @@ const bench: BenchModule = async (log) => {
       columns,
       rows,
       notes: [
-        `Body ${Buffer.byteLength(BODY)} bytes. Throughput: autocannon in the bench process, sharing the 2 cores with the server under load, so it is partly the client's; after a ${WARMUP_S} s warm-up per server, ${ROUNDS} rounds load every server once for ${ROUND_S} s, in an order rotated each round. req/s is a server's median round; its ratio is the median over the rounds of its req/s divided by the baseline's in the same round, followed by the lower and upper quartiles of those ratios. "${baseline}, second process" is the baseline again: its ratio shows how far two identical servers differ in this run. Server CPU is the process's own time (/proc schedstat) per 1,000 requests of those rounds. Instructions per request: user-space instructions counted by valgrind's callgrind in one process, sequential requests on one connection, between the request counts named (callgrind_control dumps at the edges; the same count run after run; system calls, the same for every server here, are not in it). In the early window V8 is still compiling the hot path, which costs a server with more code more; the settled window is the server's own work per request${hasValgrind() ? "" : "; valgrind was not found, so those columns are empty"}. Start and RSS spawns interleaved. Targets apply to the shipped layout.` +
+        `Body ${Buffer.byteLength(BODY)} bytes. Throughput: autocannon in the bench process, sharing the 2 cores with the server under load, so it is partly the client's; after a ${WARMUP_S} s warm-up per server, ${ROUNDS} rounds load every server once for ${ROUND_S} s, in an order rotated each round. req/s is a server's median round; its ratio is the median over the rounds of its req/s divided by the baseline's in the same round, followed by the lower and upper quartiles of those ratios. "${baseline}, second process" is the baseline again: its ratio shows how far two identical servers differ in this run. Server CPU is the process's own time (/proc schedstat) per 1,000 requests of those rounds. Instructions per request: user-space instructions counted by valgrind's callgrind in one process, sequential requests on one connection, between the request counts named (callgrind_control dumps at the edges; the same count run after run; system calls, the same for every server here, are not in it). In the early window V8 is still compiling the hot path, which costs a server with more code more; the settled window is the server's own work per request${valgrind ? "" : "; valgrind was not found, so those columns are empty"}. Start and RSS spawns interleaved. Targets apply to the shipped layout.` +
           (upstreamDir ? "" : " Set UPSTREAM_NODE22_DIR to a copy of the official node22 template to add it as a row."),
       ],
     };

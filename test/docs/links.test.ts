@@ -14,7 +14,7 @@ const markdown = execFileSync("git", ["ls-files", "--cached", "--others", "--exc
   .filter((f) => f !== "" && existsSync(join(repo, f)));
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped but `-` and `_`, spaces to `-`. */
-export function anchorOf(heading: string): string {
+function anchorOf(heading: string): string {
   return heading
     .trim()
     .replace(/`/g, "")
@@ -24,8 +24,13 @@ export function anchorOf(heading: string): string {
     .replace(/\s/g, "-");
 }
 
+/** Anchors per file, read once however many links point into it. */
+const anchorsByFile = new Map<string, Set<string>>();
+
 /** The anchors of a Markdown file's headings (outside code fences), with GitHub's -1, -2 suffixes for repeats. */
 function anchors(file: string): Set<string> {
+  const known = anchorsByFile.get(file);
+  if (known !== undefined) return known;
   const seen = new Map<string, number>();
   const out = new Set<string>();
   let fenced = false;
@@ -38,6 +43,7 @@ function anchors(file: string): Set<string> {
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
   }
+  anchorsByFile.set(file, out);
   return out;
 }
 

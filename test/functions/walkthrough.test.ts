@@ -7,25 +7,18 @@
  * Then the SDK program saved and run with node, and the root README's quick start in bash. The
  * faas-cli block runs in the conformance suite (it needs the real faas-cli).
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "./support/command.js";
 import { documentedOutputs, walkthroughBlock } from "./support/readme.js";
 import { repoRoot } from "./support/repo.js";
 
 /** The root README: its quick start is a walkthrough too. */
 const ROOT_README = join(repoRoot, "README.md");
+/** A walkthrough block may build and start things: twice the usual command bound. */
+const WALK_TIMEOUT_MS = 120_000;
 import { startFunctionsSandbox, type FunctionsSandbox } from "./support/sandbox.js";
-
-/** Runs a program in the repository folder; resolves its exit code and output. */
-function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    execFile(file, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolveRun({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** The blocks a reader runs one after another in one shell. */
 const SHELL_BLOCKS = ["setup", "caller-curl", "ns-admin", "tenant-provisioner", "preview-janitor"];
@@ -49,7 +42,7 @@ describe("functions/README.md's walkthrough, as written", () => {
     expect(documented.length).toBeGreaterThanOrEqual(20);
     const script = `set -e -o pipefail\n${blocks.join("\n")}\n`;
     for (const pass of [1, 2]) {
-      const r = await run("bash", ["-c", script], shellEnv);
+      const r = await runCommand("bash", ["-c", script], shellEnv, WALK_TIMEOUT_MS);
       expect(r.code, `pass ${pass}: ${r.stderr}`).toBe(0);
       const printed = r.stdout.trimEnd().split("\n");
       expect(printed, `pass ${pass}`).toHaveLength(documented.length);
@@ -70,9 +63,9 @@ describe("functions/README.md's walkthrough, as written", () => {
     const dir = await mkdtemp(join(repoRoot, "node_modules", ".walkthrough-"));
     try {
       await writeFile(join(dir, "invoke-ns-admin.mjs"), walkthroughBlock("caller-sdk"));
-      const token = await run(process.execPath, ["sandbox/dist/token-cli.js", "ci/deployer"], shellEnv);
+      const token = await runCommand(process.execPath, ["sandbox/dist/token-cli.js", "ci/deployer"], shellEnv, WALK_TIMEOUT_MS);
       expect(token.code, token.stderr).toBe(0);
-      const r = await run(process.execPath, [join(dir, "invoke-ns-admin.mjs")], { SA_TOKEN: token.stdout.trim(), OPENFAAS_URL: env.sandbox.url });
+      const r = await runCommand(process.execPath, [join(dir, "invoke-ns-admin.mjs")], { SA_TOKEN: token.stdout.trim(), OPENFAAS_URL: env.sandbox.url }, WALK_TIMEOUT_MS);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe('200 {"namespaces":["dev"]}\n');
     } finally {
@@ -84,7 +77,7 @@ describe("functions/README.md's walkthrough, as written", () => {
     const block = walkthroughBlock("quick-start", ROOT_README);
     const documented = documentedOutputs(block);
     expect(documented).toHaveLength(2);
-    const r = await run("bash", ["-c", `set -e -o pipefail\n${block}\n`], shellEnv);
+    const r = await runCommand("bash", ["-c", `set -e -o pipefail\n${block}\n`], shellEnv, WALK_TIMEOUT_MS);
     expect(r.code, r.stderr).toBe(0);
     const printed = r.stdout.trimEnd().split("\n");
     expect(printed).toHaveLength(documented.length);

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { expect } from "vitest";
 import { startSandbox } from "../../sandbox/src/index.js";
@@ -58,18 +57,10 @@ export async function call(url: string, method: string, path: string, auth: stri
 }
 
 /** The claims of a JWT, decoded without verifying it. */
-export function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
-}
+export { decodeJwt as claimsOf } from "jose";
 
-/** Runs a command to its end (at most 60 s); never rejects on a non-zero exit. */
-export function runCommand(file: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(file, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** Runs a command in the repository root to its end; never rejects on a non-zero exit. */
+export { runCommand } from "../functions/support/command.js";
 
 export const basic = (s: Sandbox): string => `Basic ${Buffer.from(`${s.admin.username}:${s.admin.password}`).toString("base64")}`;
 export const bearer = (token: string): string => `Bearer ${token}`;

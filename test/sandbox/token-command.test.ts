@@ -17,7 +17,7 @@ const TOKEN_CLI = resolve(REPO, "sandbox/dist/token-cli.js");
 const SANDBOX_CLI = resolve(REPO, "sandbox/dist/cli.js");
 
 /** Runs a command from the repository folder. */
-const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runCommand(file, args, { cwd: REPO, ...(env ? { env } : {}) });
+const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) => runCommand(file, args, env);
 
 const token = (...args: string[]) => run(process.execPath, [TOKEN_CLI, ...args]);
 

@@ -40,7 +40,7 @@ describe("the sandbox README's walkthrough, as written", () => {
   it("exchanges, is refused, provisions a tenant through the watchdog, and leaves the trail the comments describe", async () => {
     const script = readmeBlock("sandbox");
     const env = { ...process.env, SANDBOX_PORT: new URL(sandbox.url).port, SANDBOX_STATE_DIR: stateDir };
-    const r = await runCommand("bash", ["-e", "-o", "pipefail", "-c", script], { cwd: REPO, env });
+    const r = await runCommand("bash", ["-e", "-o", "pipefail", "-c", script], env);
     expect(r.code, r.stderr).toBe(0);
     const [namespaces, refusal, provisioned, functions, ...trail] = r.stdout.trim().split("\n");
     // 1. Its own token lists only tenant-* namespaces: none yet.

@@ -100,7 +100,16 @@ export function checkPolicies(manifests: IamManifests, list: CheckList, evidence
   for (const name of listed) {
     if (!manifests.policies.some((p) => p.name === name)) problems.push(`Policy ${name} is in the check list but no manifest defines it`);
   }
-  const everyRun = (subject: string): Observation[] => mergeObservations([...evidence.byRun.values()].map((subjects) => subjects.get(subject) ?? []));
+  // A subject's decisions merged over every run, once: several Policies may bind the same subject.
+  const merged = new Map<string, Observation[]>();
+  const everyRun = (subject: string): Observation[] => {
+    let observations = merged.get(subject);
+    if (observations === undefined) {
+      observations = mergeObservations([...evidence.byRun.values()].map((subjects) => subjects.get(subject) ?? []));
+      merged.set(subject, observations);
+    }
+    return observations;
+  };
   const checks: PolicyCheck[] = [];
   for (const entry of list.policies) {
     const policy = manifests.policies.find((p) => p.name === entry.name);
@@ -118,10 +127,8 @@ function checkOne(manifests: IamManifests, policy: PolicyObject, expectDenied: r
     problems.push(`Role ${r.name} binds it through a condition alone, so the trail cannot tell its callers: list it under unchecked with the reason`);
   }
   const subjects = [...new Set(roles.flatMap((r) => r.spec.principal?.["jwt:sub"] ?? []))];
-  // Each subject's decisions, merged over every run once for this Policy.
-  const bySubject = new Map(subjects.map((s) => [s, observationsOf(s)] as const));
-  const observations = [...bySubject.values()].flat();
-  for (const [s, own] of bySubject) if (own.length === 0) problems.push(`no decision of ${s} in the trail: does an e2e test in trail exercise it?`);
+  const observations = subjects.flatMap(observationsOf);
+  for (const s of subjects) if (observationsOf(s).length === 0) problems.push(`no decision of ${s} in the trail: does an e2e test in trail exercise it?`);
 
   // Grants of this Policy that no subject of it used.
   const own = diffPolicies([policy], observations);
@@ -130,7 +137,7 @@ function checkOne(manifests: IamManifests, policy: PolicyObject, expectDenied: r
   // Needs, judged per subject against everything its Roles give it now.
   for (const s of subjects) {
     const binding = bindingOf(manifests, s);
-    const all = diffPolicies(binding.policies, bySubject.get(s)!);
+    const all = diffPolicies(binding.policies, observationsOf(s));
     const grants = binding.policies.flatMap(grantsOf);
     for (const n of all.needed) {
       const expected = expectDenied.find((e) => globMatches(e.action, n.action) && globMatches(e.resource, n.resource));

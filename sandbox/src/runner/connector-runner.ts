@@ -13,7 +13,7 @@ import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
 import { TokenProjector } from "../projection/token-projector.js";
 import { FunctionProcess } from "./function-process.js";
 import { recordPodProcess } from "./orphan-pods.js";
-import { hostEnvironment, reservedVariable } from "./pod-environment.js";
+import { firstReservedVariable, hostEnvironment } from "./pod-environment.js";
 import { podName, restartDelayMs } from "./pods.js";
 
 /** One connector deployment, as its Deployment object describes it. */
@@ -86,10 +86,9 @@ export class ConnectorRunner {
   /** Starts the connector's pod; rejects when its token cannot be minted or its environment is refused. */
   async start(spec: ConnectorSpec, restarts = 0, lines: string[] = []): Promise<void> {
     const key = `${spec.namespace}/${spec.name}`;
-    for (const name of Object.keys(spec.env)) {
-      const reason = OWNED.has(name) ? undefined : reservedVariable(name);
-      if (reason !== undefined) throw new Error(`connector ${key}: environment variable ${name} is not allowed in the sandbox: ${reason}`);
-    }
+    const own = Object.fromEntries(Object.entries(spec.env).filter(([name]) => !OWNED.has(name)));
+    const reserved = firstReservedVariable(own);
+    if (reserved) throw new Error(`connector ${key}: environment variable ${reserved.name} is not allowed in the sandbox: ${reserved.reason}`);
     const pod = podName(spec.name);
     const dir = join(this.#options.runDir, "pods", spec.namespace, pod);
     await mkdir(join(dir, "home"), { recursive: true, mode: 0o700 });
@@ -108,7 +107,6 @@ export class ConnectorRunner {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    const own = Object.fromEntries(Object.entries(spec.env).filter(([name]) => !OWNED.has(name)));
     const env = {
       ...hostEnvironment(),
       ...own,

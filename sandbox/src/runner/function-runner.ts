@@ -119,11 +119,6 @@ export class FunctionRunner {
     return i?.projector ? join(i.dir, "tokens") : undefined;
   }
 
-  /** The projector of the function's current pod (tests observe rotations through it). */
-  projector(namespace: string, name: string): TokenProjector | undefined {
-    return this.instances.get(`${namespace}/${name}`)?.projector;
-  }
-
   /** Brings the function's process in line with its record: started (replaced) when runnable with replicas > 0, else stopped. */
   async apply(record: FunctionRecord): Promise<void> {
     const { service, namespace, image } = record.deployment;

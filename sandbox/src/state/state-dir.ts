@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 
 /** The state folder under the root when neither `--state-dir` nor `SANDBOX_STATE_DIR` names one. */
-export const DEFAULT_STATE_DIR_NAME = ".sandbox";
+const DEFAULT_STATE_DIR_NAME = ".sandbox";
 
 /**
  * The state folder a command uses (`npm start`, `npm run token`, `npm run policy`): `flag` (its

@@ -13,13 +13,13 @@ export interface CommandResult {
 }
 
 /**
- * Runs `file` with `args` in the repository root to completion (60 s at most), with `env` over the
- * test's environment (an `undefined` value unsets a variable). A non-zero exit is a result here, not
- * an exception.
+ * Runs `file` with `args` in the repository root to completion (`timeoutMs`, 60 s by default), with
+ * `env` over the test's environment (an `undefined` value unsets a variable). A non-zero exit is a
+ * result here, not an exception. The one command runner of the tests (sandbox, functions, connectors).
  */
-export async function runCommand(file: string, args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<CommandResult> {
+export async function runCommand(file: string, args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}, timeoutMs = 60_000): Promise<CommandResult> {
   try {
-    const { stdout, stderr } = await run(file, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run(file, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: timeoutMs });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

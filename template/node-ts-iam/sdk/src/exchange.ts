@@ -116,7 +116,8 @@ export async function postTokenForm(
   const url = new URL(tokenURL);
   const site: RequestSite = { method: "POST", path: url.pathname };
   const scope = new CallScope(options.signal, options.timeoutMs ?? 10_000);
-  for (const field of SECRET_FIELDS) for (const value of form.getAll(field)) scope.secrets.add(value);
+  const secrets = scope.secrets;
+  for (const field of SECRET_FIELDS) for (const value of form.getAll(field)) secrets.add(value);
   try {
     let res: WireResponse;
     let read: BodyRead;

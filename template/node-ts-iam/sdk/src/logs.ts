@@ -3,6 +3,7 @@ import { InvalidArgumentError, InvalidResponseError, OpenFaaSError, responseTooL
 import { optionalLabel, requireLabel } from "./names.js";
 import type { CallOptions, Pipeline, StreamResponse } from "./request.js";
 import type { LogMessage, LogsRequest } from "./types.js";
+import { isJsonObject } from "./validate.js";
 
 /** @internal Validates arguments now; the request starts on the first `next()`. */
 export function getLogs(p: Pipeline, request: LogsRequest, options?: CallOptions): AsyncIterable<LogMessage> {
@@ -87,8 +88,8 @@ function parseLine(line: Buffer, res: StreamResponse): LogMessage {
   } catch {
     throw new InvalidResponseError(res.site, res.status, "log line is not JSON");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidResponseError(res.site, res.status, "log line is not an object");
-  const obj = value as Record<string, unknown>;
+  if (!isJsonObject(value)) throw new InvalidResponseError(res.site, res.status, "log line is not an object");
+  const obj = value;
   for (const key of ["name", "namespace", "instance", "timestamp", "text"] as const) {
     if (typeof obj[key] !== "string") throw new InvalidResponseError(res.site, res.status, `log line field ${key} is not a string`);
   }

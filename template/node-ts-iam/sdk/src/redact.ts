@@ -40,8 +40,8 @@ export interface HeaderCredential {
 
 /**
  * The secrets of one call, and the redaction of any text against them. A call scope makes one only
- * when it builds an error or sends a form with secrets (never on a cached-token call's path); the
- * match index is built on the first redaction.
+ * when it builds an error, sends a form with secrets, or sends a second credential (never on a
+ * cached-token call's path); the match index is built on the first redaction.
  */
 export class Redactor {
   #values: string[] | undefined;

@@ -18,11 +18,16 @@ export function parseJsonBody(res: Where & { readonly body: Buffer }): unknown {
   }
 }
 
+/** @internal Whether `value` is a JSON object (not an array, not null). */
+export function isJsonObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** @internal `text` parsed as a JSON object (not an array, not null), or `undefined`. */
 export function parseJsonObject(text: string): Json | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+    return isJsonObject(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -30,8 +35,8 @@ export function parseJsonObject(text: string): Json | undefined {
 
 /** @internal */
 export function expectObject(value: unknown, where: Where, what: string): Json {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail(where, `${what} is not an object`);
-  return value as Json;
+  if (!isJsonObject(value)) throw fail(where, `${what} is not an object`);
+  return value;
 }
 
 /** @internal */
