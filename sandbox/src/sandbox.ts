@@ -10,7 +10,7 @@ import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
 import type { GatewayContext } from "./api/context.js";
 import { AUDIT_FILE, AuditLog } from "./audit-log.js";
 import { AccessTokenService } from "./iam/access-tokens.js";
-import { functionIamDirs, loadManifests } from "./iam/manifest-loader.js";
+import { loadManifests } from "./iam/manifest-loader.js";
 import { PolicyEngine } from "./iam/policy-engine.js";
 import { SubjectVerifier } from "./iam/subject-verifier.js";
 import type { JwtIssuerObject } from "./iam/types.js";
@@ -29,6 +29,7 @@ import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./stat
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
 import { CONNECTOR_SCRIPT, CONNECTORS_FILE, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
+import { findStackFile, projectIamDirs, STACK_FILE_NAMES } from "./project.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
 /** This checkout's root (sandbox/src or sandbox/dist → ../..). */
@@ -57,7 +58,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tokenExpirationSeconds = options.tokenExpirationSeconds ?? 3600;
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
-  const manifestPaths = [...(options.functionManifests === false ? [] : await functionIamDirs(root)), ...(options.manifestPaths ?? [])];
+  const stack = await openStack(root, options.stackFile, log);
+  const manifestPaths = [...(options.functionManifests === false ? [] : await projectIamDirs(root, stack)), ...(options.manifestPaths ?? [])];
   // Connector deployments bring their own IAM objects, rendered as for a cluster and loaded like any manifest.
   const connectorInstances = options.connectors === true ? await readSandboxConnectors(root) : options.connectors || [];
   const connectors = renderSandboxConnectors(connectorInstances, tokenExpirationSeconds);
@@ -65,13 +67,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   log(`loading IAM manifests from ${manifestPaths.length + connectorIam.length} path(s)`);
   const manifests = await loadManifests(manifestPaths, log, connectorIam);
   log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
-
-  const stackFile = options.stackFile ?? join(root, "stack.yml");
-  let stack: Stack = { file: stackFile, functions: [] };
-  if (existsSync(stackFile)) {
-    stack = await loadStack(stackFile);
-    log(`stack ${stackFile}: ${stack.functions.length} function(s)`);
-  } else log(`no stack file at ${stackFile}: starting the gateway without functions`);
 
   const ephemeral = options.stateDir === undefined;
   const dataDir = ephemeral ? await mkdtemp(join(tmpdir(), "node-ts-iam-sandbox-")) : resolve(options.stateDir!);
@@ -234,6 +229,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * The stack to deploy: `stackFile` (an explicit file must exist), none for `null`, else the root's own
+ * as faas-cli finds it ({@link findStackFile}); a root without one starts the gateway alone, and says so.
+ */
+async function openStack(root: string, stackFile: string | null | undefined, log: (line: string) => void): Promise<Stack> {
+  if (stackFile === null) return { file: "(none)", functions: [] };
+  const file = stackFile ?? findStackFile(root);
+  if (file === undefined) {
+    log(`no ${STACK_FILE_NAMES.join(" or ")} in ${root}: starting the gateway without functions`);
+    return { file: join(root, STACK_FILE_NAMES[0]), functions: [] };
+  }
+  if (!existsSync(file)) throw new StackError(file, "(file)", "does not exist");
+  const stack = await loadStack(file);
+  log(`stack ${file}: ${stack.functions.length} function(s)`);
+  return stack;
 }
 
 /**

@@ -3,11 +3,17 @@ import type { RunningConnector } from "./runner/connector-runner.js";
 
 /** Options of {@link startSandbox}. Every field is optional. */
 export interface SandboxOptions {
-  /** Repository root: `stack.yml`, `functions/*\/iam/*.yaml` and the template server are found under it. Default: this checkout. */
+  /**
+   * The project folder: its stack file, the IAM manifests (`functions/*\/iam/*.yaml` and each stack
+   * function's `<handler>/iam/*.yaml`) and its `template/node-ts-iam/` are found under it. Default: this checkout.
+   */
   root?: string;
-  /** Stack file; default `<root>/stack.yml` when it exists. */
-  stackFile?: string;
-  /** Extra manifest files or directories (multi-document YAML), loaded after `functions/*\/iam/`. */
+  /**
+   * Stack file; default: the root's `stack.yaml`, else its `stack.yml` (faas-cli's order), else none.
+   * A file named here must exist; `null` runs no stack at all.
+   */
+  stackFile?: string | null;
+  /** Extra manifest files or directories (multi-document YAML), loaded after the project's own. */
   manifestPaths?: string[];
   /** Interface to listen on; default `127.0.0.1`. */
   host?: string;
@@ -35,7 +41,7 @@ export interface SandboxOptions {
    * Default: none.
    */
   connectors?: boolean | SandboxConnector[];
-  /** Load `<root>/functions/*\/iam/` (default true); false loads only `manifestPaths`, e.g. to try a Policy in place of a shipped one. */
+  /** Load the project's IAM folders (default true); false loads only `manifestPaths`, e.g. to try a Policy in place of a shipped one. */
   functionManifests?: boolean;
   /** Rotation of `<state>/audit.ndjson`: rotated past `maxBytes` (default 10 MiB), `keep` rotated files (default 4). */
   audit?: { maxBytes?: number; keep?: number };

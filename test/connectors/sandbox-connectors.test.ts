@@ -60,7 +60,7 @@ describe("connectors/cron-connector/sandbox.yaml", () => {
 describe("connector pods", () => {
   it("a crashed connector is restarted with its lines kept, and stop removes its pod", async () => {
     const sandboxLog: string[] = [];
-    const sb = await startSandbox({ root: repoRoot, stackFile: join(tmpdir(), "no-such-stack.yml"), port: 0, runFunctions: false, connectors: [{ name: "cron-connector", namespaces: ["dev"] }], log: (l) => sandboxLog.push(l) });
+    const sb = await startSandbox({ root: repoRoot, stackFile: null, port: 0, runFunctions: false, connectors: [{ name: "cron-connector", namespaces: ["dev"] }], log: (l) => sandboxLog.push(l) });
     try {
       const until = async (what: string, probe: () => boolean): Promise<void> => {
         const deadline = Date.now() + 15_000;

@@ -239,7 +239,8 @@ describe("the sandbox's audit log under concurrent load", () => {
       expect(r.stderr).toContain(text);
     }
     const stateDir = tempDir();
-    const child = spawn(process.execPath, [cli, "--port", "0", "--state-dir", stateDir, "--stack", join(stateDir, "none.yml"), "--audit-max-size", "1KiB"], {
+    // A project folder without a stack file: the gateway alone.
+    const child = spawn(process.execPath, [cli, "--port", "0", "--state-dir", stateDir, "--root", tempDir(), "--no-connectors", "--audit-max-size", "1KiB"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SANDBOX_AUDIT_KEEP: "1" },
     });

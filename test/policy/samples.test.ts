@@ -17,7 +17,8 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { KUBERNETES_ISSUER } from "../../sandbox/src/issuer/service-account-issuer.js";
-import { functionIamDirs, loadManifests } from "../../sandbox/src/iam/manifest-loader.js";
+import { loadManifests } from "../../sandbox/src/iam/manifest-loader.js";
+import { projectIamDirs } from "../../sandbox/src/project.js";
 import type { IamManifests } from "../../sandbox/src/iam/types.js";
 import { grantsBeyond } from "../../sandbox/src/policy/coverage.js";
 
@@ -89,7 +90,7 @@ describe("the samples' Policies against their e2e trail", () => {
     trail = join(work, "trail");
     process.stderr.write("policy samples: running the e2e tests in a child vitest to record their audit trail\n");
     trailRun = await runE2e(trail);
-    shipped = await loadManifests(await functionIamDirs(repo));
+    shipped = await loadManifests(await projectIamDirs(repo));
   }, 300_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -110,7 +111,7 @@ describe("the samples' Policies against their e2e trail", () => {
   it("check fails a Policy granting an action the tests never used, one lacking an action they needed, and an unlisted one", async () => {
     const root = mkdtempSync(join(work, "root-"));
     cpSync(join(repo, "stack.yml"), join(root, "stack.yml"));
-    for (const dir of await functionIamDirs(repo)) cpSync(dir, join(root, relative(repo, dir)), { recursive: true });
+    for (const dir of await projectIamDirs(repo)) cpSync(dir, join(root, relative(repo, dir)), { recursive: true });
     const janitor = join(root, "functions/preview-janitor/iam/policy.yaml");
     const original = readFileSync(janitor, "utf8");
     writeFileSync(janitor, original.replace("        - Function:Delete\n", "        - Function:Delete\n        - Secret:Update\n"));
@@ -175,7 +176,7 @@ describe("the samples' Policies against their e2e trail", () => {
         replaced.add(`${o.kind}/${o.metadata.name}`);
       }
     }
-    for (const dir of await functionIamDirs(repo)) {
+    for (const dir of await projectIamDirs(repo)) {
       for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f))) {
         parseAllDocuments(readFileSync(join(dir, file), "utf8")).forEach((d, i) => {
           const o = d.toJS() as { kind?: string; metadata?: { name?: string } } | null;

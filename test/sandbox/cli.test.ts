@@ -122,7 +122,7 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     const root = await mkdtemp(join(tmpdir(), "sandbox-empty-root-"));
     dirs.push(root);
     const { child, stdout, stderr } = await runCli(["--root", root]);
-    expect(stderr()).toMatch(/no stack file at .*stack\.yml: starting the gateway without functions/);
+    expect(stderr()).toMatch(/no stack\.yaml or stack\.yml in .*: starting the gateway without functions/);
     expect(stdout()).toMatch(/functions\s+: none running/);
     child.kill("SIGINT");
     expect(await new Promise((r) => child.once("exit", r))).toBe(0);

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -24,13 +23,6 @@ export class ManifestError extends Error {
     super(`${file}: ${object}: ${field}: ${problem}`);
     this.name = "ManifestError";
   }
-}
-
-/** The `functions/<name>/iam` directories under `root`: where the sandbox and the policy tool find the shipped manifests. */
-export async function functionIamDirs(root: string): Promise<string[]> {
-  const base = join(root, "functions");
-  const names = await readdir(base).catch(() => [] as string[]);
-  return names.sort().map((n) => join(base, n, "iam")).filter((d) => existsSync(d));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { functionIamDirs, loadManifests } from "../iam/manifest-loader.js";
+import { loadManifests } from "../iam/manifest-loader.js";
+import { projectIamDirs } from "../project.js";
 import type { IamManifests, PolicyObject, RoleObject } from "../iam/types.js";
 import { loadStack, type Stack } from "../runner/stack.js";
 import { SERVICE_ACCOUNT_ANNOTATION } from "../state/model.js";
@@ -24,11 +25,11 @@ export interface Project {
   manifests: IamManifests;
 }
 
-/** Reads the stack (if it exists) and the manifests: `<root>/functions/*\/iam` plus `extra`. */
+/** Reads the stack (if it exists) and the manifests: the project's IAM folders ({@link projectIamDirs}) plus `extra`. */
 export async function loadProject(root: string, stackFile: string, extra: readonly string[]): Promise<Project> {
   try {
     const stack = existsSync(stackFile) ? await loadStack(stackFile) : { file: stackFile, functions: [] };
-    const manifests = await loadManifests([...(await functionIamDirs(root)), ...extra]);
+    const manifests = await loadManifests([...(await projectIamDirs(root, stack)), ...extra]);
     return { stack, manifests };
   } catch (err) {
     throw new PolicyToolError("BAD_MANIFESTS", (err as Error).message);

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DNS1123_SUBDOMAIN, parseDuration } from "../iam/manifest-loader.js";
 import { isRfc1123Label } from "../names.js";
+import { findStackFile, STACK_FILE_NAMES } from "../project.js";
 import { stateDirFor } from "../state/state-dir.js";
 import { auditLogsAt } from "./audit-reader.js";
 import { checkPolicies, readCheckList, type CheckList } from "./check.js";
@@ -60,8 +61,8 @@ Check:
                              (default: every Policy, no refusal expected)
 
 Project:
-  --root DIR                 folder with stack.yml and functions/*/iam (default: current folder)
-  --stack FILE               stack file (default <root>/stack.yml)
+  --root DIR                 project folder: its stack file and IAM manifests (default: current folder)
+  --stack FILE               stack file (default <root>/stack.yaml, else <root>/stack.yml)
   --manifests PATH           an extra IAM manifest file or folder; repeatable
   -h, --help                 print this help on stdout and exit
 
@@ -168,7 +169,7 @@ function parseOptions(argv: string[]): Options | "help" {
     write: v.write === true,
     ...(v.expect !== undefined ? { expect: resolve(v.expect) } : {}),
     root,
-    stack: resolve(v.stack ?? join(root, "stack.yml")),
+    stack: resolve(v.stack ?? findStackFile(root) ?? join(root, STACK_FILE_NAMES[0])),
     manifests: (v.manifests ?? []).map((p) => resolve(p)),
   };
 }
