@@ -37,7 +37,9 @@ const bench: BenchModule = async (log) => {
   const dir = await mkdtemp(join(tmpdir(), "bench-function-auth-"));
   await writeFile(join(dir, "stack.yml"), stackFor(join(root, "functions", "whoami")));
   log("function-auth: starting an ephemeral sandbox with the fixture function, with and without jwt_auth");
-  const sandbox = await startSandbox({ root, stackFile: join(dir, "stack.yml"), runFunctions: true });
+  // The fixture root holds functions only: they run on this checkout's template server (built by npm run build).
+  const templateServer = resolve(dirname(fileURLToPath(import.meta.url)), "../../template/node-ts-iam/dist/main.js");
+  const sandbox = await startSandbox({ root, stackFile: join(dir, "stack.yml"), runFunctions: true, templateServer });
   try {
     // The fixture's service account may invoke dev:*; one exchange, then the function token is cached.
     const caller = new TokenAuth({

@@ -29,6 +29,7 @@ import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./stat
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
 import { CONNECTOR_SCRIPT, CONNECTORS_FILE, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
+import { prepareTemplate, projectTemplateDir } from "./runner/template-build.js";
 import { findStackFile, projectIamDirs, STACK_FILE_NAMES } from "./project.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
@@ -37,12 +38,6 @@ const DEFAULT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The pod guard, compiled (tests import the sources, but a function process needs JavaScript). */
 const POD_GUARD = join(DEFAULT_ROOT, "sandbox", "dist", "runner", "pod-guard.js");
-
-/** The template server under `root`, else this checkout's (a root holding only a stack and functions). */
-function templateServerFor(root: string): string {
-  const own = join(root, "template", "node-ts-iam", "dist", "main.js");
-  return existsSync(own) ? own : join(DEFAULT_ROOT, "template", "node-ts-iam", "dist", "main.js");
-}
 
 /**
  * Starts the sandbox: the service account issuer, the IAM gateway and, unless `runFunctions` is
@@ -112,10 +107,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let gatewayUrl = "";
     const stackImages = new Map<string, StackFunction>();
     for (const f of stack.functions) if (f.lang === RUNNABLE_LANG) stackImages.set(f.image, f);
+    // The project's own template serves its functions (built here with the sandbox's tools), unless a
+    // test names a server; without functions to run, nothing needs it.
+    const runsFunctions = (options.runFunctions ?? true) && stackImages.size > 0;
+    const serverScript = options.templateServer ?? (runsFunctions ? await prepareTemplate(projectTemplateDir(root), log) : "");
     const runner = new FunctionRunner({
-      root,
       runDir,
-      serverScript: options.templateServer ?? templateServerFor(root),
+      serverScript,
       guardScript: POD_GUARD,
       ...(options.functionPorts ? { ports: options.functionPorts } : {}),
       stackImages,

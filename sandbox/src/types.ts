@@ -31,7 +31,10 @@ export interface SandboxOptions {
   runFunctions?: boolean;
   /** Progress and warning lines; default: discarded. */
   log?: (line: string) => void;
-  /** The function server script; default `<root>/template/node-ts-iam/dist/main.js`, else this checkout's. */
+  /**
+   * The function server script. Default: the project's own template (`<root>/template/node-ts-iam/`,
+   * what `faas-cli template pull` brought), compiled by the sandbox into its `dist/main.js`.
+   */
   templateServer?: string;
   /** `expirationSeconds` of projected tokens (at least 600, Kubernetes' minimum); default 3600. */
   tokenExpirationSeconds?: number;

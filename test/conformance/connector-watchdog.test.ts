@@ -53,7 +53,7 @@ beforeAll(async () => {
   // The connector's IAM objects as rendered for a cluster: it may list openfaas-fn and invoke guarded.
   const objects = connectorManifests({ gatewayURL: `http://127.0.0.1:${GATEWAY_PORT}`, namespaces: ["openfaas-fn"], invoke: ["openfaas-fn:guarded"], image: "local" });
   writeFileSync(join(dir, "connector.yaml"), objects.filter((o) => o.kind !== "Deployment").map((o) => stringify(o)).join("---\n"));
-  sandbox = await startSandbox({ root: repoRoot, stackFile: join(dir, "no-stack.yml"), port: GATEWAY_PORT, runFunctions: false, manifestPaths: [join(dir, "connector.yaml")] });
+  sandbox = await startSandbox({ root: repoRoot, stackFile: null, port: GATEWAY_PORT, runFunctions: false, manifestPaths: [join(dir, "connector.yaml")] });
   const admin = new Client({ gatewayURL: sandbox.url, auth: new BasicAuth(sandbox.admin.username, sandbox.admin.password) });
   // Listed without envVars, as faas-netes lists every function.
   await admin.deploy({ service: "guarded", image: "ghcr.io/example/guarded:1", namespace: "openfaas-fn", annotations: { topic: "cron-function", schedule: "@every 1s" } });

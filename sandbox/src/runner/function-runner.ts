@@ -9,7 +9,7 @@ import { FunctionAuthenticator, jwtAuthEnabled, type FunctionTokenKeys } from ".
 import { PodWatchdog } from "../watchdog/pod-watchdog.js";
 import { freePort, freePortIn, type PortRange } from "./free-port.js";
 import { FunctionProcess } from "./function-process.js";
-import { buildHandler, handlerEntry } from "./handler-build.js";
+import { buildHandler, type HandlerModule } from "./handler-build.js";
 import { recordPodProcess } from "./orphan-pods.js";
 import { podEnvironment } from "./pod-environment.js";
 import { podName, restartDelayMs } from "./pods.js";
@@ -29,7 +29,6 @@ export interface RunningFunction {
 }
 
 export interface FunctionRunnerOptions {
-  root: string;
   /** Where pods get their token and secret directories. */
   runDir: string;
   /** `template/node-ts-iam/dist/main.js` (or a stand-in in tests). */
@@ -75,7 +74,7 @@ interface Instance {
  */
 export class FunctionRunner {
   private readonly instances = new Map<string, Instance>();
-  private readonly builds = new Map<string, Promise<boolean>>();
+  private readonly builds = new Map<string, Promise<HandlerModule>>();
   /** The last start/stop queued per function: they run one at a time, like a pod's lifecycle. */
   private readonly lifecycles = new Map<string, Promise<void>>();
   /** Ports of the configured range held by pods (released when the pod is torn down). */
@@ -211,7 +210,7 @@ export class FunctionRunner {
     const instance: Instance = { key, record, pod, dir, ready: false, stopping: false, restarts };
     this.instances.set(key, instance);
     try {
-      await this.ensureBuilt(stack.handler);
+      const handler = await this.ensureBuilt(stack.handler);
       const secretDir = join(dir, "secrets");
       await mkdir(secretDir, { recursive: true, mode: 0o700 });
       await this.writeSecrets(record, secretDir);
@@ -240,7 +239,7 @@ export class FunctionRunner {
         namespace,
         gatewayUrl: this.options.gatewayUrl(),
         port,
-        handlerPath: handlerEntry(stack.handler),
+        handlerPath: handler.entry,
         tokenDir: join(dir, "tokens"),
         secretDir,
         homeDir,
@@ -311,10 +310,10 @@ export class FunctionRunner {
     return next;
   }
 
-  private ensureBuilt(handlerDir: string): Promise<boolean> {
+  private ensureBuilt(handlerDir: string): Promise<HandlerModule> {
     let pending = this.builds.get(handlerDir);
     if (!pending) {
-      pending = buildHandler(this.options.root, handlerDir).finally(() => this.builds.delete(handlerDir));
+      pending = buildHandler(handlerDir).finally(() => this.builds.delete(handlerDir));
       this.builds.set(handlerDir, pending);
     }
     return pending;

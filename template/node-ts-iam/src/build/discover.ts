@@ -17,7 +17,7 @@ import { join } from "node:path";
 export const SAMPLE_SHA256: Readonly<Record<string, string>> = {
   "handler.ts": "8691a4381eb600e704662282403f5236b5bc824835b6cdc08723b2eff57ae08d",
   "handler.test.ts": "446c13823fd62cfac8b595225daf35e9b263b51a9b1161386f58acef8d50adb3",
-  "package.json": "5ddfe8ce15558e55222052f5faa72d618a45375ef265feadd7015b8bcb4ea4c8",
+  "package.json": "2170a4ff8c7ed311f28048dab5b11ad4fbd6ddae5fee219daa69f11c2b6b3d13",
 };
 
 /** SHA-256 of a text file with its line endings normalised to LF. */
@@ -93,6 +93,16 @@ export function discoverHandler(files: readonly FolderFile[], testScript: string
   const sampleTest = files.some((file) => file.name === "handler.test.ts" && file.sample);
   if (!typescript && sampleTest && !(testScript ?? "").includes("handler.test")) dropSamples.push("handler.test.ts");
   return { handler: chosen.name as HandlerName, typescript, dropSamples };
+}
+
+/**
+ * The module the server loads for a handler source: a JavaScript handler itself, a TypeScript one where
+ * tsc writes it with the sample tsconfig's layout (outDir `dist`, rootDir `.`). Paths are relative to the
+ * function folder.
+ */
+export function compiledEntry(handler: HandlerName): string {
+  if (!/\.[mc]?ts$/.test(handler)) return handler;
+  return `dist/${handler.replace(/\.ts$/, ".js").replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs")}`;
 }
 
 /** CommonJS exports with no `import`/`export` statement: a module Node cannot run as an ES module. */

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeEntryRecord } from "../entry-record.js";
-import { checkModuleFormat, discoverHandler, DiscoveryError, isSampleFile, type HandlerName } from "./discover.js";
+import { checkModuleFormat, compiledEntry, discoverHandler, DiscoveryError, isSampleFile } from "./discover.js";
 
 const log = (line: string): void => void process.stdout.write(`node-ts-iam build: ${line}\n`);
 
@@ -53,11 +53,6 @@ function compile(dir: string): void {
   if (run.status !== 0) throw new DiscoveryError(`tsc -p . failed (exit ${run.status ?? run.signal}): see its messages above`);
 }
 
-/** Where tsc writes a TypeScript handler with the layout of the sample tsconfig (outDir dist, rootDir .). */
-function compiledEntry(handler: HandlerName): string {
-  return `dist/${handler.replace(/\.ts$/, ".js").replace(/\.mts$/, ".mjs").replace(/\.cts$/, ".cjs")}`;
-}
-
 /** Prepares the function folder `dir`; throws DiscoveryError for a folder that cannot be built. */
 export function prepareFunction(dir: string): void {
   const pkg = readPackage(dir);
@@ -73,7 +68,7 @@ export function prepareFunction(dir: string): void {
   }
   if (!found.typescript) checkModuleFormat(found.handler, pkg.type, readFileSync(join(dir, found.handler), "utf8"), samplePackage);
   if (found.typescript || hasTypeScript(dir)) compile(dir);
-  const entry = found.typescript ? compiledEntry(found.handler) : found.handler;
+  const entry = compiledEntry(found.handler);
   if (!existsSync(join(dir, entry))) {
     throw new DiscoveryError(`tsc wrote no ${entry} from ${found.handler}: the function's tsconfig.json must compile it into dist/ (outDir "dist", rootDir ".")`);
   }
