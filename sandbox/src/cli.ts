@@ -1,23 +1,34 @@
 #!/usr/bin/env node
 /**
- * `npm start`: starts the sandbox on 127.0.0.1:8080 and prints how to use it (options: see
- * {@link USAGE}). Ctrl-C / SIGTERM stops every function process.
+ * `node-ts-iam-sandbox` (`npm start` in the checkout): starts the sandbox for the project in the current
+ * folder on 127.0.0.1:8080 and prints how to use it (options: see {@link USAGE}). Ctrl-C / SIGTERM
+ * stops every function process.
  */
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MIN_AUDIT_MAX_BYTES, parseByteSize } from "./audit-log.js";
-import { parsePortRange, type PortRange } from "./runner/free-port.js";
+import { parsePortRange, PortInUseError, type PortOption, type PortRange } from "./runner/free-port.js";
+import { findStackFile, STACK_FILE_NAMES } from "./project.js";
 import { startSandbox } from "./sandbox.js";
 import { stateDirFor } from "./state/state-dir.js";
 import type { Sandbox } from "./types.js";
 
 const progress = (line: string): void => void process.stderr.write(`sandbox: ${line}\n`);
 
-const USAGE = `usage: node sandbox/dist/cli.js [options]        (or: npm start -- [options])
+const USAGE = `usage: node-ts-iam-sandbox [options]     (in your project folder; in the node-ts-iam checkout: npm start -- [options])
 
-Runs OpenFaaS with IAM on this machine: a service account issuer, the IAM gateway and one process
-per node-ts-iam function of the stack. Options (environment variable in brackets):
+Runs OpenFaaS with IAM on this machine for a project: the folder faas-cli works in, with its stack
+file, its template/node-ts-iam/ (from faas-cli template pull) and its functions' iam/ folders. A service
+account issuer, the IAM gateway, and one process per node-ts-iam function of the stack, built from the
+project's own template with the sandbox's TypeScript. Options (environment variable in brackets):
 
+  --root DIR           the project folder (default: the current folder)
+  --stack FILE         the stack file (default: <root>/stack.yaml, else <root>/stack.yml, as faas-cli)
+  --manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path
+                       (--manifests a.yaml --manifests dir/); a path already loaded is read once
+  --watch              a changed file in a function's folder rebuilds and restarts that function
   --port N             gateway port; 0 = any free port (default 8080)                [SANDBOX_PORT]
   --host ADDR          interface of the gateway and the issuer (default 127.0.0.1)    [SANDBOX_HOST]
   --issuer-port N      port of the service account issuer (discovery, JWKS);
@@ -27,24 +38,41 @@ per node-ts-iam function of the stack. Options (environment variable in brackets
   --state-dir DIR      state, audit log, admin password and pods
                        (default <root>/.sandbox)                                      [SANDBOX_STATE_DIR]
   --ephemeral          keep everything in a temporary directory removed on exit
-  --time-scale N       token lifetimes and rotation run N times faster (default 1);
-                       so do the connectors' schedules (*/15 minutes is every 15 s at 60)
+  --time-scale N       token lifetimes and rotation run N times faster (default 1, at most
+                       1000000); so do the connectors' schedules (*/15 minutes is every 15 s at 60)
   --no-connectors      do not run the connector deployments of
                        connectors/cron-connector/sandbox.yaml (they run by default)
-  --root DIR           folder with stack.yml and functions/*/iam (default: current folder)
-  --stack FILE         stack file (default <root>/stack.yml)
-  --manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path
-                       (--manifests a.yaml --manifests dir/); a path already loaded is read once
   --audit-max-size S   rotate <state>/audit.ndjson before it passes S bytes
                        (4096, 512KiB, 10MiB; default 10MiB, at least 1KiB)           [SANDBOX_AUDIT_MAX_SIZE]
   --audit-keep N       rotated audit files kept beside the current one (default 4)   [SANDBOX_AUDIT_KEEP]
   -h, --help           print this help on stdout and exit
+
+State (namespaces, functions, secrets, the audit log) stays in the state folder across restarts; to
+start afresh, stop the sandbox and remove that folder (rm -rf .sandbox), or run with --ephemeral.
 `;
 
-/** Refuses the command line: the problem and the usage on stderr, exit 2 (as getopt tools do). */
+/** The flag (or variable) behind each port setting, for a port that is taken. */
+const PORT_FLAGS: Record<PortOption, string> = { port: "--port", issuerPort: "--issuer-port" };
+
+/** Refuses the command line: one line naming the problem on stderr, exit 2 (as getopt tools do). */
 function refuse(problem: string): never {
-  process.stderr.write(`sandbox: ${problem}\n\n${USAGE}`);
+  process.stderr.write(`sandbox: ${problem} (node-ts-iam-sandbox --help lists the options)\n`);
   process.exit(2);
+}
+
+/** The folder named by a flag, which must exist and be a folder. */
+function folderOption(flag: string, value: string): string {
+  const dir = resolve(value);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) refuse(`${flag} ${value}: no such folder`);
+  return dir;
+}
+
+/** `--time-scale`: a plain positive number (no exponent, so 1e400 cannot become Infinity), at most 10^6. */
+function timeScaleOption(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const scale = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(scale > 0) || scale > 1_000_000) refuse(`--time-scale must be a number above 0 and at most 1000000, such as 60 or 0.5 (got ${JSON.stringify(value)})`);
+  return scale;
 }
 
 /** A port from a flag or its environment variable; `undefined` when neither is set. */
@@ -60,12 +88,20 @@ function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
+/** This checkout (sandbox/dist → ../..), whose npm scripts serve it. */
+const CHECKOUT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** `npm run token` as typed where the sandbox runs: the checkout's script there, its bin from a project elsewhere. */
+function tokenCommand(root: string): string {
+  return root === CHECKOUT ? "npm run -s token --" : `npx --prefix ${shellQuote(CHECKOUT)} node-ts-iam-token`;
+}
+
 /**
  * The copy-paste recipe printed once the sandbox is ready. Every command runs as printed in bash and
  * in zsh (URLs in double quotes after one `GW=` line, paths quoted, so zsh's globbing never sees a
  * `?`), and each answers on a fresh sandbox as its comment says (test/sandbox/token-command.test.ts).
  */
-function printWelcome(sandbox: Sandbox): void {
+function printWelcome(sandbox: Sandbox, root: string): void {
   const fns = sandbox.functions;
   const password = shellQuote(sandbox.adminCredentialFile);
   const exchange = (subject: string, extra: string): string[] => [
@@ -84,7 +120,7 @@ function printWelcome(sandbox: Sandbox): void {
     sandbox.connectors.length === 0 ? "  connectors       : none running" : "  connectors       : (their lines follow below, prefixed openfaas/<name>:)",
     ...sandbox.connectors.map((c) => `    - ${c.namespace}/${c.name}  (pid ${c.pid}, token dir ${c.tokenDir})`),
     "",
-    "Try it (bash or zsh, from the repository folder):",
+    "Try it (bash or zsh, from the project folder):",
     `  GW=${shellQuote(sandbox.url)}`,
     `  # the admin (bootstrap) view`,
     `  curl -s -w '\\n' -u "admin:$(cat ${password})" "$GW/system/functions?namespace=openfaas-fn"`,
@@ -116,7 +152,7 @@ function printWelcome(sandbox: Sandbox): void {
         `  # ${secured.map((f) => f.name).join(", ")}: jwt_auth=true, so only a function token for the function gets through (401 without one):`,
         `  # a caller identity as \`kubectl create token\` gives one, exchanged for a function token`,
         `  # (${ci ? "functions/callers/iam/ lets ci/deployer invoke ns-admin and tenant-provisioner" : "name a service account a Role lets invoke it"})`,
-        `  SA_TOKEN=$(npm run -s token -- --state-dir ${shellQuote(dirname(sandbox.adminCredentialFile))} ${ci ? "ci/deployer" : "<namespace>/<service account>"})`,
+        `  SA_TOKEN=$(${tokenCommand(root)} --state-dir ${shellQuote(dirname(sandbox.adminCredentialFile))} ${ci ? "ci/deployer" : "<namespace>/<service account>"})`,
         `  FN_TOKEN=$(${call1}`,
         `  ${call2}`,
         `  ${call3})`,
@@ -147,6 +183,7 @@ async function main(): Promise<void> {
         stack: { type: "string" },
         manifests: { type: "string", multiple: true },
         root: { type: "string" },
+        watch: { type: "boolean" },
         "audit-max-size": { type: "string" },
         "audit-keep": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -179,8 +216,16 @@ async function main(): Promise<void> {
     if (!/^\d{1,4}$/.test(auditKeepText)) refuse(`--audit-keep must be a whole number of files from 0 to 9999 (got ${JSON.stringify(auditKeepText)})`);
     audit.keep = Number(auditKeepText);
   }
-  const timeScale = Number(values["time-scale"] ?? 1);
-  const root = resolve(values.root ?? process.cwd());
+  const timeScale = timeScaleOption(values["time-scale"]);
+  const root = values.root === undefined ? process.cwd() : folderOption("--root", values.root);
+  let stackFile: string | undefined;
+  if (values.stack !== undefined) {
+    stackFile = resolve(values.stack);
+    if (!statSync(stackFile, { throwIfNoEntry: false })?.isFile()) refuse(`--stack ${values.stack}: no such file`);
+  } else {
+    stackFile = findStackFile(root);
+    if (stackFile === undefined) refuse(`no ${STACK_FILE_NAMES.join(" or ")} in ${root}: run in your project folder (where faas-cli new wrote stack.yaml), or name one with --stack FILE`);
+  }
   const stateDir = values.ephemeral ? undefined : stateDirFor(values["state-dir"], root);
   progress(`starting (root ${root}, state ${stateDir ?? "ephemeral"})`);
   // Signals are handled from the start: Ctrl-C during start-up still stops every child that started.
@@ -210,15 +255,18 @@ async function main(): Promise<void> {
     timeScale,
     connectors: !values["no-connectors"],
     audit,
-    ...(values.stack ? { stackFile: resolve(values.stack) } : {}),
+    stackFile,
+    watch: values.watch === true,
     ...(values.manifests ? { manifestPaths: values.manifests.map((m) => resolve(m)) } : {}),
     log: progress,
   });
   const sandbox = await started;
-  if (!stopping) printWelcome(sandbox);
+  if (!stopping) printWelcome(sandbox, root);
 }
 
 main().catch((err: Error) => {
+  // A port given (or defaulted) on the command line that is taken: the flag to change, exit 2.
+  if (err instanceof PortInUseError) refuse(`${PORT_FLAGS[err.option]} ${err.port}: ${err.message}; choose another (0 picks a free one)`);
   progress(`failed to start: ${err.message}`);
   process.exit(1);
 });

@@ -30,6 +30,9 @@ import { stopOrphanedPods } from "./runner/orphan-pods.js";
 import { CONNECTOR_SCRIPT, CONNECTORS_FILE, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
 import { prepareTemplate, projectTemplateDir } from "./runner/template-build.js";
+import { listenOn } from "./runner/free-port.js";
+import { buildHandler } from "./runner/handler-build.js";
+import { TreeWatcher } from "./runner/watch.js";
 import { findStackFile, projectIamDirs, STACK_FILE_NAMES } from "./project.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
@@ -134,7 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const ctx: GatewayContext = { store, runner, logs, engine, accessTokens, admin: credential, audit, invocations: new Map(), log };
     const server = createGatewayServer(buildRouter(ctx, { verifier, accessTokens, engine, timeScale }), log);
-    await listen(server, host, options.port ?? 0);
+    await listenOn(server, "port", host, options.port ?? 0);
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
     gatewayUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -179,6 +182,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           log(`function ${d.service}.${d.namespace} did not start: ${(err as Error).message}`);
         }
       }
+    }
+
+    if (options.watch) {
+      const rebuild = serialised(async (dir: string) => {
+        const started = Date.now();
+        log(`watch: ${dir} changed: rebuilding`);
+        try {
+          await buildHandler(dir);
+        } catch (err) {
+          log(`watch: the build failed, the running version keeps serving: ${(err as Error).message}`);
+          return;
+        }
+        // Every deployment of an image this folder builds (faas-cli may deploy one under several names).
+        for (const record of store.functions) {
+          if (stackImages.get(record.deployment.image)?.handler !== dir || record.replicas === 0) continue;
+          const name = `${record.deployment.service}.${record.deployment.namespace}`;
+          try {
+            await runner.apply(record);
+            log(`watch: function ${name} restarted with the new build (${Date.now() - started} ms after the change)`);
+          } catch (err) {
+            log(`watch: function ${name} did not start: ${(err as Error).message}`);
+          }
+        }
+      });
+      const watcher = new TreeWatcher([...new Set([...stackImages.values()].map((f) => f.handler))], (dir) => void rebuild(dir));
+      cleanups.push(async () => watcher.close());
+      log("watch: a changed file in a function's folder rebuilds and restarts that function");
     }
 
     const connectorRunner = new ConnectorRunner({
@@ -227,6 +257,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * Runs `work` for one key at a time: a call while the key's work runs is queued once (a burst of
+ * changes during a build makes one more build, not one per change).
+ */
+function serialised(work: (key: string) => Promise<void>): (key: string) => Promise<void> {
+  const running = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  const run = (key: string): Promise<void> => {
+    const current = running.get(key);
+    if (current) {
+      again.add(key);
+      return current;
+    }
+    const next = work(key).finally(() => {
+      running.delete(key);
+      if (again.delete(key)) void run(key);
+    });
+    running.set(key, next);
+    return next;
+  };
+  return run;
 }
 
 /**
@@ -298,16 +351,6 @@ function warnOnUndeclaredServiceAccounts(stack: Stack, declared: { name: string;
       log(`function ${f.name}: ServiceAccount ${namespace}/${sa} is not in the manifests (a cluster would refuse the pod); the sandbox mints its token anyway`);
     }
   }
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }
 
 async function closeServer(server: Server): Promise<void> {

@@ -46,6 +46,11 @@ export interface SandboxOptions {
   connectors?: boolean | SandboxConnector[];
   /** Load the project's IAM folders (default true); false loads only `manifestPaths`, e.g. to try a Policy in place of a shipped one. */
   functionManifests?: boolean;
+  /**
+   * Watch each stack function's folder (`--watch`): a changed file rebuilds it and restarts its
+   * functions, alone; a failed build is logged and the running version keeps serving. Default false.
+   */
+  watch?: boolean;
   /** Rotation of `<state>/audit.ndjson`: rotated past `maxBytes` (default 10 MiB), `keep` rotated files (default 4). */
   audit?: { maxBytes?: number; keep?: number };
 }

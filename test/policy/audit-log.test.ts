@@ -239,8 +239,10 @@ describe("the sandbox's audit log under concurrent load", () => {
       expect(r.stderr).toContain(text);
     }
     const stateDir = tempDir();
-    // A project folder without a stack file: the gateway alone.
-    const child = spawn(process.execPath, [cli, "--port", "0", "--state-dir", stateDir, "--root", tempDir(), "--no-connectors", "--audit-max-size", "1KiB"], {
+    // A project whose stack has no functions: the gateway alone.
+    const project = tempDir();
+    writeFileSync(join(project, "stack.yaml"), "version: 1.0\nprovider:\n  name: openfaas\nfunctions: {}\n");
+    const child = spawn(process.execPath, [cli, "--port", "0", "--state-dir", stateDir, "--root", project, "--no-connectors", "--audit-max-size", "1KiB"], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SANDBOX_AUDIT_KEEP: "1" },
     });

@@ -77,10 +77,10 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     const { code, stdout, stderr } = await runToEnd(["--help"]);
     expect(code).toBe(0);
     expect(stderr).toBe("");
-    expect(stdout).toMatch(/^usage: node sandbox\/dist\/cli\.js \[options\]/);
+    expect(stdout).toMatch(/^usage: node-ts-iam-sandbox \[options\]/);
     expect(stdout).toContain("--manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path");
     expect(stdout).not.toContain("path ...");
-    for (const flag of ["--issuer-port N", "--function-ports A-B", "SANDBOX_ISSUER_PORT", "SANDBOX_FUNCTION_PORTS"]) expect(stdout).toContain(flag);
+    for (const flag of ["--issuer-port N", "--function-ports A-B", "SANDBOX_ISSUER_PORT", "SANDBOX_FUNCTION_PORTS", "--watch", "rm -rf .sandbox"]) expect(stdout).toContain(flag);
     expect((await runToEnd(["-h"])).stdout).toBe(stdout);
   });
 
@@ -89,12 +89,21 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     [["--port", "http"], /--port must be a port number/],
     [["--issuer-port", "70000"], /--issuer-port must be a port number/],
     [["--function-ports", "9200-9100"], /--function-ports must be a range FIRST-LAST/],
-  ])("refuses %j with exit 2, the problem and the usage on stderr", async (args, problem) => {
-    const { code, stdout, stderr } = await runToEnd(args);
+    [["--time-scale", "0"], /--time-scale must be a number above 0/],
+    [["--time-scale", "abc"], /--time-scale must be a number above 0/],
+    [["--time-scale", "1e400"], /--time-scale must be a number above 0 and at most 1000000/],
+    [["--time-scale=-5"], /--time-scale must be a number above 0/],
+    [["--stack", "/nonexistent/stack.yaml"], /--stack \/nonexistent\/stack\.yaml: no such file/],
+    [["--root", "/nonexistent"], /--root \/nonexistent: no such folder/],
+    [["--root", CLI], /--root .*cli\.js: no such folder/],
+  ])("refuses %j with exit 2 and one line naming the flag, before it starts anything", async (args, problem) => {
+    const { code, stdout, stderr } = await runToEnd(["--ephemeral", ...args]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toMatch(problem);
-    expect(stderr).toContain("usage: node sandbox/dist/cli.js [options]");
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("(node-ts-iam-sandbox --help lists the options)");
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it("serves the issuer and the function processes on the ports chosen by flag or environment", async () => {
@@ -118,21 +127,38 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     expect(await new Promise((r) => child.once("exit", r))).toBe(0);
   });
 
-  it("starts the gateway without a stack file and says so", async () => {
+  it("refuses a folder with no stack file: exit 2, saying where to run it", async () => {
     const root = await mkdtemp(join(tmpdir(), "sandbox-empty-root-"));
     dirs.push(root);
-    const { child, stdout, stderr } = await runCli(["--root", root]);
-    expect(stderr()).toMatch(/no stack\.yaml or stack\.yml in .*: starting the gateway without functions/);
-    expect(stdout()).toMatch(/functions\s+: none running/);
-    child.kill("SIGINT");
-    expect(await new Promise((r) => child.once("exit", r))).toBe(0);
+    const { code, stderr } = await runToEnd(["--ephemeral", "--root", root]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`sandbox: no stack.yaml or stack.yml in ${root}: run in your project folder (where faas-cli new wrote stack.yaml), or name one with --stack FILE (node-ts-iam-sandbox --help lists the options)\n`);
+  });
+
+  it.each([
+    ["--port", (port: number) => ["--port", String(port)]],
+    ["--issuer-port", (port: number) => ["--port", "0", "--issuer-port", String(port)]],
+  ] as const)("names %s when its port is taken: exit 2, one line", async (flag, args) => {
+    const taken = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => taken.once("listening", r));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { code, stderr } = await runToEnd(["--ephemeral", "--root", FIXTURE_ROOT, "--no-connectors", ...args(port)]);
+      expect(code).toBe(2);
+      expect(stderr.trimEnd().split("\n").at(-1)).toBe(`sandbox: ${flag} ${port}: 127.0.0.1:${port} is in use (another sandbox, or another program); choose another (0 picks a free one) (node-ts-iam-sandbox --help lists the options)`);
+    } finally {
+      taken.close();
+    }
   });
 
   it("exits non-zero naming the file, object and field of an invalid manifest", async () => {
     const dir = await mkdtemp(join(tmpdir(), "sandbox-bad-manifest-"));
     dirs.push(dir);
     const file = join(dir, "bad.yaml");
-    await import("node:fs/promises").then((fs) => fs.writeFile(file, "apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: bad}\nspec: {iss: x}\n"));
+    await import("node:fs/promises").then(async (fs) => {
+      await fs.writeFile(file, "apiVersion: iam.openfaas.com/v1\nkind: JwtIssuer\nmetadata: {name: bad}\nspec: {iss: x}\n");
+      await fs.writeFile(join(dir, "stack.yaml"), "version: 1.0\nprovider:\n  name: openfaas\nfunctions: {}\n");
+    });
     const child = spawn(process.execPath, [CLI, "--port", "0", "--ephemeral", "--root", dir, "--manifests", file], { stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     let err = "";

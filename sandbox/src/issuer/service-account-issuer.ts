@@ -1,3 +1,4 @@
+import { listenOn } from "../runner/free-port.js";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -164,10 +165,7 @@ export class ServiceAccountIssuer {
       res.writeHead(body ? 200 : 404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
+    await listenOn(server, "issuerPort", host, port);
     const bound = (server.address() as AddressInfo).port;
     this.server = server;
     this.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;

@@ -18,13 +18,18 @@ export interface ProcessSpec {
 }
 
 const READY_TIMEOUT_MS = 20_000;
+/** Lines of a process's first output kept to explain a start that failed (a handler that throws at import). */
+const FIRST_LINES = 12;
 const STOP_GRACE_MS = 5_000;
 
 /** One running function server (`node <template>/dist/main.js`), the sandbox's stand-in for a pod. */
 export class FunctionProcess {
   private readonly child: ChildProcess;
   private exited = false;
+  private exitStatus = "";
   private readonly exitPromise: Promise<void>;
+  /** The process's first lines of output, for the error of a start that failed. */
+  private readonly firstLines: string[] = [];
 
   constructor(private readonly spec: ProcessSpec) {
     // The IPC channel carries no messages: its closing tells the pod guard that the sandbox died.
@@ -33,6 +38,7 @@ export class FunctionProcess {
     this.exitPromise = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exited = true;
+        this.exitStatus = signal ?? `code ${code}`;
         resolve();
         spec.onExit(code, signal);
       });
@@ -42,7 +48,11 @@ export class FunctionProcess {
     });
     for (const stream of ["stdout", "stderr"] as const) {
       const source = this.child[stream];
-      if (source) createInterface({ input: source }).on("line", (line) => spec.onLine(stream, line));
+      if (!source) continue;
+      createInterface({ input: source }).on("line", (line) => {
+        if (this.firstLines.length < FIRST_LINES) this.firstLines.push(line);
+        spec.onLine(stream, line);
+      });
     }
   }
 
@@ -62,7 +72,12 @@ export class FunctionProcess {
   async waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.exited) throw new Error(`${this.spec.instance} exited before it was ready`);
+      if (this.exited) {
+        // The output may trail the exit by a moment: what the process printed is its reason.
+        await sleep(50);
+        const said = this.firstLines.length > 0 ? `; its first lines:\n${this.firstLines.map((l) => `    | ${l}`).join("\n")}` : " without a word";
+        throw new Error(`${this.spec.instance} exited (${this.exitStatus}) before it was ready${said}`);
+      }
       try {
         const res = await fetch(`${this.url}${this.spec.readyPath}`, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
