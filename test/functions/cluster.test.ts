@@ -14,6 +14,7 @@ import { DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME } from "@node-ts-iam/sdk";
 import { checkGatewayUrl, RenderError, renderTemplate, type RenderErrorCode } from "../../functions/cluster/src/render.js";
 import { planTenant } from "../../functions/tenant-provisioner/dist/src/tenant.js";
 import { runCommand as exec, type CommandResult } from "./support/command.js";
+import { sampleHint } from "./support/conventions.js";
 import { functionNames, readManifests, readStack, repoRoot, type Manifest } from "./support/repo.js";
 
 const clusterDir = join(repoRoot, "functions", "cluster");
@@ -257,6 +258,7 @@ describe("the token policies (functions/cluster)", () => {
 
   it("every stack.yml function that asks for a token runs in openfaas-fn as its own service account, which functions/<name>/iam ships", () => {
     const labelled = Object.entries(stackFunctions).filter(([, fn]) => fn.labels?.["openfaas-iam/token"] === "true");
+    for (const name of functionNames()) expect(stackFunctions[name]?.labels?.["openfaas-iam/token"], sampleHint(name, `${name} asks for no token`)).toBe("true");
     expect(labelled.map(([name]) => name).sort()).toEqual(functionNames());
     for (const [name, fn] of labelled) {
       expect(fn.namespace, name).toBe("openfaas-fn");

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { faasCliBuild } from "../template/support/faas-build.js";
 import { send } from "../template/support/process.js";
 import { listFiles, startShipped } from "../template/support/ship.js";
+import { sampleHint } from "./support/conventions.js";
 import { readStack, repoRoot } from "./support/repo.js";
 
 interface StackFunction {
@@ -26,8 +27,8 @@ const stackFunctions = Object.entries(readStack().stack["functions"] as Record<s
 describe.each(stackFunctions)("faas-cli build of %s", (name, fn) => {
   it("runs the function's own tests in the build, ships JavaScript only, and serves the handler", async () => {
     const build = await faasCliBuild({ workDir, name, handlerDir: resolve(repoRoot, fn.handler), log: () => {} });
-    expect(build.output).toMatch(/# fail 0\b/);
-    expect(build.output).toMatch(/# pass [1-9]\d*\b/);
+    expect(build.output, sampleHint(name, "the image build's npm test ran no unit tests")).toMatch(/# fail 0\b/);
+    expect(build.output, sampleHint(name, "the image build's npm test passed no unit test")).toMatch(/# pass [1-9]\d*\b/);
     const files = listFiles(build.shipDir);
     expect(files).toContain("function/dist/handler.js");
     expect(files.filter((f) => !f.includes("node_modules/") && f.endsWith(".ts"))).toEqual([]);

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sampleHint } from "./support/conventions.js";
 import { functionNames, repoRoot } from "./support/repo.js";
 
 function runNodeTest(cwd: string, files: string[]): Promise<{ code: number | null; output: string }> {
@@ -27,7 +28,7 @@ describe.each(functionNames())("%s unit tests (node --test)", (name) => {
   it("are built and pass", async () => {
     const dir = join(repoRoot, "functions", name);
     const testDir = join(dir, "dist", "test");
-    expect(existsSync(testDir), `${testDir} missing: run npm run build first`).toBe(true);
+    expect(existsSync(testDir), sampleHint(name, `${testDir} missing: run npm run build first`)).toBe(true);
     const files = readdirSync(testDir).filter((f) => f.endsWith(".test.js")).map((f) => join("dist", "test", f));
     expect(files.length).toBeGreaterThan(0);
     const { code, output } = await runNodeTest(dir, files);

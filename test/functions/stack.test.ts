@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sampleHint } from "./support/conventions.js";
 import { functionNames, readManifests, readStack, repoRoot, substitute } from "./support/repo.js";
 import { validate } from "./support/schema.js";
 import { stackSchema } from "./support/stack-schema.js";
@@ -43,14 +44,15 @@ describe("stack.yml", () => {
   it("deploys every sample function with its handler, identity and token label", () => {
     expect(Object.keys(functions).sort()).toEqual(functionNames());
     for (const [name, fn] of Object.entries(functions)) {
-      expect(fn.lang, name).toBe("node-ts-iam");
-      expect(fn.handler, name).toBe(`./functions/${name}`);
-      expect(existsSync(join(repoRoot, fn.handler, "handler.ts")), name).toBe(true);
-      expect(fn.labels?.[TOKEN_LABEL], name).toBe("true");
+      expect(fn.lang, sampleHint(name, "lang")).toBe("node-ts-iam");
+      expect(fn.handler, sampleHint(name, "handler")).toBe(`./functions/${name}`);
+      expect(existsSync(join(repoRoot, fn.handler, "handler.ts")), sampleHint(name, "handler.ts")).toBe(true);
+      expect(fn.labels?.[TOKEN_LABEL], sampleHint(name, `label ${TOKEN_LABEL}`)).toBe("true");
       const serviceAccount = fn.annotations?.[SA_ANNOTATION];
-      expect(serviceAccount, name).toBeTruthy();
-      const accounts = readManifests(join(repoRoot, "functions", name, "iam")).filter((m) => m.kind === "ServiceAccount");
-      expect(accounts.map((a) => `${a.metadata.namespace}/${a.metadata.name}`), name).toEqual([`${fn.namespace}/${serviceAccount}`]);
+      expect(serviceAccount, sampleHint(name, `annotation ${SA_ANNOTATION}`)).toBeTruthy();
+      const iam = join(repoRoot, "functions", name, "iam");
+      const accounts = (existsSync(iam) ? readManifests(iam) : []).filter((m) => m.kind === "ServiceAccount");
+      expect(accounts.map((a) => `${a.metadata.namespace}/${a.metadata.name}`), sampleHint(name, "its ServiceAccount")).toEqual([`${fn.namespace}/${serviceAccount}`]);
     }
   });
 

@@ -7,13 +7,16 @@ import { substituteEnv } from "@node-ts-iam/sandbox";
 /** The repository root. */
 export const repoRoot = resolve(import.meta.dirname, "../../..");
 
-/** The sample functions: folders of `functions/` with a handler (`cluster/` and `callers/` hold manifests). */
+/**
+ * The sample functions: folders of `functions/` with a handler (`cluster/` and `callers/` hold
+ * manifests), and stack.yml entries whose handler is under `./functions/` (a sample half added is
+ * one, so the tests say what it lacks: support/conventions.ts).
+ */
 export function functionNames(): string[] {
   const dir = join(repoRoot, "functions");
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "handler.ts")))
-    .map((e) => e.name)
-    .sort();
+  const folders = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && existsSync(join(dir, e.name, "handler.ts"))).map((e) => e.name);
+  const stack = Object.entries((readStack().stack["functions"] ?? {}) as Record<string, { handler?: string }>);
+  return [...new Set([...folders, ...stack.filter(([, fn]) => fn.handler?.startsWith("./functions/")).map(([name]) => name)])].sort();
 }
 
 /** One Kubernetes object read from a manifest file. */
