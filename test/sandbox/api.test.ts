@@ -265,6 +265,24 @@ describe("authorisation with the caller's own policies", () => {
     }
   });
 
+  // A refusal must not depend on whether the namespace exists: a 404 would tell a caller who may not
+  // look there that it does (found when a function's walkthrough got 404 for a namespace it may not list).
+  it.each([
+    ["GET", (ns: string) => `/system/functions?namespace=${ns}`, undefined, "Function:List", (ns: string) => `${ns}:*`],
+    ["GET", (ns: string) => `/system/function/quiet?namespace=${ns}`, undefined, "Function:Get", (ns: string) => `${ns}:quiet`],
+    ["DELETE", () => "/system/functions", (ns: string) => ({ functionName: "quiet", namespace: ns }), "Function:Delete", (ns: string) => `${ns}:quiet`],
+    ["POST", () => "/system/scale-function/quiet", (ns: string) => ({ serviceName: "quiet", namespace: ns, replicas: 1 }), "Function:Scale", (ns: string) => `${ns}:quiet`],
+    ["GET", (ns: string) => `/system/secrets?namespace=${ns}`, undefined, "Secret:List", (ns: string) => `${ns}:*`],
+    ["POST", () => "/system/secrets", (ns: string) => ({ name: "s", namespace: ns, value: "v" }), "Secret:Create", (ns: string) => `${ns}:*`],
+    ["DELETE", () => "/system/secrets", (ns: string) => ({ name: "s", namespace: ns }), "Secret:Delete", (ns: string) => `${ns}:*`],
+  ] as const)("%s %s: 403 for a namespace that exists and for one that does not", async (method, path, body, action, resource) => {
+    for (const ns of ["openfaas-fn", "no-such-namespace"]) {
+      const r = await call(sandbox.url, method, path(ns), whoami, body?.(ns));
+      expect(r.status, `${ns}: ${r.text}`).toBe(403);
+      expect(r.json).toMatchObject({ action, resource: resource(ns) });
+    }
+  });
+
   it("writes one audit line per decision", async () => {
     await new Promise((r) => setTimeout(r, 50));
     const lines = (await readFile(sandbox.auditLog, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);

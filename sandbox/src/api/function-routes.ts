@@ -8,7 +8,7 @@ import { findFunction, findNamespace } from "../state/state-store.js";
 import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
 import { validateDeployment } from "./deployment-request.js";
-import { checkBody, existingNamespace, requireName } from "./request-checks.js";
+import { checkBody, existingNamespace, namespaceParam, requireName } from "./request-checks.js";
 
 /** The `FunctionStatus` body of a stored function. */
 export function functionStatus(ctx: GatewayContext, record: FunctionRecord): Record<string, unknown> {
@@ -58,16 +58,18 @@ async function applyRecord(ctx: GatewayContext, record: FunctionRecord): Promise
 export function registerFunctionRoutes(router: Router, ctx: GatewayContext): void {
   router.on("GET", "/system/functions", async (req, res, _p, url) => {
     const caller = await authenticate(req, ctx);
-    const namespace = existingNamespace(ctx.store, url.searchParams.get("namespace") ?? undefined);
+    const namespace = namespaceParam(url.searchParams.get("namespace") ?? undefined);
     requireAllowed(ctx, caller, "Function:List", `${namespace}:*`);
+    existingNamespace(ctx.store, namespace);
     sendJson(res, 200, ctx.store.functions.filter((f) => f.deployment.namespace === namespace).map((f) => functionStatus(ctx, f)));
   });
 
   router.on("GET", "/system/function/:name", async (req, res, params, url) => {
     const caller = await authenticate(req, ctx);
     const name = requireName(params["name"], "function name");
-    const namespace = existingNamespace(ctx.store, url.searchParams.get("namespace") ?? undefined);
+    const namespace = namespaceParam(url.searchParams.get("namespace") ?? undefined);
     requireAllowed(ctx, caller, "Function:Get", `${namespace}:${name}`);
+    existingNamespace(ctx.store, namespace);
     const record = ctx.store.function(name, namespace);
     if (!record) throw httpError(404, `function ${name} not found in namespace ${namespace}`);
     sendJson(res, 200, functionStatus(ctx, record));
@@ -111,8 +113,9 @@ export function registerFunctionRoutes(router: Router, ctx: GatewayContext): voi
     const body = await readJsonObject(req);
     checkBody(body, DeleteFunctionRequestSchema, "delete request");
     const name = requireName(body["functionName"], "functionName");
-    const namespace = existingNamespace(ctx.store, body["namespace"]);
+    const namespace = namespaceParam(body["namespace"]);
     requireAllowed(ctx, caller, "Function:Delete", `${namespace}:${name}`);
+    existingNamespace(ctx.store, namespace);
     await ctx.store.mutate((s) => {
       const existing = requireFunctionIn(s, name, namespace);
       s.functions = s.functions.filter((f) => f !== existing);
@@ -129,8 +132,9 @@ export function registerFunctionRoutes(router: Router, ctx: GatewayContext): voi
     if (body["serviceName"] === undefined) body["serviceName"] = name;
     checkBody(body, ScaleServiceRequestSchema, "scale request");
     if (body["serviceName"] !== name) throw httpError(400, `serviceName does not match the path (${name})`, { field: "serviceName" });
-    const namespace = existingNamespace(ctx.store, body["namespace"]);
+    const namespace = namespaceParam(body["namespace"]);
     requireAllowed(ctx, caller, "Function:Scale", `${namespace}:${name}`);
+    existingNamespace(ctx.store, namespace);
     const replicas = body["replicas"] as number;
     let record!: FunctionRecord;
     await ctx.store.mutate((s) => {

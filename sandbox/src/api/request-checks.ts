@@ -21,9 +21,18 @@ export function requireName(value: unknown, field: string): string {
   return value;
 }
 
-/** The namespace of a request (default `openfaas-fn`); 400 if malformed, 404 if it does not exist. */
+/** The namespace a request names (default `openfaas-fn`); 400 if malformed. */
+export function namespaceParam(value: unknown, field = "namespace"): string {
+  return value === undefined || value === "" || value === null ? DEFAULT_FUNCTION_NAMESPACE : requireName(value, field);
+}
+
+/**
+ * The namespace of a request (default `openfaas-fn`); 400 if malformed, 404 if it does not exist. A
+ * route calls it only once the caller is allowed the action on that namespace, so that a 404 never
+ * tells a caller who may not look that a namespace exists.
+ */
 export function existingNamespace(store: StateStore, value: unknown, field = "namespace"): string {
-  const name = value === undefined || value === "" || value === null ? DEFAULT_FUNCTION_NAMESPACE : requireName(value, field);
+  const name = namespaceParam(value, field);
   if (!store.namespace(name)) throw httpError(404, `namespace ${name} not found`);
   return name;
 }

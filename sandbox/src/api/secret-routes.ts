@@ -6,7 +6,7 @@ import { SecretDescriptionSchema, SecretSchema } from "../schema/api-schemas.js"
 import { findNamespace, findSecret } from "../state/state-store.js";
 import { authenticate, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
-import { checkBody, existingNamespace, requireName } from "./request-checks.js";
+import { checkBody, existingNamespace, namespaceParam, requireName } from "./request-checks.js";
 
 /** Secret resources are `<ns>:*` (inferred): secrets belong to a namespace, not to one function. */
 const secretResource = (namespace: string): string => `${namespace}:*`;
@@ -26,8 +26,9 @@ function secretBytes(body: Record<string, unknown>): Buffer {
 export function registerSecretRoutes(router: Router, ctx: GatewayContext): void {
   router.on("GET", "/system/secrets", async (req, res, _p, url) => {
     const caller = await authenticate(req, ctx);
-    const namespace = existingNamespace(ctx.store, url.searchParams.get("namespace") ?? undefined);
+    const namespace = namespaceParam(url.searchParams.get("namespace") ?? undefined);
     requireAllowed(ctx, caller, "Secret:List", secretResource(namespace));
+    existingNamespace(ctx.store, namespace);
     sendJson(res, 200, ctx.store.secrets.filter((s) => s.namespace === namespace).map((s) => ({ name: s.name, namespace: s.namespace })));
   });
 
@@ -37,8 +38,9 @@ export function registerSecretRoutes(router: Router, ctx: GatewayContext): void 
       const body = await readJsonObject(req);
       checkBody(body, SecretSchema, "secret");
       const name = requireName(body["name"], "name");
-      const namespace = existingNamespace(ctx.store, body["namespace"]);
+      const namespace = namespaceParam(body["namespace"]);
       requireAllowed(ctx, caller, method === "POST" ? "Secret:Create" : "Secret:Update", secretResource(namespace));
+      existingNamespace(ctx.store, namespace);
       const bytes = secretBytes(body);
       // Checked on the store's draft, inside its write queue, so concurrent requests cannot both pass.
       await ctx.store.mutate((s) => {
@@ -59,8 +61,9 @@ export function registerSecretRoutes(router: Router, ctx: GatewayContext): void 
     const body = await readJsonObject(req);
     checkBody(body, SecretDescriptionSchema, "secret");
     const name = requireName(body["name"], "name");
-    const namespace = existingNamespace(ctx.store, body["namespace"]);
+    const namespace = namespaceParam(body["namespace"]);
     requireAllowed(ctx, caller, "Secret:Delete", secretResource(namespace));
+    existingNamespace(ctx.store, namespace);
     await ctx.store.mutate((s) => {
       if (!findSecret(s, name, namespace)) throw httpError(404, `secret ${name} not found in namespace ${namespace}`);
       s.secrets = s.secrets.filter((x) => !(x.name === name && x.namespace === namespace));
