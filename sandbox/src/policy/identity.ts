@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { loadManifests } from "../iam/manifest-loader.js";
+import { MIN_EXPIRATION_SECONDS } from "../issuer/service-account-issuer.js";
 import { projectIamDirs } from "../project.js";
+import { connectorIamManifests, readSandboxConnectors, renderSandboxConnectors } from "../runner/connector-deployments.js";
 import type { IamManifests, PolicyObject, RoleObject } from "../iam/types.js";
 import { loadStack, type Stack } from "../runner/stack.js";
 import { SERVICE_ACCOUNT_ANNOTATION } from "../state/model.js";
@@ -25,11 +27,17 @@ export interface Project {
   manifests: IamManifests;
 }
 
-/** Reads the stack (if it exists) and the manifests: the project's IAM folders ({@link projectIamDirs}) plus `extra`. */
+/**
+ * Reads the stack (if it exists) and the IAM objects `npm start` loads for the project: its IAM
+ * folders ({@link projectIamDirs}), `extra`, and those of the connector deployments it declares,
+ * rendered as the sandbox renders them.
+ */
 export async function loadProject(root: string, stackFile: string, extra: readonly string[]): Promise<Project> {
   try {
     const stack = existsSync(stackFile) ? await loadStack(stackFile) : { file: stackFile, functions: [] };
-    const manifests = await loadManifests([...(await projectIamDirs(root, stack)), ...extra]);
+    // The connectors' IAM objects do not depend on the token lifetime; the renderer needs one.
+    const connectors = connectorIamManifests(renderSandboxConnectors(await readSandboxConnectors(root), MIN_EXPIRATION_SECONDS));
+    const manifests = await loadManifests([...(await projectIamDirs(root, stack)), ...extra], () => {}, connectors);
     return { stack, manifests };
   } catch (err) {
     throw new PolicyToolError("BAD_MANIFESTS", (err as Error).message);
