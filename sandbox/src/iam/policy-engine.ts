@@ -22,6 +22,7 @@ export interface RoleCheck {
 export interface StatementCheck {
   policy: string;
   sid: string;
+  statement: PolicyStatement;
   /** The statement's first action pattern that matches the action; absent when none does. */
   action?: string;
   /** Its first resource pattern that matches the resource; absent when none does. */
@@ -87,7 +88,7 @@ export class PolicyEngine {
         continue;
       }
       for (const st of policy.spec.statement) {
-        const check: StatementCheck | undefined = trace && { policy: name, sid: st.sid, conditions: [], allowed: false };
+        const check: StatementCheck | undefined = trace && { policy: name, sid: st.sid, statement: st, conditions: [], allowed: false };
         if (check) trace!.statements.push(check);
         if (statementAllows(st, action, resource, claims, check)) return { allowed: true, matchedBy: `${name}/${st.sid}` };
       }

@@ -16,6 +16,11 @@ const ACCEPTED_SUBJECT_TOKEN_TYPES = [TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT];
 /** Lifetime of access tokens when a JwtIssuer has no tokenExpiry (inferred). */
 export const DEFAULT_TOKEN_EXPIRY_SECONDS = 3600;
 const FORM_LIMIT = 64 * 1024;
+
+/** Lifetime of an access token (seconds) for an issuer's `tokenExpiry` (before the sandbox's time scale). */
+export function tokenExpirySeconds(tokenExpiry: string | undefined): number {
+  return (tokenExpiry ? parseDuration(tokenExpiry) : undefined) ?? DEFAULT_TOKEN_EXPIRY_SECONDS;
+}
 /** The audience of a function token request: `<namespace>:<function>`, both RFC 1123 labels. */
 export const FUNCTION_AUDIENCE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SINGLE_FIELDS = ["grant_type", "subject_token_type", "subject_token", "scope", "requested_token_type", "actor_token", "actor_token_type"];
@@ -102,8 +107,7 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
     }
     policies = deps.engine.policiesFor(subject);
     if (policies.length === 0) throw deny(deps, String(subject["sub"]), noPoliciesReason(String(subject["sub"])), "invalid_request");
-    const seconds = (issuerExpiry ? parseDuration(issuerExpiry) : undefined) ?? DEFAULT_TOKEN_EXPIRY_SECONDS;
-    lifetime = Math.max(1, Math.round(seconds / deps.timeScale));
+    lifetime = Math.max(1, Math.round(tokenExpirySeconds(issuerExpiry) / deps.timeScale));
   }
   const sub = String(subject["sub"]);
 
