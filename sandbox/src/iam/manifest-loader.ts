@@ -86,7 +86,8 @@ export function parseManifestText({ file, text }: ManifestText, lineCounter?: Li
   const docs = parseAllDocuments(text, { prettyErrors: true, ...(lineCounter ? { lineCounter } : {}) });
   if (!Array.isArray(docs)) return []; // an empty file
   return docs.map((doc, index) => {
-    if (doc.errors.length > 0) throw new ManifestError(file, `document ${index + 1}`, "-", `invalid YAML: ${doc.errors[0]!.message}`);
+    // The first line of yaml's message names the problem and where; the rest quotes the file, which is left out.
+    if (doc.errors.length > 0) throw new ManifestError(file, `document ${index + 1}`, "-", `invalid YAML: ${doc.errors[0]!.message.split("\n")[0]!.replace(/:$/, "")}`);
     return { file, index, doc };
   });
 }

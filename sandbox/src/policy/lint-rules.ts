@@ -13,12 +13,12 @@ import { expandAction, patternCovers, sameCondition } from "./coverage.js";
 export const RULES = {
   "invalid-manifest": { severity: "error", why: "the sandbox refuses to start with it and the gateway would not load it as meant: it grants nothing, or not what it says" },
   "invalid-action": { severity: "error", why: "an action the gateway never checks grants nothing: the call it was meant for fails with 403 at run time" },
-  "invalid-resource": { severity: "error", why: "a resource of another shape than *, <namespace>:* or <namespace>:<function> matches no request: it grants nothing" },
+  "invalid-resource": { severity: "error", why: "a resource of another shape than the three the gateway checks matches no request: it grants nothing" },
   "issuer-without-audience": { severity: "error", why: "a JwtIssuer must name the audiences it accepts; without one the gateway cannot tell a token meant for it from one stolen from another service" },
   "missing-policy": { severity: "error", why: "a Role naming a Policy that does not exist grants nothing for it: a typo here is a 403 in production" },
   "unbound-policy": { severity: "warning", why: "a Policy no Role grants is dead: either a Role is missing (a 403 in production) or the Policy is left over (a grant waiting for a Role to name it)" },
   "wildcard-action": { severity: "warning", why: "a wildcard action grants every action of its kind, today's and those added later: least privilege lists the actions needed" },
-  "wildcard-resource": { severity: "warning", why: "a resource of * or *:* grants on every namespace and function, including openfaas-fn and those created later" },
+  "wildcard-resource": { severity: "warning", why: "a wildcard resource grants on every namespace and function, including openfaas-fn and namespaces created later" },
   "wide-write-namespace": {
     severity: "warning",
     why: "a write grant whose namespace pattern reaches a namespace where identities run (a stack function's, a ServiceAccount's, openfaas) lets the holder deploy there with any service account, so take that identity's rights",

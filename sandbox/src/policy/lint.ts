@@ -4,7 +4,7 @@
  * are read with the loader's own checks ({@link readDocument}), so a finding is never about
  * something the sandbox reads otherwise. A finding can be accepted in the manifest with a reason.
  */
-import { LineCounter, type Document } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Document } from "yaml";
 import { expandManifestPaths, parseManifestText, readDocument, type ManifestObject, type ManifestText } from "../iam/manifest-loader.js";
 import { readFile } from "node:fs/promises";
 import { shownPath } from "./display.js";
@@ -150,16 +150,28 @@ function finding(rule: RuleId, origin: Origin, object: string, field: string, me
   return { rule, severity: RULES[rule].severity, file: origin.lines ? shownPath(origin.file) : origin.file, ...(line !== undefined ? { line } : {}), object, field, message };
 }
 
-/** The line of a field (`spec.statement[0].action[1]`, `spec.principal["jwt:sub"]`), or of its nearest parent that exists. */
+/**
+ * The line of a field (`spec.statement[0].action[1]`, `spec.principal["jwt:sub"]`): of its key in a
+ * mapping or its item in a list, or of the nearest parent that exists.
+ */
 function lineOf(doc: Document.Parsed, lines: LineCounter, field: string): number | undefined {
-  const path: (string | number)[] = [];
-  for (const m of field.matchAll(/\["([^"]*)"\]|\[(\d+)\]|\.?([^.[\]]+)/g)) path.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]!));
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined);
-    const offset = node?.range?.[0];
-    if (offset !== undefined) return lines.linePos(offset).line;
+  let node: unknown = doc.contents;
+  let offset = (node as { range?: [number, number, number] } | null)?.range?.[0];
+  for (const m of field.matchAll(/\["([^"]*)"\]|\[(\d+)\]|\.?([^.[\]]+)/g)) {
+    const segment = m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]!);
+    let at: { range?: [number, number, number] | null } | undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === segment);
+      at = pair?.key as typeof at;
+      node = pair?.value;
+    } else if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment];
+      at = node as typeof at;
+    } else break;
+    if (!at?.range) break;
+    offset = at.range[0];
   }
-  return undefined;
+  return offset === undefined ? undefined : lines.linePos(offset).line;
 }
 
 function kindOf(value: unknown): string {

@@ -256,7 +256,8 @@ function parseOptions(argv: string[]): Options | "help" {
   }
   for (const [flag, given] of Object.entries(v)) {
     if (given === undefined || ["root", "stack", "manifests", "help"].includes(flag) || COMMAND_FLAGS[cmd].includes(flag)) continue;
-    throw usage(`--${flag} goes with ${COMMANDS.filter((c) => COMMAND_FLAGS[c].includes(flag)).join(" or ")}`);
+    const takers = COMMANDS.filter((c) => COMMAND_FLAGS[c].includes(flag));
+    throw usage(`--${flag} goes with ${takers.length > 1 ? `${takers.slice(0, -1).join(", ")} or ${takers.at(-1)}` : takers[0]}`);
   }
   if (v.run !== undefined && v["all-runs"]) throw usage("give --run or --all-runs, not both");
   (v["generalise-namespaces"] ?? []).forEach(checkNamespacePattern);
