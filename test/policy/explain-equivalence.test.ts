@@ -25,10 +25,10 @@ import { findStackFile } from "../../sandbox/src/project.js";
 import { connectorIamManifests, readSandboxConnectors, renderSandboxConnectors } from "../../sandbox/src/runner/connector-deployments.js";
 import type { Sandbox } from "../../sandbox/src/types.js";
 import { basic, bearer, exchange, GRANT, ID_TOKEN } from "../sandbox/helpers.js";
-import { generatedManifests, generatedRequest, generatedToken, IDP_ISS, NAMESPACES, Random, type GeneratedRequest, type TokenKind } from "./support/generated-iam.js";
+import { EXPLAIN_SEED, generatedManifests, generatedRequest, generatedToken, IDP_ISS, NAMESPACES, Random, type GeneratedRequest, type TokenKind } from "./support/generated-iam.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const SEED = Number(process.env["EXPLAIN_SEED"] ?? 20261201);
+const SEED = EXPLAIN_SEED;
 const MIN_CASES = 10_000;
 /** Requests of one subject token, sent at once. */
 const BATCH = 24;

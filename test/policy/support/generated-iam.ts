@@ -9,6 +9,9 @@
 import { KNOWN_ACTIONS } from "../../../sandbox/src/iam/types.js";
 import { KUBERNETES_ISSUER } from "../../../sandbox/src/issuer/service-account-issuer.js";
 
+/** The seed of a run: EXPLAIN_SEED, else a fixed one (so CI and conformance see the same objects). */
+export const EXPLAIN_SEED = Number(process.env["EXPLAIN_SEED"] ?? 20261201);
+
 /** A small seeded generator (mulberry32): the same seed, the same manifests and cases. */
 export class Random {
   private state: number;
