@@ -7,29 +7,27 @@ import type { RuleId } from "../../../sandbox/src/policy/lint-rules.js";
 
 const ISS = "https://kubernetes.default.svc.cluster.local";
 
-/** A Policy named `name` with the given statements (YAML flow mappings, one per line). */
-export function policy(name: string, statements: string[], annotations = ""): string {
+/** An iam.openfaas.com object in namespace openfaas, its annotations (YAML lines) and its spec (YAML lines). */
+function iamObject(kind: string, name: string, annotations: string, spec: string): string {
   return `apiVersion: iam.openfaas.com/v1
-kind: Policy
+kind: ${kind}
 metadata:
   name: ${name}
   namespace: openfaas${annotations ? `\n  annotations:\n${annotations}` : ""}
 spec:
-  statement:
-${statements.map((s) => `    - ${s}`).join("\n")}
+${spec}
 `;
+}
+
+/** A Policy named `name` with the given statements (YAML flow mappings, one per line). */
+export function policy(name: string, statements: string[], annotations = ""): string {
+  return iamObject("Policy", name, annotations, `  statement:\n${statements.map((s) => `    - ${s}`).join("\n")}`);
 }
 
 /** A Role granting `policies` to `principal` (when given) with `condition` (a YAML flow mapping; null: none). */
 export function role(name: string, policies: string[], principal: string[] | undefined, condition: string | null = `{StringEqual: {"jwt:iss": ["${ISS}"]}}`, annotations = ""): string {
-  return `apiVersion: iam.openfaas.com/v1
-kind: Role
-metadata:
-  name: ${name}
-  namespace: openfaas${annotations ? `\n  annotations:\n${annotations}` : ""}
-spec:
-  policy: [${policies.join(", ")}]${principal ? `\n  principal:\n    jwt:sub: [${principal.map((p) => `"${p}"`).join(", ")}]` : ""}${condition ? `\n  condition: ${condition}` : ""}
-`;
+  const lines = [`  policy: [${policies.join(", ")}]`, ...(principal ? ["  principal:", `    jwt:sub: [${principal.map((p) => `"${p}"`).join(", ")}]`] : []), ...(condition ? [`  condition: ${condition}`] : [])];
+  return iamObject("Role", name, annotations, lines.join("\n"));
 }
 
 export const docs = (...parts: string[]): string => parts.join("---\n");
