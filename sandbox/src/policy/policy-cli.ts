@@ -289,7 +289,6 @@ function parseOptions(argv: string[]): Options | "help" {
   };
 }
 
-
 /** One line about what was read and what was skipped. */
 function evidenceLine(evidence: Evidence): string {
   const s = evidence.stats;
