@@ -4,9 +4,9 @@
  * are read with the loader's own checks ({@link readDocument}), so a finding is never about
  * something the sandbox reads otherwise. A finding can be accepted in the manifest with a reason.
  */
+import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Document } from "yaml";
 import { expandManifestPaths, parseManifestText, readDocument, type ManifestObject, type ManifestText } from "../iam/manifest-loader.js";
-import { readFile } from "node:fs/promises";
 import { shownPath } from "./display.js";
 import { PolicyToolError } from "./errors.js";
 import { loadStackIfAny, projectManifestSources } from "./identity.js";
@@ -19,7 +19,7 @@ export interface LintOptions {
   paths: string[];
   root: string;
   stack: string;
-  /** Extra manifests added to the project's (without `paths`). */
+  /** Extra manifests, linted with `paths` or with the project's. */
   manifests: string[];
   /** Warnings fail too. */
   strict: boolean;
@@ -69,7 +69,7 @@ export async function lintManifests(o: Pick<LintOptions, "paths" | "root" | "sta
   try {
     const stack = await loadStackIfAny(o.stack);
     stackNamespaces = [...new Set(stack.functions.map((f) => f.namespace ?? DEFAULT_FUNCTION_NAMESPACE))];
-    const sources = o.paths.length > 0 ? { paths: o.paths, texts: [] } : await projectManifestSources(o.root, stack, o.manifests);
+    const sources = o.paths.length > 0 ? { paths: [...o.paths, ...o.manifests], texts: [] } : await projectManifestSources(o.root, stack, o.manifests);
     files = await Promise.all((await expandManifestPaths(sources.paths)).map(async (file) => ({ file, text: await readFile(file, "utf8") })));
     rendered = sources.texts;
   } catch (err) {
