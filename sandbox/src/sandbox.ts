@@ -13,8 +13,8 @@ import { AccessTokenService } from "./iam/access-tokens.js";
 import { loadManifests } from "./iam/manifest-loader.js";
 import { PolicyEngine } from "./iam/policy-engine.js";
 import { SubjectVerifier } from "./iam/subject-verifier.js";
-import type { JwtIssuerObject } from "./iam/types.js";
-import { KUBERNETES_ISSUER, MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
+import { kubernetesJwtIssuer, trustedIssuers } from "./iam/kubernetes-jwt-issuer.js";
+import { MIN_EXPIRATION_SECONDS, ServiceAccountIssuer } from "./issuer/service-account-issuer.js";
 import { tokenRequestRoute } from "./issuer/token-requests.js";
 import { LogStore } from "./logs/log-store.js";
 import { FunctionRunner } from "./runner/function-runner.js";
@@ -27,7 +27,7 @@ import { ENDPOINTS_FILE, publishEndpoints } from "./state/endpoints.js";
 import { claimStateDir } from "./state/owner-lock.js";
 import { DEFAULT_FUNCTION_NAMESPACE, managedNamespace, StateStore } from "./state/state-store.js";
 import { stopOrphanedPods } from "./runner/orphan-pods.js";
-import { CONNECTOR_SCRIPT, CONNECTORS_FILE, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
+import { CONNECTOR_SCRIPT, connectorIamManifests, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
 import { prepareTemplate, projectTemplateDir } from "./runner/template-build.js";
 import { listenOn } from "./runner/free-port.js";
@@ -61,7 +61,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Connector deployments bring their own IAM objects, rendered as for a cluster and loaded like any manifest.
   const connectorInstances = options.connectors === true ? await readSandboxConnectors(root) : options.connectors || [];
   const connectors = renderSandboxConnectors(connectorInstances, tokenExpirationSeconds);
-  const connectorIam = connectors.specs.length > 0 ? [{ file: `${CONNECTORS_FILE} (rendered)`, text: connectors.iamYaml }] : [];
+  const connectorIam = connectorIamManifests(connectors);
   log(`loading IAM manifests from ${manifestPaths.length + connectorIam.length} path(s)`);
   const manifests = await loadManifests(manifestPaths, log, connectorIam);
   log(`loaded ${manifests.issuers.length} JwtIssuer(s), ${manifests.policies.length} Policy(ies), ${manifests.roles.length} Role(s), ${manifests.serviceAccounts.length} ServiceAccount(s)`);
@@ -143,17 +143,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     gatewayUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     accessTokens.setGatewayUrl(gatewayUrl);
 
-    // The Helm chart's issuer (openfaas/faas-netes chart/openfaas/templates/kubernetes-jwtissuer.yaml), so shipped manifests work unchanged.
-    const kubernetes: JwtIssuerObject = {
-      kind: "JwtIssuer",
-      name: "kubernetes",
-      namespace: "openfaas",
-      source: "(created by the sandbox)",
-      spec: { iss: KUBERNETES_ISSUER, aud: [gatewayUrl], issInternal: issuer.url, tokenExpiry: "2h" },
-    };
-    const shipped = manifests.issuers.filter((i) => i.name !== "kubernetes");
-    if (shipped.length !== manifests.issuers.length) log('manifests: JwtIssuer "kubernetes" is replaced by the sandbox\'s own (aud = the sandbox URL)');
-    verifier.setIssuers([kubernetes, ...shipped]);
+    // The Helm chart's issuer, so shipped manifests work unchanged.
+    verifier.setIssuers(trustedIssuers(kubernetesJwtIssuer(gatewayUrl, issuer.url), manifests.issuers, log));
     log(`gateway listening at ${gatewayUrl}`);
     // `kubectl create token` for the sandbox (`npm run token`): the operator asks the issuer for a
     // service account's token, and finds the issuer through the state directory.

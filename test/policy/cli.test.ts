@@ -214,7 +214,7 @@ describe("policy CLI: bad input", () => {
   });
 
   it.each([
-    [[], "name a command: suggest, diff or check"],
+    [[], "name a command: explain, lint, suggest, diff or check"],
     [["audit"], 'unknown command "audit"'],
     [["suggest"], "suggest needs a function name (or --subject)"],
     [["suggest", "ns-admin", "extra"], "unexpected argument(s): extra"],

@@ -25,6 +25,26 @@ export class AccessTokenError extends Error {
 }
 
 /**
+ * The claims of an access token for a verified subject, but for `iss`, `aud` (the gateway URL) and
+ * `jti`, which signing adds: `sub` = `fed:<sub>`, `fed:iss`, `policy`, `nbf` copied (capped at `iat`),
+ * every other claim of the subject copied. `policy explain` models the API's caller with these too.
+ */
+export function accessTokenClaims(subject: Claims, policies: string[], lifetimeSeconds: number, now: Date): Claims {
+  const claims: Claims = {};
+  for (const [k, v] of Object.entries(subject)) if (!REPLACED_CLAIMS.has(k)) claims[k] = v;
+  const iat = Math.floor(now.getTime() / 1000);
+  return {
+    ...claims,
+    sub: `fed:${String(subject["sub"])}`,
+    "fed:iss": String(subject["iss"]),
+    policy: policies,
+    nbf: typeof subject["nbf"] === "number" ? Math.min(subject["nbf"], iat) : iat,
+    iat,
+    exp: iat + lifetimeSeconds,
+  };
+}
+
+/**
  * Issues and verifies the gateway's own ES256 access tokens: `iss`/`aud` = the public gateway URL,
  * `sub` = `fed:<original sub>`, `fed:iss`, `policy`, every other original claim copied (the claims
  * sandbox/README.md lists under "Where OpenFaaS is closed source").
@@ -70,18 +90,7 @@ export class AccessTokenService {
 
   /** Issues an access token for a verified subject; `lifetimeSeconds` becomes `exp - iat`. */
   async issue(subject: Claims, policies: string[], lifetimeSeconds: number, now: Date = new Date()): Promise<string> {
-    const claims: Claims = {};
-    for (const [k, v] of Object.entries(subject)) if (!REPLACED_CLAIMS.has(k)) claims[k] = v;
-    const iat = Math.floor(now.getTime() / 1000);
-    return this.sign({
-      ...claims,
-      sub: `fed:${String(subject["sub"])}`,
-      "fed:iss": String(subject["iss"]),
-      policy: policies,
-      nbf: typeof subject["nbf"] === "number" ? Math.min(subject["nbf"], iat) : iat,
-      iat,
-      exp: iat + lifetimeSeconds,
-    });
+    return this.sign(accessTokenClaims(subject, policies, lifetimeSeconds, now));
   }
 
   /** Issues a function token from an access token's verified claims; it never outlives that token. */

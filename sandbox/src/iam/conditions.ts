@@ -53,13 +53,36 @@ function operatorHolds(operator: string, claim: unknown, values: string[]): bool
   }
 }
 
-/** True when every operator and every key of `condition` holds for `claims` (an empty condition holds). */
-export function conditionHolds(condition: Condition | undefined, claims: Claims): boolean {
+/** One condition key as evaluated: the operator, the claim it read, the values it wanted, and whether it held. */
+export interface ConditionCheck {
+  operator: string;
+  /** `jwt:<claim>` as the manifest writes it. */
+  key: string;
+  values: string[];
+  /** The claim's value in the token (undefined when absent). */
+  claim: unknown;
+  held: boolean;
+}
+
+/**
+ * True when every operator and every key of `condition` holds for `claims` (an empty condition holds).
+ * With `checks`, every key is evaluated and recorded there (for `policy explain`); without, the first
+ * key that fails ends it, as the gateway needs no more.
+ */
+export function conditionHolds(condition: Condition | undefined, claims: Claims, checks?: ConditionCheck[]): boolean {
   if (!condition) return true;
+  let holds = true;
   for (const [operator, keys] of Object.entries(condition)) {
     for (const [key, values] of Object.entries(keys)) {
-      if (!operatorHolds(operator, claimAt(claims, key), values)) return false;
+      const claim = claimAt(claims, key);
+      const held = operatorHolds(operator, claim, values);
+      if (checks === undefined) {
+        if (!held) return false;
+        continue;
+      }
+      checks.push({ operator, key, values, claim, held });
+      holds &&= held;
     }
   }
-  return true;
+  return holds;
 }

@@ -1,14 +1,15 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, type Document, type LineCounter } from "yaml";
 import { validateStructure } from "../schema/structural-schema.js";
 import { IAM_CRD_SCHEMAS, serviceAccountSchema } from "./crd-schemas.js";
-import { CONDITION_OPERATORS, KNOWN_ACTIONS, type Condition, type IamManifests } from "./types.js";
+import { isKnownActionPattern, unknownActionMessage } from "./action-names.js";
+import { CONDITION_OPERATORS, type Condition, type IamManifests, type JwtIssuerObject, type PolicyObject, type RoleObject, type ServiceAccountObject } from "./types.js";
 
 /** The namespace the IAM objects live in (https://docs.openfaas.com/openfaas-pro/iam/overview/). */
 export const IAM_NAMESPACE = "openfaas";
 /** `*` (the cluster) or `<namespace>:<function>`, either part a pattern with `*` wildcards (https://docs.openfaas.com/openfaas-pro/iam/overview/, resource scope). */
-const RESOURCE = /^(\*|[^:\s]+:[^:\s]+)$/;
+export const RESOURCE = /^(\*|[^:\s]+:[^:\s]+)$/;
 /** A Kubernetes object name (`metadata.name`): a DNS-1123 subdomain (also at most 253 characters). */
 export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -70,104 +71,150 @@ export async function loadManifests(paths: string[], warn: (line: string) => voi
   return out;
 }
 
-/** Validates the documents of one file into `out`; `seen` (kind/namespace/name → source) refuses a second object of one name. */
-function addDocuments({ file, text }: ManifestText, out: IamManifests, seen: Map<string, string>, warn: (line: string) => void): void {
-  const docs = parseAllDocuments(text, { prettyErrors: true });
-  if (!Array.isArray(docs)) return; // an empty file
-  docs.forEach((doc, index) => {
-    const where = `document ${index + 1}`;
-    if (doc.errors.length > 0) throw new ManifestError(file, where, "-", `invalid YAML: ${doc.errors[0]!.message}`);
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return;
-    if (typeof value !== "object" || Array.isArray(value)) throw new ManifestError(file, where, "(root)", "must be a mapping with apiVersion and kind");
-    const obj = value as Record<string, unknown>;
-    const kind = obj["kind"];
-    const apiVersion = obj["apiVersion"];
-    if (typeof kind !== "string" || typeof apiVersion !== "string") throw new ManifestError(file, where, typeof kind !== "string" ? "kind" : "apiVersion", "is required and must be a string");
-    const metadata = (obj["metadata"] ?? {}) as Record<string, unknown>;
-    const name = typeof metadata["name"] === "string" ? metadata["name"] : "";
-    const objectName = `${kind}/${name || "(unnamed)"} (${where})`;
-    const source = `${file}#${index + 1}`;
-    const isIam = apiVersion === "iam.openfaas.com/v1" && kind in IAM_CRD_SCHEMAS;
-    const isServiceAccount = apiVersion === "v1" && kind === "ServiceAccount";
-    if (!isIam && !isServiceAccount) {
-      if (apiVersion.startsWith("iam.openfaas.com/")) throw new ManifestError(file, objectName, "apiVersion/kind", `unknown IAM kind ${apiVersion} ${kind}; expected iam.openfaas.com/v1 JwtIssuer, Policy or Role`);
-      warn(`manifests: ignoring ${apiVersion} ${kind} "${name}" in ${file} (not an IAM object)`);
-      return;
-    }
-    if (typeof metadata !== "object" || Array.isArray(metadata)) throw new ManifestError(file, objectName, "metadata", "must be an object");
-    if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) throw new ManifestError(file, objectName, "metadata.name", "is required and must be a DNS-1123 subdomain");
-    const schema = isIam ? IAM_CRD_SCHEMAS[kind as keyof typeof IAM_CRD_SCHEMAS] : serviceAccountSchema;
-    const violations = validateStructure(obj, schema);
-    if (violations.length > 0) throw new ManifestError(file, objectName, violations[0]!.path, violations[0]!.message);
-    const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : isIam ? IAM_NAMESPACE : "default";
-    const key = `${kind}/${namespace}/${name}`;
-    if (seen.has(key)) throw new ManifestError(file, objectName, "metadata.name", `duplicate ${kind} "${name}" (first defined in ${seen.get(key)})`);
-    seen.set(key, source);
-    if (isServiceAccount) {
-      out.serviceAccounts.push({ name, namespace, source });
-      return;
-    }
-    if (namespace !== IAM_NAMESPACE) warn(`manifests: ${kind} "${name}" is in namespace "${namespace}"; OpenFaaS reads IAM objects from "${IAM_NAMESPACE}" (loaded anyway)`);
-    const spec = obj["spec"] as Record<string, unknown>;
-    checkSemantics(kind, spec, (field, problem) => new ManifestError(file, objectName, field, problem));
-    if (kind === "JwtIssuer") out.issuers.push({ kind, name, namespace, source, spec: spec as never });
-    else if (kind === "Policy") out.policies.push({ kind, name, namespace, source, spec: spec as never });
-    else out.roles.push({ kind: "Role", name, namespace, source, spec: spec as never });
+/** One parsed document of a manifest text (`index` counts from 0). */
+export interface ManifestDocument {
+  file: string;
+  index: number;
+  doc: Document.Parsed;
+}
+
+/**
+ * Parses every document of a manifest text; throws a {@link ManifestError} naming the document when
+ * one is not valid YAML. With a `lineCounter`, node offsets can be turned into lines (for lint).
+ */
+export function parseManifestText({ file, text }: ManifestText, lineCounter?: LineCounter): ManifestDocument[] {
+  const docs = parseAllDocuments(text, { prettyErrors: true, ...(lineCounter ? { lineCounter } : {}) });
+  if (!Array.isArray(docs)) return []; // an empty file
+  return docs.map((doc, index) => {
+    // The first line of yaml's message names the problem and where; the rest quotes the file, which is left out.
+    if (doc.errors.length > 0) throw new ManifestError(file, `document ${index + 1}`, "-", `invalid YAML: ${doc.errors[0]!.message.split("\n")[0]!.replace(/:$/, "")}`);
+    return { file, index, doc };
   });
 }
 
-type Fail = (field: string, problem: string) => ManifestError;
+/** A loaded object of any kind the loader keeps. */
+export type ManifestObject = JwtIssuerObject | PolicyObject | RoleObject | (ServiceAccountObject & { kind: "ServiceAccount" });
 
-/** Rules the structural schema cannot express but the IAM docs state (https://docs.openfaas.com/openfaas-pro/iam/overview/). */
-function checkSemantics(kind: string, spec: Record<string, unknown>, fail: Fail): void {
+/** What one document holds, and what is wrong with it. */
+export interface DocumentReading {
+  /** `Kind/name (document n)`, for messages. */
+  objectName: string;
+  /** The object, when the document is an IAM object or a ServiceAccount without problems. */
+  object?: ManifestObject;
+  /** `Kind/namespace/name`, when the document names an IAM object or a ServiceAccount (two of one key clash). */
+  key?: string;
+  /** Every problem found, each at a field (`spec.statement[0].action[1]`); the loader refuses the first. */
+  problems: { field: string; problem: string }[];
+  /** Set when the document is of a kind the loader skips: the warning to give. */
+  ignored?: string;
+}
+
+/** Checks one document's value (`source` = `file#<document number>`) against the CRD schemas and the IAM docs' rules. */
+export function readDocument(value: unknown, file: string, index: number): DocumentReading {
+  const where = `document ${index + 1}`;
+  const fail = (objectName: string, field: string, problem: string): DocumentReading => ({ objectName, problems: [{ field, problem }] });
+  if (value === null || value === undefined) return { objectName: where, problems: [] };
+  if (typeof value !== "object" || Array.isArray(value)) return fail(where, "(root)", "must be a mapping with apiVersion and kind");
+  const obj = value as Record<string, unknown>;
+  const kind = obj["kind"];
+  const apiVersion = obj["apiVersion"];
+  if (typeof kind !== "string" || typeof apiVersion !== "string") return fail(where, typeof kind !== "string" ? "kind" : "apiVersion", "is required and must be a string");
+  const metadata = (obj["metadata"] ?? {}) as Record<string, unknown>;
+  const name = typeof metadata["name"] === "string" ? metadata["name"] : "";
+  const objectName = `${kind}/${name || "(unnamed)"} (${where})`;
+  const source = `${file}#${index + 1}`;
+  const isIam = apiVersion === "iam.openfaas.com/v1" && kind in IAM_CRD_SCHEMAS;
+  const isServiceAccount = apiVersion === "v1" && kind === "ServiceAccount";
+  if (!isIam && !isServiceAccount) {
+    if (apiVersion.startsWith("iam.openfaas.com/")) return fail(objectName, "apiVersion/kind", `unknown IAM kind ${apiVersion} ${kind}; expected iam.openfaas.com/v1 JwtIssuer, Policy or Role`);
+    return { objectName, problems: [], ignored: `manifests: ignoring ${apiVersion} ${kind} "${name}" in ${file} (not an IAM object)` };
+  }
+  if (typeof metadata !== "object" || Array.isArray(metadata)) return fail(objectName, "metadata", "must be an object");
+  if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253) return fail(objectName, "metadata.name", "is required and must be a DNS-1123 subdomain");
+  const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : isIam ? IAM_NAMESPACE : "default";
+  const key = `${kind}/${namespace}/${name}`;
+  const schema = isIam ? IAM_CRD_SCHEMAS[kind as keyof typeof IAM_CRD_SCHEMAS] : serviceAccountSchema;
+  const problems = validateStructure(obj, schema).map((v) => ({ field: v.path, problem: v.message }));
+  if (problems.length > 0) return { objectName, key, problems };
+  if (isServiceAccount) return { objectName, key, problems, object: { kind: "ServiceAccount", name, namespace, source } };
+  const spec = obj["spec"] as Record<string, unknown>;
+  checkSemantics(kind, spec, (field, problem) => void problems.push({ field, problem }));
+  if (problems.length > 0) return { objectName, key, problems };
+  const fields = { name, namespace, source, spec: spec as never };
+  const object: ManifestObject = kind === "JwtIssuer" ? { kind, ...fields } : kind === "Policy" ? { kind, ...fields } : { kind: "Role", ...fields };
+  return { objectName, key, problems, object };
+}
+
+/** Validates the documents of one text into `out`; `seen` (kind/namespace/name → source) refuses a second object of one name. */
+function addDocuments(text: ManifestText, out: IamManifests, seen: Map<string, string>, warn: (line: string) => void): void {
+  for (const { file, index, doc } of parseManifestText(text)) {
+    const reading = readDocument(doc.toJS(), file, index);
+    if (reading.ignored !== undefined) warn(reading.ignored);
+    const first = reading.problems[0];
+    if (first) throw new ManifestError(file, reading.objectName, first.field, first.problem);
+    const object = reading.object;
+    if (!object) continue;
+    if (seen.has(reading.key!)) throw new ManifestError(file, reading.objectName, "metadata.name", `duplicate ${object.kind} "${object.name}" (first defined in ${seen.get(reading.key!)})`);
+    seen.set(reading.key!, object.source);
+    if (object.kind === "ServiceAccount") {
+      out.serviceAccounts.push({ name: object.name, namespace: object.namespace, source: object.source });
+      continue;
+    }
+    if (object.namespace !== IAM_NAMESPACE) warn(`manifests: ${object.kind} "${object.name}" is in namespace "${object.namespace}"; OpenFaaS reads IAM objects from "${IAM_NAMESPACE}" (loaded anyway)`);
+    if (object.kind === "JwtIssuer") out.issuers.push(object);
+    else if (object.kind === "Policy") out.policies.push(object);
+    else out.roles.push(object);
+  }
+}
+
+type Report = (field: string, problem: string) => void;
+
+/** Rules the structural schema cannot express but the IAM docs state (https://docs.openfaas.com/openfaas-pro/iam/overview/); every problem is reported. */
+function checkSemantics(kind: string, spec: Record<string, unknown>, report: Report): void {
   if (kind === "JwtIssuer") {
     const s = spec as { iss: string; aud: string[]; issInternal?: string; tokenExpiry?: string };
-    if (s.iss.trim() === "") throw fail("spec.iss", "must not be empty");
-    if (s.aud.length === 0) throw fail("spec.aud", "must list at least one audience");
-    if (s.issInternal !== undefined && !isHttpUrl(s.issInternal)) throw fail("spec.issInternal", "must be an http(s) URL");
-    if (s.tokenExpiry !== undefined && parseDuration(s.tokenExpiry) === undefined) throw fail("spec.tokenExpiry", `"${s.tokenExpiry}" is not a duration such as 2h, 30m or 1h30m`);
+    if (s.iss.trim() === "") report("spec.iss", "must not be empty");
+    if (s.aud.length === 0) report("spec.aud", "must list at least one audience");
+    if (s.issInternal !== undefined && !isHttpUrl(s.issInternal)) report("spec.issInternal", "must be an http(s) URL");
+    if (s.tokenExpiry !== undefined && parseDuration(s.tokenExpiry) === undefined) report("spec.tokenExpiry", `"${s.tokenExpiry}" is not a duration such as 2h, 30m or 1h30m`);
   } else if (kind === "Policy") {
     const statements = (spec as { statement: { effect: string; action: string[]; resource: string[]; condition?: Condition }[] }).statement;
     statements.forEach((st, i) => {
-      if (st.effect !== "Allow") throw fail(`spec.statement[${i}].effect`, `only "Allow" is supported, got "${st.effect}"`);
-      if (st.action.length === 0) throw fail(`spec.statement[${i}].action`, "must list at least one action");
-      if (st.resource.length === 0) throw fail(`spec.statement[${i}].resource`, "must list at least one resource");
+      if (st.effect !== "Allow") report(`spec.statement[${i}].effect`, `only "Allow" is supported, got "${st.effect}"`);
+      if (st.action.length === 0) report(`spec.statement[${i}].action`, "must list at least one action");
+      if (st.resource.length === 0) report(`spec.statement[${i}].resource`, "must list at least one resource");
       // A misspelt action or resource grants nothing and would fail only at request time: refuse it here.
       st.action.forEach((a, j) => {
-        if (!isKnownActionPattern(a)) throw fail(`spec.statement[${i}].action[${j}]`, `"${a}" matches no action the gateway checks; expected *, <Kind>:* or one of ${KNOWN_ACTIONS.join(", ")}`);
+        if (!isKnownActionPattern(a)) report(`spec.statement[${i}].action[${j}]`, unknownActionMessage(a));
       });
       st.resource.forEach((r, j) => {
-        if (!RESOURCE.test(r)) throw fail(`spec.statement[${i}].resource[${j}]`, `"${r}" is not a resource; expected *, <namespace>:* or <namespace>:<function> (* is a wildcard)`);
+        if (!RESOURCE.test(r)) report(`spec.statement[${i}].resource[${j}]`, `"${r}" is not a resource; expected *, <namespace>:* or <namespace>:<function> (* is a wildcard)`);
       });
-      if (st.condition) checkCondition(st.condition, `spec.statement[${i}].condition`, fail);
+      if (st.condition) checkCondition(st.condition, `spec.statement[${i}].condition`, report);
     });
   } else {
     const s = spec as { principal?: Record<string, string[]>; condition?: Condition; policy?: string[] };
     for (const [key, subjects] of Object.entries(s.principal ?? {})) {
-      if (key !== "jwt:sub") throw fail(`spec.principal["${key}"]`, 'only "jwt:sub" is supported as a principal');
-      if (subjects.length === 0) throw fail(`spec.principal["${key}"]`, "must list at least one subject, or the Role matches nobody");
+      if (key !== "jwt:sub") report(`spec.principal["${key}"]`, 'only "jwt:sub" is supported as a principal');
+      else if (subjects.length === 0) report(`spec.principal["${key}"]`, "must list at least one subject, or the Role matches nobody");
     }
-    if (!s.principal && !s.condition) throw fail("spec", "a Role needs a principal or a condition, or it matches nobody");
-    if (s.condition) checkCondition(s.condition, "spec.condition", fail);
+    if (!s.principal && !s.condition) report("spec", "a Role needs a principal or a condition, or it matches nobody");
+    if (s.condition) checkCondition(s.condition, "spec.condition", report);
   }
 }
 
-function checkCondition(condition: Condition, field: string, fail: Fail): void {
+function checkCondition(condition: Condition, field: string, report: Report): void {
   for (const [operator, keys] of Object.entries(condition)) {
-    if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) throw fail(`${field}["${operator}"]`, `unknown operator; expected one of ${CONDITION_OPERATORS.join(", ")}`);
+    if (!(CONDITION_OPERATORS as readonly string[]).includes(operator)) {
+      report(`${field}["${operator}"]`, `unknown operator; expected one of ${CONDITION_OPERATORS.join(", ")}`);
+      continue;
+    }
     for (const [key, values] of Object.entries(keys)) {
-      if (!key.startsWith("jwt:") || key.length === 4) throw fail(`${field}["${operator}"]["${key}"]`, 'condition keys name a claim as "jwt:<claim>"');
+      if (!key.startsWith("jwt:") || key.length === 4) report(`${field}["${operator}"]["${key}"]`, 'condition keys name a claim as "jwt:<claim>"');
       // Values are ORed: an empty list can never hold, so the statement or Role would match nobody.
-      if (values.length === 0) throw fail(`${field}["${operator}"]["${key}"]`, "must list at least one value");
+      else if (values.length === 0) report(`${field}["${operator}"]["${key}"]`, "must list at least one value");
     }
   }
-}
-
-function isKnownActionPattern(action: string): boolean {
-  if (action === "*" || (KNOWN_ACTIONS as readonly string[]).includes(action)) return true;
-  const m = /^([A-Za-z]+):\*$/.exec(action);
-  return m !== null && KNOWN_ACTIONS.some((a) => a.startsWith(`${m[1]}:`));
 }
 
 function isHttpUrl(value: string): boolean {

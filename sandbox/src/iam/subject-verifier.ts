@@ -22,6 +22,16 @@ export class SubjectTokenError extends Error {
   }
 }
 
+/** Why a subject token from an issuer no JwtIssuer names is refused (`policy explain` says it too). */
+export function unregisteredIssuer(iss: string): string {
+  return `issuer ${quoteUntrusted(iss)} is not registered (no JwtIssuer with this iss)`;
+}
+
+/** Why a subject token whose `aud` names none of `issuer`'s audiences is refused (`policy explain` says it too). */
+export function audienceNotAccepted(issuer: JwtIssuerObject): string {
+  return `subject_token audience (aud) is not accepted: not valid for JwtIssuer '${issuer.name}' (accepted: ${issuer.spec.aud.join(", ")})`;
+}
+
 /**
  * Verifies subject tokens against the registered JwtIssuers: the issuer must be registered, the
  * signature must verify with one of its published keys under an asymmetric algorithm, `aud` must
@@ -45,7 +55,7 @@ export class SubjectVerifier {
     if ("problem" in peek) throw new SubjectTokenError(peek.problem);
     if (peek.iss === undefined) throw new SubjectTokenError(`${what} has no iss claim`);
     const candidates = this.issuers.filter((i) => i.spec.iss === peek.iss);
-    if (candidates.length === 0) throw new SubjectTokenError(`issuer ${quoteUntrusted(peek.iss)} is not registered (no JwtIssuer with this iss)`);
+    if (candidates.length === 0) throw new SubjectTokenError(unregisteredIssuer(peek.iss));
     let lastProblem = "";
     for (const issuer of candidates) {
       let keySet;
@@ -73,7 +83,7 @@ export class SubjectVerifier {
       } catch (err) {
         if (err instanceof SubjectTokenError) throw err;
         const description = describeJoseError(err, what);
-        lastProblem = description.includes("audience") ? `${description}: not valid for JwtIssuer '${issuer.name}' (accepted: ${issuer.spec.aud.join(", ")})` : description;
+        lastProblem = description.includes("audience") ? audienceNotAccepted(issuer) : description;
       }
     }
     throw new SubjectTokenError(lastProblem);

@@ -6,7 +6,7 @@ import { AccessTokenError } from "./access-tokens.js";
 import type { Claims } from "./conditions.js";
 import { peekJwt, quoteUntrusted } from "./jwt-shape.js";
 import { parseDuration } from "./manifest-loader.js";
-import { decisionReason, type PolicyEngine } from "./policy-engine.js";
+import { decisionReason, exchangeReason, noPoliciesReason, type PolicyEngine } from "./policy-engine.js";
 import { SubjectTokenError, type SubjectVerifier } from "./subject-verifier.js";
 
 export const GRANT_TYPE_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -16,7 +16,13 @@ const ACCEPTED_SUBJECT_TOKEN_TYPES = [TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT];
 /** Lifetime of access tokens when a JwtIssuer has no tokenExpiry (inferred). */
 export const DEFAULT_TOKEN_EXPIRY_SECONDS = 3600;
 const FORM_LIMIT = 64 * 1024;
-const FUNCTION_AUDIENCE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Lifetime of an access token (seconds) for an issuer's `tokenExpiry` (before the sandbox's time scale). */
+export function tokenExpirySeconds(tokenExpiry: string | undefined): number {
+  return (tokenExpiry ? parseDuration(tokenExpiry) : undefined) ?? DEFAULT_TOKEN_EXPIRY_SECONDS;
+}
+/** The audience of a function token request: `<namespace>:<function>`, both RFC 1123 labels. */
+export const FUNCTION_AUDIENCE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SINGLE_FIELDS = ["grant_type", "subject_token_type", "subject_token", "scope", "requested_token_type", "actor_token", "actor_token_type"];
 
 /** The success body of `/oauth/token` (RFC 8693 §2.2.1). */
@@ -100,9 +106,8 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
       throw deny(deps, "(unverified)", err instanceof SubjectTokenError ? err.message : "subject_token could not be verified", "invalid_request");
     }
     policies = deps.engine.policiesFor(subject);
-    if (policies.length === 0) throw deny(deps, String(subject["sub"]), `No policies found for subject: ${String(subject["sub"])}`, "invalid_request");
-    const seconds = (issuerExpiry ? parseDuration(issuerExpiry) : undefined) ?? DEFAULT_TOKEN_EXPIRY_SECONDS;
-    lifetime = Math.max(1, Math.round(seconds / deps.timeScale));
+    if (policies.length === 0) throw deny(deps, String(subject["sub"]), noPoliciesReason(String(subject["sub"])), "invalid_request");
+    lifetime = Math.max(1, Math.round(tokenExpirySeconds(issuerExpiry) / deps.timeScale));
   }
   const sub = String(subject["sub"]);
 
@@ -111,7 +116,7 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
       if (aud !== deps.accessTokens.issuer) throw deny(deps, sub, `audience ${quoteUntrusted(aud)} is not valid: an access token is for ${deps.accessTokens.issuer}`, "invalid_target");
     }
     const accessToken = await deps.accessTokens.issue(subject, policies, lifetime);
-    deps.audit({ subject: `fed:${sub}`, allowed: true, reason: `policies ${policies.join(",")}`, scope: scopes.join(" "), issuer: String(subject["iss"]), policies });
+    deps.audit({ subject: `fed:${sub}`, allowed: true, reason: exchangeReason(policies), scope: scopes.join(" "), issuer: String(subject["iss"]), policies });
     return { access_token: accessToken, issued_token_type: TOKEN_TYPE_ID_TOKEN, token_type: "Bearer", expires_in: lifetime };
   }
 

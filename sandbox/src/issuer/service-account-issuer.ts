@@ -16,6 +16,35 @@ export const MIN_EXPIRATION_SECONDS = 600;
 /** Kubernetes caps requested lifetimes at 2^32 seconds. */
 export const MAX_EXPIRATION_SECONDS = 2 ** 32;
 
+/** The claims of a service account token that depend only on the request (no pod, no uids, no jti). */
+export interface ServiceAccountClaims {
+  iss: string;
+  sub: string;
+  aud: string[];
+  iat: number;
+  nbf: number;
+  exp: number;
+  "kubernetes.io": { namespace: string; serviceaccount: { name: string } };
+}
+
+/**
+ * The claims the API server writes into every token of `namespace/serviceAccount`
+ * (https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-tokens);
+ * {@link ServiceAccountIssuer.mint} adds the `jti`, the account's `uid` and the pod a projected token
+ * is bound to. `policy explain` models a `--subject` with these.
+ */
+export function serviceAccountClaims(iss: string, namespace: string, serviceAccount: string, audience: string[], iat: number, expirationSeconds: number): ServiceAccountClaims {
+  return {
+    iss,
+    sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
+    aud: audience,
+    iat,
+    nbf: iat,
+    exp: iat + expirationSeconds,
+    "kubernetes.io": { namespace, serviceaccount: { name: serviceAccount } },
+  };
+}
+
 /** What a TokenRequest asks for, as the kubelet sends it for a projected volume. */
 export interface TokenRequest {
   namespace: string;
@@ -94,13 +123,9 @@ export class ServiceAccountIssuer {
     if (audience.length === 0) throw new TypeError("a token needs at least one audience");
     const iat = Math.floor(now.getTime() / 1000);
     const podName = request.podName ?? `${serviceAccount}-${randomUUID().slice(0, 8)}`;
+    const claims = serviceAccountClaims(this.iss, namespace, serviceAccount, audience, iat, expirationSeconds);
     return this.sign({
-      iss: this.iss,
-      sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
-      aud: audience,
-      iat,
-      nbf: iat,
-      exp: iat + expirationSeconds,
+      ...claims,
       jti: randomUUID(),
       "kubernetes.io": {
         namespace,

@@ -55,7 +55,7 @@ export function granted(grants: readonly Grant[], action: string, resource: stri
 }
 
 /** Conditions compared as written (operators, keys and values in any order). */
-function sameCondition(a: Condition, b: Condition): boolean {
+export function sameCondition(a: Condition, b: Condition): boolean {
   const canonical = (c: Condition) => JSON.stringify(Object.keys(c).sort().map((op) => [op, Object.keys(c[op]!).sort().map((k) => [k, [...c[op]![k]!].sort()])]));
   return canonical(a) === canonical(b);
 }

@@ -17,7 +17,17 @@ export type PolicyErrorCode =
   /** The check list (`--expect`) is not valid. */
   | "BAD_CHECK_LIST"
   /** `--write` was refused: writing would change more than this identity's Policy. */
-  | "WRITE_REFUSED";
+  | "WRITE_REFUSED"
+  /** explain: a subject that is not of the form its issuer's tokens carry. */
+  | "BAD_SUBJECT"
+  /** explain: `--issuer` names no JwtIssuer the gateway trusts. */
+  | "UNKNOWN_ISSUER"
+  /** explain: the token file cannot be read, or does not hold a JWT with `iss` and `sub`. */
+  | "BAD_TOKEN"
+  /** explain: an action the gateway never checks. */
+  | "BAD_ACTION"
+  /** explain: a resource of a shape the gateway never checks for the action. */
+  | "BAD_RESOURCE";
 
 /**
  * The one error family of `npm run policy`: a clear message (never a token: audit lines carry

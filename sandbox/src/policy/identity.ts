@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
-import { loadManifests } from "../iam/manifest-loader.js";
+import { loadManifests, type ManifestText } from "../iam/manifest-loader.js";
+import { MIN_EXPIRATION_SECONDS } from "../issuer/service-account-issuer.js";
 import { projectIamDirs } from "../project.js";
+import { connectorIamManifests, readSandboxConnectors, renderSandboxConnectors } from "../runner/connector-deployments.js";
 import type { IamManifests, PolicyObject, RoleObject } from "../iam/types.js";
 import { loadStack, type Stack } from "../runner/stack.js";
 import { SERVICE_ACCOUNT_ANNOTATION } from "../state/model.js";
@@ -25,11 +27,27 @@ export interface Project {
   manifests: IamManifests;
 }
 
-/** Reads the stack (if it exists) and the manifests: the project's IAM folders ({@link projectIamDirs}) plus `extra`. */
+/**
+ * Where the IAM objects `npm start` loads for a project are: its IAM folders ({@link projectIamDirs})
+ * and `extra`, and the connector deployments it declares, rendered as the sandbox renders them.
+ */
+export async function projectManifestSources(root: string, stack: Stack, extra: readonly string[]): Promise<{ paths: string[]; texts: ManifestText[] }> {
+  // The connectors' IAM objects do not depend on the token lifetime; the renderer needs one.
+  const texts = connectorIamManifests(renderSandboxConnectors(await readSandboxConnectors(root), MIN_EXPIRATION_SECONDS));
+  return { paths: [...(await projectIamDirs(root, stack)), ...extra], texts };
+}
+
+/** The stack at `stackFile`, or an empty one when there is none. */
+export async function loadStackIfAny(stackFile: string): Promise<Stack> {
+  return existsSync(stackFile) ? await loadStack(stackFile) : { file: stackFile, functions: [] };
+}
+
+/** Reads the stack (if it exists) and the IAM objects `npm start` loads ({@link projectManifestSources}). */
 export async function loadProject(root: string, stackFile: string, extra: readonly string[]): Promise<Project> {
   try {
-    const stack = existsSync(stackFile) ? await loadStack(stackFile) : { file: stackFile, functions: [] };
-    const manifests = await loadManifests([...(await projectIamDirs(root, stack)), ...extra]);
+    const stack = await loadStackIfAny(stackFile);
+    const { paths, texts } = await projectManifestSources(root, stack, extra);
+    const manifests = await loadManifests(paths, () => {}, texts);
     return { stack, manifests };
   } catch (err) {
     throw new PolicyToolError("BAD_MANIFESTS", (err as Error).message);

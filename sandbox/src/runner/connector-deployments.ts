@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connectorManifests, type KubeObject } from "@node-ts-iam/cron-connector";
 import { parse, stringify } from "yaml";
+import type { ManifestText } from "../iam/manifest-loader.js";
 import type { ConnectorSpec } from "./connector-runner.js";
 
 /** One connector instance: the render values the sandbox does not supply itself. */
@@ -64,6 +65,11 @@ export function renderSandboxConnectors(instances: readonly SandboxConnector[], 
     specs.push(specOf(objects.find((o) => o.kind === "Deployment")!));
   }
   return { iamYaml: iam.map((o) => stringify(o)).join("---\n"), specs };
+}
+
+/** The rendered IAM objects as the manifest text the loader reads (none when no instance is declared). */
+export function connectorIamManifests(rendered: { iamYaml: string; specs: readonly ConnectorSpec[] }): ManifestText[] {
+  return rendered.specs.length > 0 ? [{ file: `${CONNECTORS_FILE} (rendered)`, text: rendered.iamYaml }] : [];
 }
 
 interface DeploymentShape {
