@@ -49,7 +49,8 @@ export function buildRouter(ctx: GatewayContext, exchange: Omit<TokenExchangeDep
           ...(e.policies !== undefined ? { policies: e.policies } : {}),
         }),
     });
-    sendJson(res, 200, body);
+    // RFC 6749 §5.1: a token response is never cached (sendJson sets Cache-Control: no-store; Pragma for HTTP/1.0 caches).
+    sendJson(res, 200, body, { pragma: "no-cache" });
   });
   router.on("GET", "/system/info", async (req, res) => {
     const caller = await authenticate(req, ctx);
