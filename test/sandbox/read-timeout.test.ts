@@ -69,11 +69,12 @@ describe("a request body that trickles is cut at the read timeout", () => {
   });
 
   it("by the gateway on /oauth/token and on an invocation it proxies", async () => {
-    for (const path of ["/oauth/token", "/function/whoami.dev/echo"]) {
-      const { answer, closedAfterMs } = await trickle(sandbox.url, path, { "content-type": "application/x-www-form-urlencoded" }, 100, 200);
-      expect(answer, path).toMatch(/^HTTP\/1\.1 408 /);
-      expect(closedAfterMs, path).toBeLessThan(READ_TIMEOUT_MS + 1_500);
-    }
+    const paths = ["/oauth/token", "/function/whoami.dev/echo"];
+    const cut = await Promise.all(paths.map((path) => trickle(sandbox.url, path, { "content-type": "application/x-www-form-urlencoded" }, 100, 200)));
+    cut.forEach(({ answer, closedAfterMs }, i) => {
+      expect(answer, paths[i]).toMatch(/^HTTP\/1\.1 408 /);
+      expect(closedAfterMs, paths[i]).toBeLessThan(READ_TIMEOUT_MS + 1_500);
+    });
   });
 
   it("by a function's watchdog stand-in", async () => {
