@@ -9,6 +9,7 @@ import { createAdminCredential, hasAdminCredential } from "./admin-credential.js
 import { buildRouter, createGatewayServer } from "./api/gateway-server.js";
 import type { GatewayContext } from "./api/context.js";
 import { AUDIT_FILE, AuditLog } from "./audit-log.js";
+import { DEFAULT_READ_TIMEOUT_MS } from "./http/read-timeout.js";
 import { AccessTokenService } from "./iam/access-tokens.js";
 import { loadManifests } from "./iam/manifest-loader.js";
 import { PolicyEngine } from "./iam/policy-engine.js";
@@ -53,6 +54,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? "127.0.0.1";
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError(`timeScale must be a positive number (got ${timeScale})`);
+  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  if (!Number.isSafeInteger(readTimeoutMs) || readTimeoutMs < 1) throw new RangeError(`readTimeoutMs must be a whole number of milliseconds, at least 1 (got ${readTimeoutMs})`);
   const tokenExpirationSeconds = options.tokenExpirationSeconds ?? 3600;
   if (tokenExpirationSeconds < MIN_EXPIRATION_SECONDS) throw new RangeError(`tokenExpirationSeconds must be at least ${MIN_EXPIRATION_SECONDS}, as Kubernetes enforces`);
 
@@ -132,11 +135,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return s ? Buffer.from(s.valueBase64, "base64") : undefined;
       },
       log,
+      readTimeoutMs,
     });
     cleanups.push(() => runner.stopAll());
 
     const ctx: GatewayContext = { store, runner, logs, engine, accessTokens, admin: credential, audit, invocations: new Map(), log };
-    const server = createGatewayServer(buildRouter(ctx, { verifier, accessTokens, engine, timeScale }), log);
+    const server = createGatewayServer(buildRouter(ctx, { verifier, accessTokens, engine, timeScale }), log, readTimeoutMs);
     await listenOn(server, "port", host, options.port ?? 0);
     cleanups.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ADMIN_PASSWORD_FILE, ADMIN_USER } from "./admin-credential.js";
 import { parseDuration } from "./iam/manifest-loader.js";
+import { MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS } from "./issuer/service-account-issuer.js";
 import { isRfc1123Label } from "./names.js";
 import { readEndpoints } from "./state/endpoints.js";
 import { liveOwner } from "./state/owner-lock.js";
@@ -31,9 +32,9 @@ declared in the IAM manifests the sandbox loaded (functions/*/iam/*.yaml, --mani
   -h, --help           print this help on stdout and exit
 `;
 
-/** Exit 2 with the problem and the usage, like the sandbox CLI. */
+/** Exit 2 with one line: the problem, and where the usage is. */
 function refuse(problem: string): never {
-  process.stderr.write(`token: ${problem}\n\n${USAGE}`);
+  process.stderr.write(`token: ${problem} (npm run -s token -- --help)\n`);
   process.exit(2);
 }
 
@@ -65,7 +66,8 @@ async function main(): Promise<void> {
       },
     });
   } catch (err) {
-    refuse((err as Error).message);
+    // parseArgs may explain over several lines: one line here.
+    refuse((err as Error).message.replace(/\s*\n\s*/g, " "));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -73,7 +75,9 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   if (positionals.length !== 1) refuse(positionals.length === 0 ? "name the service account, e.g. ci/deployer" : `one service account at a time (got ${positionals.length})`);
-  const [first, second] = positionals[0]!.split("/");
+  const parts = positionals[0]!.split("/");
+  if (parts.length > 2) refuse(`the service account is NAMESPACE/NAME, one '/' (got ${JSON.stringify(positionals[0]!.slice(0, 200))})`);
+  const [first, second] = parts;
   const namespace = second === undefined ? values.namespace : first;
   const name = second === undefined ? first : second;
   if (second !== undefined && values.namespace !== undefined && values.namespace !== first) refuse(`the namespace is given twice (${first} and ${values.namespace})`);
@@ -84,6 +88,10 @@ async function main(): Promise<void> {
     const seconds = parseDuration(values.duration);
     if (seconds === undefined) refuse(`--duration must be a duration such as 10m, 1h or 1h30m (got ${JSON.stringify(values.duration)})`);
     expirationSeconds = Math.round(seconds);
+    // Kubernetes' bounds for a TokenRequest, checked here so a typo is a usage error, not a refusal.
+    if (expirationSeconds < MIN_EXPIRATION_SECONDS || expirationSeconds > MAX_EXPIRATION_SECONDS) {
+      refuse(`--duration must be at least 10m and at most ${MAX_EXPIRATION_SECONDS} s (got ${JSON.stringify(values.duration)})`);
+    }
   }
   const audiences = values.audience ?? [];
   if (audiences.some((a) => a === "")) refuse("--audience must not be empty");

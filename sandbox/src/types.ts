@@ -51,6 +51,12 @@ export interface SandboxOptions {
    * functions, alone; a failed build is logged and the running version keeps serving. Default false.
    */
   watch?: boolean;
+  /**
+   * A request not received whole (headers and body) within this many milliseconds is cut with a 408,
+   * by the gateway and by every function's watchdog stand-in, so a client trickling a body cannot
+   * hold a connection for ever. Default 60 000 (OpenFaaS: the gateway's and the watchdog's `read_timeout`).
+   */
+  readTimeoutMs?: number;
   /** Rotation of `<state>/audit.ndjson`: rotated past `maxBytes` (default 10 MiB), `keep` rotated files (default 4). */
   audit?: { maxBytes?: number; keep?: number };
 }

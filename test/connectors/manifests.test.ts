@@ -143,7 +143,10 @@ describe("connectorManifests", () => {
     ["an http URL with a query", { gatewayURL: "https://gw.acme-corp.io/?x=1" }, "gatewayURL"],
     ["a name that is not a label", { name: "Cron_Connector" }, "name:"],
     ["a namespace that is not a label", { namespaces: ["dev", "Prod"] }, "namespaces:"],
-    ["too short a token lifetime", { expirationSeconds: 300 }, "at least 600"],
+    ["too short a token lifetime", { expirationSeconds: 300 }, "from 600 to 4294967296"],
+    ["a token lifetime past 2^32 s", { expirationSeconds: 1e99 }, "from 600 to 4294967296"],
+    ["a function outside the namespaces it serves", { invoke: ["staging:job"] }, "invoke: staging:job is in namespace staging, which namespaces does not list"],
+    ["a rebuild_interval the connector would refuse", { env: { rebuild_interval: "abc" } }, 'env: rebuild_interval "abc" is not a duration'],
     ["an image with a placeholder", { image: "${REGISTRY}/cron:1" }, "image"],
     ["an env variable the manifests own", { env: { gateway_url: "http://evil:8080" } }, "env: gateway_url"],
   ])("refuses %s", (_label, change, message) => {

@@ -34,7 +34,7 @@ describe("npm run cluster:render", () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("renders every template and names the file each route applies", () => {
-    expect(result.stderr).toContain(`rendering ${templateNames.length} templates with GATEWAY_URL=${GATEWAY_URL}`);
+    expect(result.stderr).toContain(`rendered ${templateNames.length} templates with GATEWAY_URL=${GATEWAY_URL}`);
     expect(result.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(templateNames);
     for (const name of ["kyverno-mutatingpolicy.yaml", "kyverno-clusterpolicy.yaml", "jwtissuer-automounted-token.yaml"]) {

@@ -89,6 +89,14 @@ describe("token exchange", () => {
     expect(r.body["expires_in"]).toBe(7200);
   });
 
+  it("answers a token never to be cached (RFC 6749 §5.1: Cache-Control no-store, Pragma no-cache)", async () => {
+    const res = await fetch(`${sandbox.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form(good)) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("pragma")).toBe("no-cache");
+    await res.arrayBuffer();
+  });
+
   it("uses the subject issuer's tokenExpiry and tolerates a few seconds of clock skew", async () => {
     const r = await exchange(sandbox.url, form(await ci.sign(ciClaims({ exp: now() - 2 }))));
     expect(r.status, r.text).toBe(200);
@@ -209,6 +217,8 @@ describe("hostile subject tokens: none accepted", () => {
     expect(((await huge.json()) as { error_description: string }).error_description).toBe("request body exceeds the limit of 65536 bytes");
     const get = await fetch(`${sandbox.url}/oauth/token`);
     expect(get.status).toBe(405);
+    // RFC 9110 §15.5.6: a 405 lists the methods the resource has.
+    expect(get.headers.get("allow")).toBe("POST");
   });
 
   it("keeps subject tokens out of the audit log", async () => {

@@ -48,14 +48,14 @@ describe("the sandbox README's walkthrough, as written", () => {
     // 2. The refusal, word for word as the README shows it.
     expect(script).toContain(`#   ${refusal}`);
     // 3. The tenant, through the watchdog with the caller's function token.
-    expect(JSON.parse(provisioned!)).toMatchObject({ tenant: "initech", namespace: "tenant-initech", complete: true });
+    expect(JSON.parse(provisioned!)).toMatchObject({ tenant: "hooli", namespace: "tenant-hooli", complete: true });
     // 4. The admin sees the starter function; the audit log's last three decisions are the ones described.
-    expect((JSON.parse(functions!) as { name: string; namespace: string }[]).map((f) => `${f.namespace}/${f.name}`)).toEqual(["tenant-initech/hello"]);
+    expect((JSON.parse(functions!) as { name: string; namespace: string }[]).map((f) => `${f.namespace}/${f.name}`)).toEqual(["tenant-hooli/hello"]);
     const decisions = trail.map((line) => JSON.parse(line) as { subject: string; action: string; resource: string; allowed: boolean; reason: string });
     expect(decisions.map((d) => [d.subject, d.action, d.resource, d.allowed])).toEqual([
-      ["fed:system:serviceaccount:openfaas-fn:tenant-provisioner", "Function:List", "tenant-initech:*", true],
-      ["fed:system:serviceaccount:openfaas-fn:tenant-provisioner", "Function:Create", "tenant-initech:hello", true],
-      ["admin", "Function:List", "tenant-initech:*", true],
+      ["fed:system:serviceaccount:openfaas-fn:tenant-provisioner", "Function:List", "tenant-hooli:*", true],
+      ["fed:system:serviceaccount:openfaas-fn:tenant-provisioner", "Function:Create", "tenant-hooli:hello", true],
+      ["admin", "Function:List", "tenant-hooli:*", true],
     ]);
     const last = decisions[2]!;
     expect(script).toContain(`"subject":"${last.subject}","action":"${last.action}","resource":"${last.resource}","allowed":true,"reason":"${last.reason}"`);

@@ -1,8 +1,9 @@
 /**
  * The connector's settings, read from the environment with the OpenFaaS cron-connector's names
- * (`gateway_url`, `asynchronous_invocation`, `content_type`, `rebuild_interval`, `rebuild_timeout`,
- * `upstream_timeout`) plus this connector's own (`namespaces`, `function_auth`,
- * `cron_time_scale`) and the SDK's token location (`token_mount_path`, `OPENFAAS_TOKEN_FILE`).
+ * (`gateway_url`, `asynchronous_invocation`, `content_type`, `rebuild_interval`, `rebuild_timeout`:
+ * openfaas/cron-connector `config.go` and `main.go`) plus this connector's own (`upstream_timeout`,
+ * `namespaces`, `function_auth`, `cron_time_scale`; the OpenFaaS one has no invocation deadline) and
+ * the SDK's token location (`token_mount_path`, `OPENFAAS_TOKEN_FILE`).
  * Pure: no I/O. Anything malformed is a {@link ConnectorError} `ERR_CONFIG` naming the variable.
  */
 import { configFromEnv } from "@node-ts-iam/sdk";
@@ -36,7 +37,7 @@ export interface ConnectorConfig {
   rebuildIntervalMs: number;
   /** `rebuild_timeout`: deadline of each gateway call of a rebuild (default 5 s). */
   rebuildTimeoutMs: number;
-  /** `upstream_timeout`: deadline of an invocation; `Infinity` (the default, as the Go connector) for none. */
+  /** `upstream_timeout`: deadline of an invocation; `Infinity` (the default: the Go connector has none) for none. */
   upstreamTimeoutMs: number;
   /** `namespaces`: serve exactly these (no `Namespace:List` needed); unset: every namespace the gateway lists. */
   namespaces: string[] | undefined;

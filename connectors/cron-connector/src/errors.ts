@@ -10,7 +10,11 @@ export type ConnectorErrorCode =
   /** A `schedule` annotation is not a cron expression the connector accepts. */
   | "ERR_SCHEDULE"
   /** A value for the cluster manifests is missing or malformed. */
-  | "ERR_MANIFEST_VALUE";
+  | "ERR_MANIFEST_VALUE"
+  /** `connector:render`'s command line: an unknown option, one without its value, a malformed number. */
+  | "ERR_USAGE"
+  /** `connector:render --out` names a folder that cannot be made or written. */
+  | "ERR_OUT_DIR";
 
 /** Why the connector refused a setting, a schedule or a manifest value. */
 export class ConnectorError extends Error {

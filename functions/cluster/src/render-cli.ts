@@ -2,10 +2,12 @@
 /**
  * `GATEWAY_URL=<gateway public URL> npm run cluster:render [-- --out DIR]`: renders every template
  * of functions/cluster/ into DIR (default build/cluster/, which git ignores) and says which file each
- * route applies. Exit status 2 with `cluster:render: <code>: <message>` when it refuses.
+ * route applies. Exit status 2 with one line, `cluster:render: <code>: <message>`, when it refuses
+ * (a bad command line, an unusable `--out`, a bad GATEWAY_URL); nothing is written then.
  */
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { checkGatewayUrl, RenderError, renderTemplate } from "./render.js";
@@ -14,23 +16,40 @@ import { checkGatewayUrl, RenderError, renderTemplate } from "./render.js";
 const templateDir = fileURLToPath(new URL("..", import.meta.url));
 const repoRoot = resolve(templateDir, "../..");
 
+const USAGE = "usage: GATEWAY_URL=<gateway public URL> npm run cluster:render [-- --out DIR]  (default DIR: build/cluster)\n";
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  } catch (err) {
+    throw new RenderError("ERR_USAGE", `${(err as Error).message.replace(/\s*\n\s*/g, " ")} (npm run cluster:render -- --help)`);
+  }
+  const { values } = parsed;
   if (values.help) {
-    process.stdout.write("usage: GATEWAY_URL=<gateway public URL> npm run cluster:render [-- --out DIR]  (default DIR: build/cluster)\n");
+    process.stdout.write(USAGE);
     return;
   }
   const gatewayUrl = checkGatewayUrl(process.env["GATEWAY_URL"]);
+  if (values.out === "") throw new RenderError("ERR_USAGE", "--out needs a folder (npm run cluster:render -- --help)");
   const outDir = resolve(values.out ?? join(repoRoot, "build", "cluster"));
+  const missing = outDirLevels(outDir);
   const files = (await readdir(templateDir)).filter((name) => name.endsWith(".yaml")).sort();
-  process.stderr.write(`cluster:render: rendering ${files.length} templates with GATEWAY_URL=${gatewayUrl}\n`);
   // Render everything before writing anything, so a refusal leaves no half-rendered folder behind.
   const rendered = await Promise.all(
     files.map(async (name) => ({ name, text: renderTemplate(`functions/cluster/${name}`, await readFile(join(templateDir, name), "utf8"), { GATEWAY_URL: gatewayUrl }) })),
   );
+  try {
+    // One level at a time: Node's recursive mkdir never returns where mkdir answers ENOENT under an
+    // existing folder (/proc/nope), and a level that cannot be made is named, not retried.
+    for (const dir of missing) await mkdir(dir);
+    for (const { name, text } of rendered) await writeFile(join(outDir, name), text);
+  } catch (err) {
+    throw new RenderError("ERR_OUT_DIR", `cannot write to --out ${outDir}: ${describeFsError(err)}`);
+  }
+  // Said once written, so that a refusal is the one line on stderr.
+  process.stderr.write(`cluster:render: rendered ${files.length} templates with GATEWAY_URL=${gatewayUrl}\n`);
   if (gatewayUrl.endsWith("/")) process.stderr.write("cluster:render: note: GATEWAY_URL ends with '/': it must equal iam.systemIssuer.url character for character\n");
-  await mkdir(outDir, { recursive: true });
-  for (const { name, text } of rendered) await writeFile(join(outDir, name), text);
   // Paths below the working directory are shown relative to it (as the README writes them), others in full.
   const shown = (name: string): string => {
     const path = join(outDir, name);
@@ -49,11 +68,32 @@ async function main(): Promise<void> {
   );
 }
 
+/**
+ * The levels of `dir` still to make, outermost first; refuses (before anything is written) when the
+ * nearest existing level is not a folder.
+ */
+function outDirLevels(dir: string): string[] {
+  const missing: string[] = [];
+  let level = dir;
+  while (!existsSync(level) && dirname(level) !== level) {
+    missing.unshift(level);
+    level = dirname(level);
+  }
+  if (!statSync(level).isDirectory()) throw new RenderError("ERR_OUT_DIR", `cannot write to --out ${dir}: ${level} is not a folder`);
+  return missing;
+}
+
+function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT" ? "this file system does not allow it (ENOENT)" : code === "EACCES" || code === "EPERM" || code === "EROFS" ? `not allowed (${code})` : (code ?? String(err));
+}
+
 main().catch((err: unknown) => {
   if (err instanceof RenderError) {
     process.stderr.write(`cluster:render: ${err.code}: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`cluster:render: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // Unexpected (a template folder that cannot be read, a full disk): one line, no stack.
+  process.stderr.write(`cluster:render: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

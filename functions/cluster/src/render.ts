@@ -13,7 +13,11 @@ export type RenderErrorCode =
   | "ERR_GATEWAY_URL_INVALID"
   | "ERR_GATEWAY_URL_PLACEHOLDER"
   | "ERR_TEMPLATE_VARIABLE"
-  | "ERR_TEMPLATE_YAML";
+  | "ERR_TEMPLATE_YAML"
+  /** The command line: an unknown option, or one without its value. */
+  | "ERR_USAGE"
+  /** `--out` names a folder that cannot be made or written (under a file, in /proc, no permission). */
+  | "ERR_OUT_DIR";
 
 /** Why a render was refused; `code` is stable, `message` names the file or value at fault. */
 export class RenderError extends Error {

@@ -37,6 +37,8 @@ export interface TenantPlan {
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const RESERVED_KEYS = new Set([TENANT_LABEL, MANAGED_BY_LABEL, "openfaas"]);
+/** Prefixes Kubernetes reserves for its own components, and their subdomains (`pod-security.kubernetes.io`). */
+const KUBERNETES_PREFIX = /(^|\.)(kubernetes\.io|k8s\.io)$/;
 
 /** Validates a tenant name (the namespace `tenant-<name>` must be an RFC 1123 label). */
 export function tenantName(value: unknown): string {
@@ -85,6 +87,23 @@ function metadata(body: JsonObject, key: "labels" | "annotations", valuePattern:
     if (RESERVED_KEYS.has(k)) {
       throw new ApiError<ErrorCode>(400, "INVALID_BODY", `${key}: "${k}" is set by the provisioner`, { field: key });
     }
+    const reason = platformMeaning(k);
+    if (reason) throw new ApiError<ErrorCode>(400, "INVALID_BODY", `${key}: "${k}" is refused: ${reason}`, { field: key });
   }
   return map;
+}
+
+/**
+ * Why a caller may not set this key on a tenant's namespace, if it has a meaning to the platform:
+ * Kubernetes acts on keys under its prefixes (`pod-security.kubernetes.io/enforce=privileged` would
+ * lift the namespace's pod security; `kubernetes.io/metadata.name` names the namespace to selectors),
+ * and faas-netes manages the namespaces marked `openfaas`: that key is refused in any case
+ * (`Openfaas`, `OPENFAAS`), so no look-alike sits beside the one the provisioner sets.
+ */
+function platformMeaning(key: string): string | undefined {
+  const slash = key.indexOf("/");
+  const prefix = slash < 0 ? "" : key.slice(0, slash);
+  if (KUBERNETES_PREFIX.test(prefix)) return `keys under ${prefix}/ are reserved for Kubernetes, which acts on them (pod security, namespace selectors)`;
+  if (key.toLowerCase() === "openfaas") return "openfaas (in any case) marks the namespaces OpenFaaS manages; the provisioner sets it";
+  return undefined;
 }

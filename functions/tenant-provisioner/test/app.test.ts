@@ -201,6 +201,31 @@ describe("tenant provisioner", () => {
   });
 });
 
+describe("labels and annotations with platform meaning", () => {
+  it("are refused with the reason: keys under kubernetes.io and k8s.io (and subdomains), openfaas in any case", async () => {
+    const { call, gateway } = setup();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ labels: { "pod-security.kubernetes.io/enforce": "privileged" } }, /"pod-security\.kubernetes\.io\/enforce" is refused: keys under pod-security\.kubernetes\.io\/ are reserved for Kubernetes/],
+      [{ labels: { "kubernetes.io/metadata.name": "kube-system" } }, /"kubernetes\.io\/metadata\.name" is refused: keys under kubernetes\.io\/ are reserved for Kubernetes/],
+      [{ labels: { "k8s.io/x": "y" } }, /keys under k8s\.io\/ are reserved/],
+      [{ labels: { "node.k8s.io/x": "y" } }, /keys under node\.k8s\.io\/ are reserved/],
+      [{ annotations: { "scheduler.alpha.kubernetes.io/node-selector": "env=prod" } }, /annotations: .* keys under scheduler\.alpha\.kubernetes\.io\/ are reserved/],
+      [{ labels: { Openfaas: "1" } }, /"Openfaas" is refused: openfaas \(in any case\) marks the namespaces OpenFaaS manages/],
+      [{ annotations: { OPENFAAS: "0" } }, /"OPENFAAS" is refused: openfaas \(in any case\)/],
+    ];
+    for (const [extra, reason] of cases) {
+      const res = await call("POST", "/tenants", { name: "acme", ...extra });
+      assert.equal(res.status, 400, JSON.stringify(extra));
+      assert.equal((res.body as { code: string }).code, "INVALID_BODY");
+      assert.match((res.body as { message: string }).message, reason);
+    }
+    assert.equal(gateway.namespaces.has("tenant-acme"), false);
+    // Keys that merely resemble them are a tenant's own.
+    const ok = await call("POST", "/tenants", { name: "acme", labels: { "example.com/kubernetes.io": "x", "notkubernetes.io/a": "b", "openfaas-team": "x" } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  });
+});
+
 describe("settings", () => {
   it("rejects malformed STARTER_FUNCTIONS and TENANT_SECRETS", () => {
     assert.throws(() => readSettings({ STARTER_FUNCTIONS: "hello" }), /STARTER_FUNCTIONS: .*name=image/);

@@ -4,14 +4,9 @@ import { DEPLOYMENT_CAPS, FunctionDeploymentSchema } from "../schema/api-schemas
 import { shortKey } from "../schema/structural-schema.js";
 import type { FunctionDeployment, FunctionResources } from "../state/model.js";
 import { DEFAULT_FUNCTION_NAMESPACE } from "../state/state-store.js";
+import { checkAnnotations, checkLabels } from "./object-metadata.js";
 import { checkBody, requireName } from "./request-checks.js";
 
-/** Kubernetes caps the annotations of an object at 256 KiB in total (keys and values). */
-const MAX_ANNOTATION_BYTES = 256 * 1024;
-/** A Kubernetes qualified name: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
-const QUALIFIED_NAME = /^(?:([a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*)\/)?([A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
-/** A Kubernetes label value: empty, or alphanumerics with `-`, `_`, `.` inside (length capped by the schema). */
-const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 /** A Kubernetes resource quantity (`128Mi`, `0.5`, `100m`, `1e3`), as faas-netes parses `limits`/`requests`. */
 const QUANTITY = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
 /** Kubernetes' environment variable names: printable ASCII except `=` (a NUL or `=` would break the process environment). */
@@ -50,17 +45,9 @@ export function validateDeployment(body: Record<string, unknown>): FunctionDeplo
   secrets.forEach((s, i) => requireName(s, `secrets[${i}]`));
   const constraints = [...((body["constraints"] as string[] | undefined) ?? [])];
   const labels = { ...((body["labels"] as Record<string, string> | null | undefined) ?? {}) };
-  for (const [key, value] of Object.entries(labels)) {
-    checkQualifiedName(key, "labels");
-    if (!LABEL_VALUE.test(value)) throw httpError(400, `label ${key}: the value must be empty or alphanumeric with '-', '_' or '.' inside`, { field: `labels.${key}` });
-  }
+  checkLabels(labels);
   const annotations = { ...((body["annotations"] as Record<string, string> | null | undefined) ?? {}) };
-  let annotationBytes = 0;
-  for (const [key, value] of Object.entries(annotations)) {
-    checkQualifiedName(key, "annotations");
-    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-  }
-  if (annotationBytes > MAX_ANNOTATION_BYTES) throw httpError(400, `annotations must hold at most ${MAX_ANNOTATION_BYTES} bytes in total`, { field: "annotations" });
+  checkAnnotations(annotations);
   const limits = resources(body["limits"], "limits");
   const requests = resources(body["requests"], "requests");
   return {
@@ -77,14 +64,6 @@ export function validateDeployment(body: Record<string, unknown>): FunctionDeplo
     ...(requests ? { requests } : {}),
     ...(body["readOnlyRootFilesystem"] === true ? { readOnlyRootFilesystem: true } : {}),
   };
-}
-
-function checkQualifiedName(key: string, map: "labels" | "annotations"): void {
-  const m = QUALIFIED_NAME.exec(key);
-  const field = `${map}.${shortKey(key)}`;
-  if (!m || (m[1] !== undefined && m[1].length > 253) || m[2]!.length > 63) {
-    throw httpError(400, `${map} key ${shortKey(key)} is not a Kubernetes qualified name ([prefix/]name, name at most 63 characters)`, { field });
-  }
 }
 
 /** Copies the quantities of `limits`/`requests` (the schema allowed only known keys), checking each. */

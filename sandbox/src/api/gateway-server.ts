@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { arch } from "node:os";
 import { HttpError } from "../http/errors.js";
+import { DEFAULT_READ_TIMEOUT_MS, readTimeoutOptions } from "../http/read-timeout.js";
 import { sendJson } from "../http/respond.js";
 import { Router } from "../http/router.js";
 import { handleTokenExchange, type TokenExchangeDeps } from "../iam/token-exchange.js";
@@ -49,7 +50,8 @@ export function buildRouter(ctx: GatewayContext, exchange: Omit<TokenExchangeDep
           ...(e.policies !== undefined ? { policies: e.policies } : {}),
         }),
     });
-    sendJson(res, 200, body);
+    // RFC 6749 §5.1: a token response is never cached (sendJson sets Cache-Control: no-store; Pragma for HTTP/1.0 caches).
+    sendJson(res, 200, body, { pragma: "no-cache" });
   });
   router.on("GET", "/system/info", async (req, res) => {
     const caller = await authenticate(req, ctx);
@@ -69,16 +71,19 @@ export function buildRouter(ctx: GatewayContext, exchange: Omit<TokenExchangeDep
   return router;
 }
 
-/** Wraps the router in an HTTP server that answers every failure as JSON. */
-export function createGatewayServer(router: Router, log: (line: string) => void): Server {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+/**
+ * Wraps the router in an HTTP server that answers every failure as JSON, and cuts a request not
+ * received whole within `readTimeoutMs` (408), as the gateway's `read_timeout` does.
+ */
+export function createGatewayServer(router: Router, log: (line: string) => void, readTimeoutMs: number = DEFAULT_READ_TIMEOUT_MS): Server {
+  const server = createServer(readTimeoutOptions(readTimeoutMs), (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {
         const url = new URL(req.url ?? "/", "http://gateway.local");
         const { handler, params } = router.resolve(req.method ?? "GET", url.pathname);
         await handler(req, res, params, url);
       } catch (err) {
-        if (res.headersSent) {
+        if (res.headersSent || res.destroyed) {
           res.destroy();
           return;
         }
@@ -91,14 +96,19 @@ export function createGatewayServer(router: Router, log: (line: string) => void)
       }
     })();
   });
-  // Requests Node refuses before routing (oversized headers, malformed HTTP) still get a JSON body.
+  // Requests Node refuses before routing (oversized headers, malformed HTTP, too slow) still get a JSON body.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-    const body = JSON.stringify({ message: tooLarge ? "request headers are too large" : "malformed HTTP request" });
-    socket.end(`HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // Node's own check (socketOnError): an answer already under way must not be followed by another.
+    const inFlight = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent) return socket.destroy();
+    const [status, message] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? ["431 Request Header Fields Too Large", "request headers are too large"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? ["408 Request Timeout", `the request was not received whole within the read timeout (${readTimeoutMs / 1000} s)`]
+          : ["400 Bad Request", "malformed HTTP request"];
+    const body = JSON.stringify({ message });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0;
   return server;
 }

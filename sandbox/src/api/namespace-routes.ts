@@ -4,9 +4,10 @@ import { sendJson } from "../http/respond.js";
 import type { Router } from "../http/router.js";
 import type { NamespaceRecord, SandboxState } from "../state/model.js";
 import { findNamespace, managedNamespace } from "../state/state-store.js";
-import { NamespaceInfoSchema } from "../schema/api-schemas.js";
+import { NamespaceRequestSchema } from "../schema/api-schemas.js";
 import { authenticate, isAllowed, requireAllowed } from "./authorization.js";
 import type { GatewayContext } from "./context.js";
+import { checkAnnotations, checkLabels } from "./object-metadata.js";
 import { checkBody, requireName } from "./request-checks.js";
 
 /** Namespace resources are `<ns>:*` (inferred), so `tenant-*:*` can manage every `tenant-` namespace. */
@@ -33,7 +34,8 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
   router.on("POST", "/system/namespace/", async (req, res) => {
     const caller = await authenticate(req, ctx);
     const body = await readJsonObject(req);
-    checkBody(body, NamespaceInfoSchema, "namespace");
+    checkBody(body, NamespaceRequestSchema, "namespace");
+    checkMetadata(body);
     const name = requireName(body["name"], "name");
     requireAllowed(ctx, caller, "Namespace:Create", namespaceResource(name));
     const created = managedNamespace(name, body["labels"] as Record<string, string> | null, body["annotations"] as Record<string, string> | null);
@@ -53,7 +55,8 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
     const caller = await authenticate(req, ctx);
     const name = requireName(params["name"], "namespace name");
     const body = await readJsonObject(req);
-    checkBody(body, NamespaceInfoSchema, "namespace");
+    checkBody(body, NamespaceRequestSchema, "namespace");
+    checkMetadata(body);
     if (body["name"] !== name) throw httpError(400, `body name "${String(body["name"]).slice(0, 63)}" does not match the path (${name})`, { field: "name" });
     requireAllowed(ctx, caller, "Namespace:Update", namespaceResource(name));
     const updated = managedNamespace(name, body["labels"] as Record<string, string> | null, body["annotations"] as Record<string, string> | null);
@@ -89,6 +92,12 @@ export function registerNamespaceRoutes(router: Router, ctx: GatewayContext): vo
     }
     sendJson(res, 202, { name });
   });
+}
+
+/** A namespace's labels and annotations as Kubernetes checks them (the schema capped their number and values). */
+function checkMetadata(body: Record<string, unknown>): void {
+  checkLabels((body["labels"] as Record<string, string> | null | undefined) ?? {});
+  checkAnnotations((body["annotations"] as Record<string, string> | null | undefined) ?? {});
 }
 
 function requireNamespaceIn(state: SandboxState, name: string): NamespaceRecord {

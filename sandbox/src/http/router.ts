@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { httpError } from "./errors.js";
+import { HttpError, httpError } from "./errors.js";
 
 /** Captured `:name` path parameters of a matched route. */
 export type RouteParams = Record<string, string>;
@@ -46,14 +46,16 @@ export class Router {
     return this;
   }
 
-  /** Finds the handler for a request, or throws 404/405 as JSON errors. */
+  /** Finds the handler for a request, or throws 404/405 (with `Allow`, RFC 9110 §15.5.6) as JSON errors. */
   resolve(method: string, pathname: string): { handler: RouteHandler; params: RouteParams } {
-    let pathMatched = false;
+    const allowed: string[] = [];
     for (const route of this.routes) {
       const m = route.pattern.exec(pathname);
       if (!m) continue;
-      pathMatched = true;
-      if (route.method !== "*" && route.method !== method) continue;
+      if (route.method !== "*" && route.method !== method) {
+        if (!allowed.includes(route.method)) allowed.push(route.method);
+        continue;
+      }
       const params: RouteParams = {};
       route.names.forEach((name, i) => {
         const value = m[i + 1] ?? "";
@@ -61,7 +63,10 @@ export class Router {
       });
       return { handler: route.handler, params };
     }
-    if (pathMatched) throw httpError(405, `method ${method} is not allowed on ${pathname}`);
+    if (allowed.length > 0) {
+      const allow = allowed.join(", ");
+      throw new HttpError(405, `method ${method} is not allowed on ${pathname} (allowed: ${allow})`, undefined, { allow });
+    }
     throw httpError(404, `no route for ${method} ${pathname}`);
   }
 }

@@ -21,8 +21,15 @@ const FORM_LIMIT = 64 * 1024;
 export function tokenExpirySeconds(tokenExpiry: string | undefined): number {
   return (tokenExpiry ? parseDuration(tokenExpiry) : undefined) ?? DEFAULT_TOKEN_EXPIRY_SECONDS;
 }
-/** The audience of a function token request: `<namespace>:<function>`, both RFC 1123 labels. */
-export const FUNCTION_AUDIENCE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The audience of a function token request: `<namespace>:<function>`, each an RFC 1123 label (at most 63 characters). */
+export const FUNCTION_AUDIENCE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+/**
+ * The most distinct audiences one exchange may name (a caller asks for a function token per
+ * function it calls, usually one). Each audience is a `Function:Invoke` decision with an audit line
+ * of its own, so this bound, with repeats counted once, is what keeps one request from flooding the
+ * audit log: an exchange writes at most `MAX_AUDIENCES + 1` lines.
+ */
+export const MAX_AUDIENCES = 8;
 const SINGLE_FIELDS = ["grant_type", "subject_token_type", "subject_token", "scope", "requested_token_type", "actor_token", "actor_token_type"];
 
 /** The success body of `/oauth/token` (RFC 8693 §2.2.1). */
@@ -80,7 +87,8 @@ export async function handleTokenExchange(req: IncomingMessage, url: URL, deps: 
   }
   if (fields.has("actor_token")) throw new OAuthHttpError("invalid_request", "actor_token (delegation) is not supported");
   const scopes = (one("scope") ?? "").split(" ").filter(Boolean);
-  const audiences = fields.get("audience") ?? [];
+  const audiences = [...new Set(fields.get("audience") ?? [])];
+  if (audiences.length > MAX_AUDIENCES) throw new OAuthHttpError("invalid_request", `a request may name at most ${MAX_AUDIENCES} distinct audiences (got ${audiences.length})`);
   const wantsFunctionToken = scopes.includes("function");
 
   const peek = peekJwt(subjectToken, "subject_token");

@@ -96,6 +96,9 @@ Suggest:
                              (functions/<name>/iam) instead of printing them
 
 Check:
+  --audit PATH               the trail: the state folder(s) of the sandbox(es) your e2e tests ran
+                             against (or their audit.ndjson, or a folder of such state folders);
+                             every run in them is read
   --expect FILE              the check list: the Policies held to the trail, the refusals the
                              tests assert, Policies set aside with a reason
                              (default: every Policy, no refusal expected)
@@ -414,18 +417,19 @@ export async function run(argv: string[], out: (text: string) => void, err: (tex
 }
 
 /**
- * {@link run} with its errors turned into what a user sees: `policy: <code>: <message>` on stderr
- * (plus the usage for a usage error) and exit status 2.
+ * {@link run} with its errors turned into what a user sees: one line on stderr,
+ * `policy: <code>: <message>` (a usage error says where the usage is), and exit status 2.
  */
 export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
   try {
     return await run(argv, out, err);
   } catch (error) {
     if (error instanceof PolicyToolError) {
-      err(`policy: ${error.code}: ${error.message}\n${error.code === "USAGE" ? `\n${USAGE}` : ""}`);
+      // parseArgs may explain over several lines: one line here.
+      err(`policy: ${error.code}: ${error.message.replace(/\s*\n\s*/g, " ")}${error.code === "USAGE" ? " (npm run policy -- --help)" : ""}\n`);
       return 2;
     }
-    err(`policy: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    err(`policy: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
 }

@@ -50,6 +50,8 @@ export interface FunctionRunnerOptions {
   enabled: boolean;
   secretValue: (namespace: string, name: string) => Buffer | undefined;
   log: (line: string) => void;
+  /** The watchdog stand-ins' read timeout (ms); default theirs. */
+  readTimeoutMs?: number;
 }
 
 interface Instance {
@@ -264,6 +266,7 @@ export class FunctionRunner {
         readyPath,
         ...(jwtAuthEnabled(envVars) ? { auth: new FunctionAuthenticator({ namespace, name: service }, this.options.functionTokenKeys()) } : {}),
         log: appendLog,
+        ...(this.options.readTimeoutMs !== undefined ? { readTimeoutMs: this.options.readTimeoutMs } : {}),
       });
       // Stopped (or replaced by a newer deployment) while starting: the stop could not see the
       // process and token projector created since, so they are torn down here.

@@ -10,7 +10,8 @@ const stringMap: StructuralSchema = { type: "object", additionalProperties: { ty
 const nullableStringMap: StructuralSchema = { ...stringMap, nullable: true };
 
 /**
- * Size caps of a deployment, so a body can neither exhaust the gateway nor bloat `state.json`.
+ * Size caps of a deployment (and of a namespace's labels and annotations), so a body can neither
+ * exhaust the gateway nor bloat `state.json`.
  * Where Kubernetes has a limit it is used (label values 63 characters; annotations 256 KiB in
  * total, checked in deployment-request.ts); the others are generous bounds no real function reaches.
  */
@@ -36,6 +37,9 @@ const cappedMap = (maxProperties: number, maxLength: number, nullable = false): 
   additionalProperties: { type: "string", maxLength },
   ...(nullable ? { nullable: true } : {}),
 });
+/** An object's labels and annotations as a request may send them (their keys are checked in api/object-metadata.ts). */
+const labelMap = cappedMap(DEPLOYMENT_CAPS.labels, DEPLOYMENT_CAPS.labelValue, true);
+const annotationMap = cappedMap(DEPLOYMENT_CAPS.annotations, DEPLOYMENT_CAPS.annotationValue, true);
 const quantity: StructuralSchema = { type: "string", maxLength: DEPLOYMENT_CAPS.quantity };
 /** `FunctionResources`: memory and cpu (spec), plus the GPU keys faas-provider knows; nothing else is stored. */
 const resources: StructuralSchema = {
@@ -53,8 +57,8 @@ const functionConfigProperties: Record<string, StructuralSchema> = {
   constraints: { type: "array", maxItems: DEPLOYMENT_CAPS.constraints, items: { type: "string", maxLength: DEPLOYMENT_CAPS.constraint } },
   envVars: cappedMap(DEPLOYMENT_CAPS.envVars, DEPLOYMENT_CAPS.envValue),
   secrets: { type: "array", maxItems: DEPLOYMENT_CAPS.secrets, items: { type: "string", maxLength: DEPLOYMENT_CAPS.name } },
-  labels: cappedMap(DEPLOYMENT_CAPS.labels, DEPLOYMENT_CAPS.labelValue, true),
-  annotations: cappedMap(DEPLOYMENT_CAPS.annotations, DEPLOYMENT_CAPS.annotationValue, true),
+  labels: labelMap,
+  annotations: annotationMap,
   limits: resources,
   requests: resources,
   readOnlyRootFilesystem: { type: "boolean" },
@@ -156,6 +160,12 @@ export const NamespaceInfoSchema: StructuralSchema = {
   type: "object",
   required: ["name"],
   properties: { name: { type: "string" }, labels: nullableStringMap, annotations: nullableStringMap },
+};
+
+/** A namespace create or update: `FunctionNamespace` with the caps of a deployment's labels and annotations. */
+export const NamespaceRequestSchema: StructuralSchema = {
+  ...NamespaceInfoSchema,
+  properties: { name: { type: "string", maxLength: DEPLOYMENT_CAPS.name }, labels: labelMap, annotations: annotationMap },
 };
 
 /** The success body of `/oauth/token` (RFC 8693 §2.2.1; OpenFaaS answers `issued_token_type` id_token). */

@@ -9,6 +9,7 @@
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { endToEndHeaders } from "../http/hop-by-hop.js";
+import { DEFAULT_READ_TIMEOUT_MS, readTimeoutOptions } from "../http/read-timeout.js";
 import { FUNCTION_REALM, type FunctionAuthenticator } from "./function-auth.js";
 
 /** How to start one pod's watchdog. */
@@ -21,6 +22,8 @@ export interface PodWatchdogOptions {
   auth?: FunctionAuthenticator;
   /** A line for the function's log, as the watchdog prints one for each refused request. */
   log: (text: string) => void;
+  /** A request not received whole within this many ms is cut (408), as of-watchdog's `read_timeout` does; default {@link DEFAULT_READ_TIMEOUT_MS}. */
+  readTimeoutMs?: number;
 }
 
 /** One pod's watchdog, listening on its own port of 127.0.0.1. */
@@ -35,7 +38,7 @@ export class PodWatchdog {
   /** Starts listening on a free port. */
   static async start(options: PodWatchdogOptions): Promise<PodWatchdog> {
     let watchdog: PodWatchdog | undefined;
-    const server = createServer((req, res) => {
+    const server = createServer(readTimeoutOptions(options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS), (req, res) => {
       watchdog!.serve(req, res).catch(() => res.destroy());
     });
     watchdog = new PodWatchdog(server, options);

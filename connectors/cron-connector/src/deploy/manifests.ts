@@ -10,6 +10,7 @@
  */
 import { DEFAULT_TOKEN_MOUNT_PATH, TOKEN_FILE_NAME } from "@node-ts-iam/sdk";
 import { isDnsLabel } from "@node-ts-iam/sdk/kit";
+import { configFromEnvironment } from "../config.js";
 import { ConnectorError } from "../errors.js";
 
 /** What a deployment is parameterised by. */
@@ -53,6 +54,8 @@ export const CLUSTER_ISSUER = "https://kubernetes.default.svc.cluster.local";
 export const IN_CLUSTER_GATEWAY_URL = "http://gateway.openfaas:8080";
 const TOKEN_VOLUME = "openfaas-token";
 const MIN_EXPIRATION_SECONDS = 600;
+/** Kubernetes refuses a projected token lifetime above 2^32 s. */
+const MAX_EXPIRATION_SECONDS = 2 ** 32;
 // Settings the manifests own: the extra environment may not override them.
 const OWNED_ENV = new Set(["gateway_url", "token_mount_path", "OPENFAAS_TOKEN_FILE", "OPENFAAS_TOKEN_URL", "basic_auth"]);
 
@@ -66,14 +69,26 @@ export function connectorManifests(values: ManifestValues): KubeObject[] {
   if (values.namespaces.length === 0) fail("namespaces: name at least one namespace the connector serves");
   const served = [...new Set(values.namespaces.map((ns) => label(ns, "namespaces")))];
   const invoke = [...new Set((values.invoke ?? []).map(functionRef))];
+  // The connector finds functions only by listing the namespaces it serves: a grant elsewhere is never used.
+  for (const ref of invoke) {
+    const ns = ref.slice(0, ref.indexOf(":"));
+    if (!served.includes(ns)) fail(`invoke: ${ref} is in namespace ${ns}, which namespaces does not list: the connector would never find it (add ${ns} to namespaces, or drop ${ref})`);
+  }
   const image = values.image?.trim() ?? "";
   if (image === "" || /\s/.test(image) || image.includes("${")) fail(`image ${JSON.stringify(values.image)} must be an image reference without spaces or placeholders`);
   const expirationSeconds = values.expirationSeconds ?? 7200;
-  if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_EXPIRATION_SECONDS) {
-    fail(`expirationSeconds must be a whole number of at least ${MIN_EXPIRATION_SECONDS} (Kubernetes' minimum), got ${expirationSeconds}`);
+  if (!Number.isInteger(expirationSeconds) || expirationSeconds < MIN_EXPIRATION_SECONDS || expirationSeconds > MAX_EXPIRATION_SECONDS) {
+    fail(`expirationSeconds must be a whole number from ${MIN_EXPIRATION_SECONDS} to ${MAX_EXPIRATION_SECONDS} (Kubernetes' bounds), got ${expirationSeconds}`);
   }
   const extraEnv = Object.entries(values.env ?? {});
   for (const [key] of extraEnv) if (OWNED_ENV.has(key)) fail(`env: ${key} is set by the manifests themselves`);
+  // What the connector would refuse when it starts (a rebuild_interval that is not a duration) is refused here, before a cluster sees it.
+  try {
+    configFromEnvironment({ ...values.env, gateway_url: internal, token_mount_path: DEFAULT_TOKEN_MOUNT_PATH });
+  } catch (error) {
+    if (error instanceof ConnectorError) fail(`env: ${error.message}`);
+    throw error;
+  }
 
   const labels = { "app.kubernetes.io/name": "cron-connector", "app.kubernetes.io/instance": name, "app.kubernetes.io/part-of": "node-ts-iam" };
   const metadata = (ns: string): KubeObject["metadata"] => ({ name, namespace: ns, labels: { ...labels } });
