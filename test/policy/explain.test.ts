@@ -177,11 +177,12 @@ describe("policy explain: bad input is one line, exit 2", () => {
     [["--subject", CONNECTOR, "--claim", "iss=x", ...request], "--claim cannot set iss"],
     [["--subject", CONNECTOR, "--gateway", "not a url", ...request], "--gateway takes the gateway's public URL"],
     [["--subject", CONNECTOR, "--audit", "x", ...request], "--audit goes with suggest, diff or check"],
-  ])("usage %j: exit 2 with the usage", async (argv, text) => {
+  ])("usage %j: exit 2, one line naming the problem and where the usage is", async (argv, text) => {
     const r = await explain(...argv);
     expect([r.code, r.stdout]).toEqual([2, ""]);
     expect(r.stderr).toContain(`policy: USAGE: ${text}`);
-    expect(r.stderr).toContain("usage: npm run policy -- <command> [options]");
+    expect(r.stderr).toMatch(/\(npm run policy -- --help\)\n$/);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
   it("never prints the token, nor any part of it (a canary of real size, through every path)", async () => {
