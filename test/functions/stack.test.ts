@@ -35,10 +35,15 @@ describe("stack.yml", () => {
     expect(readFileSync(join(repoRoot, "stack.yml"), "utf8")).toContain("gateway: ${OPENFAAS_URL:-http://127.0.0.1:8080}");
   });
 
-  it("lets faas-cli pull the node-ts-iam template from git", () => {
-    const templates = (stack["configuration"] as { templates: { name: string; source: string }[] }).templates;
-    expect(templates.map((t) => t.name)).toEqual(["node-ts-iam"]);
+  it("lets faas-cli pull the node-ts-iam template from a git URL that exists: this clone through git daemon, or the fork named by the variable", () => {
+    const sources = (env: Record<string, string>) => (readStack(env).stack["configuration"] as { templates: { name: string; source: string }[] }).templates;
+    expect(sources({})).toEqual([{ name: "node-ts-iam", source: "git://127.0.0.1/node-ts-iam" }]);
+    expect(sources({ NODE_TS_IAM_TEMPLATE_SOURCE: "https://git.example.com/you/node-ts-iam.git#v0.1.0" })[0]!.source).toBe("https://git.example.com/you/node-ts-iam.git#v0.1.0");
     expect(existsSync(join(repoRoot, "template", "node-ts-iam"))).toBe(true);
+    // No placeholder host or owner anywhere a user copies a template URL from.
+    for (const doc of ["README.md", "template/node-ts-iam/README.md", "stack.yml", "functions/README.md", "sandbox/README.md"]) {
+      expect(readFileSync(join(repoRoot, doc), "utf8"), doc).not.toMatch(/<owner>|github\.com\/node-ts-iam\//);
+    }
   });
 
   it("deploys every sample function with its handler, identity and token label", () => {

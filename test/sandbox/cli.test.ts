@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { stateDirFor } from "../../sandbox/src/state/state-dir.js";
+import { cleanEnv } from "../template/support/process.js";
 import { alive, FIXTURE_ROOT } from "./helpers.js";
 
 const CLI = resolve(import.meta.dirname, "../../sandbox/dist/cli.js");
@@ -165,6 +166,20 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
     expect(await new Promise((r) => child.once("exit", r))).toBe(1);
     expect(err).toContain(`${file}: JwtIssuer/bad (document 1): spec.aud: is required`);
+  });
+
+  it("is the sandbox package's command: installed globally from the checkout, it runs from any folder", async () => {
+    const prefix = await mkdtemp(join(tmpdir(), "sandbox-global-"));
+    dirs.push(prefix);
+    const { execFile } = await import("node:child_process");
+    const run = (file: string, args: string[], cwd: string) =>
+      new Promise<{ code: number; stdout: string }>((done) => execFile(file, args, { cwd, env: cleanEnv() }, (err, stdout) => done({ code: err ? Number(err.code) : 0, stdout })));
+    const installed = await run("npm", ["install", "--global", "--prefix", prefix, "--no-audit", "--no-fund", resolve(import.meta.dirname, "../../sandbox")], prefix);
+    expect(installed.code).toBe(0);
+    for (const command of ["node-ts-iam-sandbox", "node-ts-iam-token", "node-ts-iam-policy"]) {
+      const help = await run(join(prefix, "bin", command), ["--help"], prefix);
+      expect([command, help.code, help.stdout]).toEqual([command, 0, expect.stringMatching(/^usage: /)]);
+    }
   });
 
   it("finds the state folder as npm run token and npm run policy do: --state-dir, else SANDBOX_STATE_DIR, else <root>/.sandbox; empty is unset", () => {

@@ -68,7 +68,8 @@ export const stackSchema: Schema = {
             type: "object",
             required: ["name", "source"],
             additionalProperties: false,
-            properties: { name: { type: "string" }, source: { type: "string", pattern: "^(https://|git@)[^\\s]+$" } },
+            // git:// as well: faas-cli 0.18.12 pulls git://127.0.0.1/<repo> from git daemon (test/conformance/first-function.test.ts).
+            properties: { name: { type: "string" }, source: { type: "string", pattern: "^(https://|git://|ssh://|git@)[^\\s]+$" } },
           },
         },
         copy: stringList,
