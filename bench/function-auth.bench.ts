@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StaticTokenSource, TokenAuth } from "@node-ts-iam/sdk";
+import { Agent, fetch } from "undici";
 import { startSandbox } from "@node-ts-iam/sandbox";
 import { load, type LoadResult } from "./load.js";
 import type { BenchModule } from "./report.js";
@@ -40,6 +41,7 @@ const bench: BenchModule = async (log) => {
   // The fixture root holds functions only: they run on this checkout's template server (built by npm run build).
   const templateServer = resolve(dirname(fileURLToPath(import.meta.url)), "../../template/node-ts-iam/dist/main.js");
   const sandbox = await startSandbox({ root, stackFile: join(dir, "stack.yml"), runFunctions: true, templateServer });
+  let direct: Agent | undefined;
   try {
     // The fixture's service account may invoke dev:*; one exchange, then the function token is cached.
     const caller = new TokenAuth({
@@ -47,15 +49,18 @@ const bench: BenchModule = async (log) => {
       tokenURL: `${sandbox.url}/oauth/token`,
     }).forFunction("whoami", "dev");
     const authorization = `Bearer ${await caller.token()}`;
-    const envOf = (await (await fetch(`${sandbox.url}/function/open-whoami.dev/env`)).json()) as { port: string };
-    const direct = `http://127.0.0.1:${envOf.port}/env`;
-    const get = (url: string, headers: Record<string, string>, expected: number) => async (): Promise<boolean> => {
-      const res = await fetch(url, { headers });
+    // The function's process listens on a Unix socket that only its watchdog stand-in is meant to reach;
+    // the bench reaches it too, to measure the function alone. Every row uses undici's fetch, this one with
+    // a dispatcher for the socket.
+    const envOf = (await (await fetch(`${sandbox.url}/function/open-whoami.dev/env`)).json()) as { socket: string };
+    direct = new Agent({ connect: { socketPath: envOf.socket } });
+    const get = (url: string, headers: Record<string, string>, expected: number, dispatcher?: Agent) => async (): Promise<boolean> => {
+      const res = await fetch(url, { headers, ...(dispatcher ? { dispatcher } : {}) });
       await res.arrayBuffer();
       return res.status === expected;
     };
     const runs: [string, () => Promise<boolean>][] = [
-      ["the function's process directly (baseline)", get(direct, {}, 200)],
+      ["the function's process directly, on its socket (baseline)", get("http://localhost/env", {}, 200, direct)],
       ["gateway + watchdog, no jwt_auth", get(`${sandbox.url}/function/open-whoami.dev/env`, {}, 200)],
       ["gateway + watchdog, jwt_auth, function token", get(`${sandbox.url}/function/whoami.dev/env`, { authorization }, 200)],
       ["gateway + watchdog, jwt_auth, no token (401)", get(`${sandbox.url}/function/whoami.dev/env`, {}, 401)],
@@ -78,6 +83,7 @@ const bench: BenchModule = async (log) => {
       },
     ];
   } finally {
+    await direct?.close();
     await sandbox.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MIN_AUDIT_MAX_BYTES, parseByteSize } from "./audit-log.js";
-import { parsePortRange, PortInUseError, type PortOption, type PortRange } from "./runner/free-port.js";
+import { PortInUseError, type PortOption } from "./runner/listen.js";
 import { findStackFile, STACK_FILE_NAMES } from "./project.js";
 import { startSandbox } from "./sandbox.js";
 import { stateDirFor } from "./state/state-dir.js";
@@ -33,8 +33,6 @@ project's own template with the sandbox's TypeScript. Options (environment varia
   --host ADDR          interface of the gateway and the issuer (default 127.0.0.1)    [SANDBOX_HOST]
   --issuer-port N      port of the service account issuer (discovery, JWKS);
                        0 = any free port (default 0)                                 [SANDBOX_ISSUER_PORT]
-  --function-ports A-B ports of the function processes, each takes the first free
-                       one of the range (default: any free port)                     [SANDBOX_FUNCTION_PORTS]
   --state-dir DIR      state, audit log, admin password and pods
                        (default <root>/.sandbox)                                      [SANDBOX_STATE_DIR]
   --ephemeral          keep everything in a temporary directory removed on exit
@@ -175,6 +173,7 @@ async function main(): Promise<void> {
         port: { type: "string" },
         host: { type: "string" },
         "issuer-port": { type: "string" },
+        // Gone: function processes listen on a socket only their watchdog stand-in reaches. Kept to say so.
         "function-ports": { type: "string" },
         "state-dir": { type: "string" },
         ephemeral: { type: "boolean" },
@@ -198,11 +197,8 @@ async function main(): Promise<void> {
   }
   const port = portOption("--port", values.port ?? process.env["SANDBOX_PORT"]) ?? 8080;
   const issuerPort = portOption("--issuer-port", values["issuer-port"] ?? process.env["SANDBOX_ISSUER_PORT"]) ?? 0;
-  const rangeText = values["function-ports"] ?? process.env["SANDBOX_FUNCTION_PORTS"];
-  let functionPorts: PortRange | undefined;
-  if (rangeText !== undefined && rangeText !== "") {
-    functionPorts = parsePortRange(rangeText);
-    if (!functionPorts) refuse(`--function-ports must be a range FIRST-LAST of ports from 1 to 65535 (got ${JSON.stringify(rangeText)})`);
+  if (values["function-ports"] !== undefined || process.env["SANDBOX_FUNCTION_PORTS"]) {
+    refuse("--function-ports (SANDBOX_FUNCTION_PORTS) is gone: function processes listen on a Unix socket that only their watchdog stand-in reaches, so no port of theirs is open to other programs; call a function through the gateway (/function/<name>) or its pod URL");
   }
   const auditSizeText = values["audit-max-size"] ?? process.env["SANDBOX_AUDIT_MAX_SIZE"];
   const auditKeepText = values["audit-keep"] ?? process.env["SANDBOX_AUDIT_KEEP"];
@@ -250,7 +246,6 @@ async function main(): Promise<void> {
     host: values.host ?? process.env["SANDBOX_HOST"] ?? "127.0.0.1",
     port,
     issuerPort,
-    ...(functionPorts ? { functionPorts } : {}),
     stateDir,
     timeScale,
     connectors: !values["no-connectors"],

@@ -31,7 +31,7 @@ import { stopOrphanedPods } from "./runner/orphan-pods.js";
 import { CONNECTOR_SCRIPT, connectorIamManifests, readSandboxConnectors, renderSandboxConnectors } from "./runner/connector-deployments.js";
 import { ConnectorRunner } from "./runner/connector-runner.js";
 import { prepareTemplate, projectTemplateDir } from "./runner/template-build.js";
-import { listenOn } from "./runner/free-port.js";
+import { listenOn } from "./runner/listen.js";
 import { buildHandler } from "./runner/handler-build.js";
 import { TreeWatcher } from "./runner/watch.js";
 import { findStackFile, projectIamDirs, STACK_FILE_NAMES } from "./project.js";
@@ -121,7 +121,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       runDir,
       serverScript,
       guardScript: POD_GUARD,
-      ...(options.functionPorts ? { ports: options.functionPorts } : {}),
+      socketDir: await podSocketDir(runDir, cleanups),
       stackImages,
       issuer,
       gatewayUrl: () => gatewayUrl,
@@ -252,6 +252,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await cleanup();
     throw err;
   }
+}
+
+/** The longest Unix socket path the sandbox makes (Linux allows 107 bytes, macOS 103). */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * The folder for the pods' sockets (mode 0700, so no other user reaches them): `<run>/sockets`, or, when
+ * the state folder is so deep that a socket path there would be too long, a temporary folder of its
+ * own, removed on stop.
+ */
+async function podSocketDir(runDir: string, cleanups: (() => Promise<void>)[]): Promise<string> {
+  let dir = join(runDir, "sockets");
+  if (join(dir, "0123456789ab.sock").length > MAX_SOCKET_PATH) {
+    dir = await mkdtemp(join(tmpdir(), "nti-"));
+    const made = dir;
+    cleanups.push(() => rm(made, { recursive: true, force: true }));
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /**

@@ -21,8 +21,6 @@ export interface SandboxOptions {
   port?: number;
   /** Port of the service account issuer (discovery and JWKS); 0 (the default) picks a free one. */
   issuerPort?: number;
-  /** Inclusive port range for function processes (each takes the first free one); default: any free port. */
-  functionPorts?: { first: number; last: number };
   /** Directory for state, audit log, admin credential and pods; undefined = ephemeral (a temp dir removed on stop). */
   stateDir?: string | undefined;
   /** Sandbox time runs this many times faster: token rotation timers and access-token lifetimes are divided by it. Default 1. */

@@ -81,7 +81,8 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     expect(stdout).toMatch(/^usage: node-ts-iam-sandbox \[options\]/);
     expect(stdout).toContain("--manifests PATH     an extra IAM manifest file or folder; repeat the flag for each path");
     expect(stdout).not.toContain("path ...");
-    for (const flag of ["--issuer-port N", "--function-ports A-B", "SANDBOX_ISSUER_PORT", "SANDBOX_FUNCTION_PORTS", "--watch", "rm -rf .sandbox"]) expect(stdout).toContain(flag);
+    for (const flag of ["--issuer-port N", "SANDBOX_ISSUER_PORT", "--watch", "rm -rf .sandbox"]) expect(stdout).toContain(flag);
+    expect(stdout).not.toContain("--function-ports");
     expect((await runToEnd(["-h"])).stdout).toBe(stdout);
   });
 
@@ -89,7 +90,7 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     [["--no-such-flag"], /Unknown option '--no-such-flag'/],
     [["--port", "http"], /--port must be a port number/],
     [["--issuer-port", "70000"], /--issuer-port must be a port number/],
-    [["--function-ports", "9200-9100"], /--function-ports must be a range FIRST-LAST/],
+    [["--function-ports", "9100-9199"], /--function-ports \(SANDBOX_FUNCTION_PORTS\) is gone: function processes listen on a Unix socket that only their watchdog stand-in reaches/],
     [["--time-scale", "0"], /--time-scale must be a number above 0/],
     [["--time-scale", "abc"], /--time-scale must be a number above 0/],
     [["--time-scale", "1e400"], /--time-scale must be a number above 0 and at most 1000000/],
@@ -107,16 +108,26 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("serves the issuer and the function processes on the ports chosen by flag or environment", async () => {
+  it("serves the issuer on the port chosen by flag, and the function process on a Unix socket of its own (no port)", async () => {
     const issuerPort = await freePort();
-    const functionPort = await freePort();
-    const { child, stdout } = await runCli(["--root", FIXTURE_ROOT, "--issuer-port", String(issuerPort)], { SANDBOX_FUNCTION_PORTS: `${functionPort}-${functionPort}` });
+    const { child, stdout } = await runCli(["--root", FIXTURE_ROOT, "--issuer-port", String(issuerPort)]);
     expect(stdout()).toContain(`issuer (k8s)     : http://127.0.0.1:${issuerPort}`);
     const url = /sandbox ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout())![1]!;
-    expect(((await (await fetch(`${url}/function/whoami.dev/env`)).json()) as { port: string }).port).toBe(String(functionPort));
+    const env = (await (await fetch(`${url}/function/whoami.dev/env`)).json()) as { socket: string; names: string[] };
+    expect(env.socket).toMatch(/\/sockets\/[0-9a-f]{12}\.sock$/);
+    expect(env.names).not.toContain("http_port");
     expect((await fetch(`http://127.0.0.1:${issuerPort}/openid/v1/jwks`)).status).toBe(200);
     child.kill("SIGTERM");
     expect(await new Promise((r) => child.once("exit", r))).toBe(0);
+  });
+
+  it("refuses SANDBOX_FUNCTION_PORTS from the environment too, naming it", async () => {
+    const child = spawn(process.execPath, [CLI, "--ephemeral", "--root", FIXTURE_ROOT], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SANDBOX_FUNCTION_PORTS: "9100-9199" } });
+    children.push(child);
+    let err = "";
+    child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+    expect(await new Promise((r) => child.once("exit", r))).toBe(2);
+    expect(err).toMatch(/^sandbox: --function-ports \(SANDBOX_FUNCTION_PORTS\) is gone/);
   });
 
   it("loads a manifest folder passed again (already loaded from functions/*/iam), or a file in it, once", async () => {

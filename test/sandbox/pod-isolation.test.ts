@@ -80,6 +80,7 @@ describe("deployments cannot reach the host or another pod", () => {
     "OPENFAAS_NAMESPACE",
     "http_port",
     "http_host",
+    "http_socket",
     "HANDLER_PATH",
     "NODE_OPTIONS",
     "NODE_PATH",

@@ -1,4 +1,4 @@
-import { listenOn } from "../runner/free-port.js";
+import { listenOn } from "../runner/listen.js";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -129,8 +129,8 @@ export class ConnectorRunner {
         serverScript: this.#options.script,
         guardScript: this.#options.guardScript,
         env,
-        // A connector serves no HTTP: no port, no readiness probe (the process running is the pod running).
-        port: 0,
+        // A connector serves no HTTP: no socket, no readiness probe (the process running is the pod running).
+        socket: "",
         readyPath: "",
         onLine: (_stream, text) => {
           lines.push(text);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
@@ -11,7 +12,8 @@ export interface ProcessSpec {
   /** Preloaded module that stops the process when the sandbox dies (pod-guard.js). */
   guardScript: string;
   env: Record<string, string>;
-  port: number;
+  /** The Unix socket the server listens on (`http_socket` in `env`). */
+  socket: string;
   readyPath: string;
   onLine: (stream: "stdout" | "stderr", text: string) => void;
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
@@ -60,10 +62,6 @@ export class FunctionProcess {
     return this.child.pid;
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${this.spec.port}`;
-  }
-
   get running(): boolean {
     return !this.exited;
   }
@@ -78,13 +76,7 @@ export class FunctionProcess {
         const said = this.firstLines.length > 0 ? `; its first lines:\n${this.firstLines.map((l) => `    | ${l}`).join("\n")}` : " without a word";
         throw new Error(`${this.spec.instance} exited (${this.exitStatus}) before it was ready${said}`);
       }
-      try {
-        const res = await fetch(`${this.url}${this.spec.readyPath}`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
+      if ((await readiness(this.spec.socket, this.spec.readyPath)) === 200) return;
       await sleep(40);
     }
     throw new Error(`${this.spec.instance} was not ready at ${this.spec.readyPath} within ${timeoutMs} ms`);
@@ -100,4 +92,18 @@ export class FunctionProcess {
     await this.exitPromise;
     clearTimeout(timer);
   }
+}
+
+/** The status `GET <path>` answers on the socket, or 0 while nothing listens there (or it does not answer within a second). */
+function readiness(socketPath: string, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path, agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      res.once("end", () => resolve(res.statusCode ?? 0));
+      res.once("error", () => resolve(0));
+    });
+    req.once("timeout", () => req.destroy());
+    req.once("error", () => resolve(0));
+    req.end();
+  });
 }

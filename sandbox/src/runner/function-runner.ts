@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
@@ -7,7 +8,6 @@ import { TokenProjector } from "../projection/token-projector.js";
 import { SERVICE_ACCOUNT_ANNOTATION, type FunctionRecord } from "../state/model.js";
 import { FunctionAuthenticator, jwtAuthEnabled, type FunctionTokenKeys } from "../watchdog/function-auth.js";
 import { PodWatchdog } from "../watchdog/pod-watchdog.js";
-import { freePort, freePortIn, type PortRange } from "./free-port.js";
 import { FunctionProcess } from "./function-process.js";
 import { buildHandler, type HandlerModule } from "./handler-build.js";
 import { recordPodProcess } from "./orphan-pods.js";
@@ -35,8 +35,12 @@ export interface FunctionRunnerOptions {
   serverScript: string;
   /** The pod guard preloaded into every function process (stops it when the sandbox dies). */
   guardScript: string;
-  /** Ports for function processes; undefined = any free port. */
-  ports?: PortRange;
+  /**
+   * A folder of the sandbox's own (mode 0700) for the pods' sockets: each function process listens on a
+   * Unix socket there, not on a port, so that only its watchdog stand-in reaches it (a loopback port
+   * is open to any local program and any web page, and would let them past `jwt_auth`).
+   */
+  socketDir: string;
   /** Stack functions by the image they build. */
   stackImages: Map<string, StackFunction>;
   issuer: ServiceAccountIssuer;
@@ -63,7 +67,8 @@ interface Instance {
   /** In front of the process, as of-watchdog is in front of the function in its container. */
   watchdog?: PodWatchdog;
   projector?: TokenProjector;
-  port?: number;
+  /** The Unix socket its process listens on. */
+  socket?: string;
   ready: boolean;
   stopping: boolean;
   restarts: number;
@@ -79,9 +84,6 @@ export class FunctionRunner {
   private readonly builds = new Map<string, Promise<HandlerModule>>();
   /** The last start/stop queued per function: they run one at a time, like a pod's lifecycle. */
   private readonly lifecycles = new Map<string, Promise<void>>();
-  /** Ports of the configured range held by pods (released when the pod is torn down). */
-  private readonly heldPorts = new Set<number>();
-  private portQueue: Promise<void> = Promise.resolve();
   /** Set by stopAll: a deployment still in flight then starts nothing. */
   private closed = false;
 
@@ -171,8 +173,9 @@ export class FunctionRunner {
     await i.process?.stop();
     await i.projector?.stop(false);
     await rm(i.dir, { recursive: true, force: true });
-    if (i.port !== undefined) this.heldPorts.delete(i.port);
-    i.port = undefined;
+    // The server removes its socket when it closes; a killed one leaves it.
+    if (i.socket !== undefined) await rm(i.socket, { force: true });
+    i.socket = undefined;
   }
 
   /** Rewrites the secret volume of every running pod that mounts it (Kubernetes updates mounted secrets too). */
@@ -226,8 +229,8 @@ export class FunctionRunner {
         onError: (err) => this.options.log(`function ${key}: token refresh failed, keeping the last token: ${err.message}`),
       });
       await instance.projector.start();
-      const port = await this.allocatePort();
-      instance.port = port;
+      const socket = join(this.options.socketDir, `${randomBytes(6).toString("hex")}.sock`);
+      instance.socket = socket;
       const homeDir = join(dir, "home");
       const tmpDir = join(dir, "tmp");
       await mkdir(homeDir, { mode: 0o700 });
@@ -240,7 +243,7 @@ export class FunctionRunner {
         name: service,
         namespace,
         gatewayUrl: this.options.gatewayUrl(),
-        port,
+        socket,
         handlerPath: handler.entry,
         tokenDir: join(dir, "tokens"),
         secretDir,
@@ -252,7 +255,7 @@ export class FunctionRunner {
         instance: pod,
         serverScript: this.options.serverScript,
         guardScript: this.options.guardScript,
-        port,
+        socket,
         readyPath,
         env,
         onLine: (_stream, text) => appendLog(text),
@@ -262,7 +265,7 @@ export class FunctionRunner {
       if (proc.pid !== undefined) await recordPodProcess(dir, proc.pid, this.options.serverScript);
       await proc.waitReady();
       instance.watchdog = await PodWatchdog.start({
-        upstreamPort: port,
+        upstreamSocket: socket,
         readyPath,
         ...(jwtAuthEnabled(envVars) ? { auth: new FunctionAuthenticator({ namespace, name: service }, this.options.functionTokenKeys()) } : {}),
         log: appendLog,
@@ -295,22 +298,6 @@ export class FunctionRunner {
       });
     }, delay);
     instance.restartTimer.unref();
-  }
-
-  /**
-   * A port for a new pod: any free one, or the first free one of the configured range that no other
-   * pod holds. Allocations run one at a time, so two pods starting together never get the same port.
-   */
-  private allocatePort(): Promise<number> {
-    const range = this.options.ports;
-    if (!range) return freePort();
-    const next = this.portQueue.then(async () => {
-      const port = await freePortIn(range, this.heldPorts);
-      this.heldPorts.add(port);
-      return port;
-    });
-    this.portQueue = next.then(() => undefined, () => undefined);
-    return next;
   }
 
   private ensureBuilt(handlerDir: string): Promise<HandlerModule> {

@@ -10,7 +10,8 @@
 const RESERVED_NAMES: ReadonlyMap<string, string> = new Map([
   ["TOKEN_MOUNT_PATH", "the sandbox points it at the pod's own projected token"],
   ["SECRET_MOUNT_PATH", "the sandbox points it at the pod's own secret volume"],
-  ["HTTP_PORT", "the sandbox chooses the pod's port"],
+  ["HTTP_PORT", "the sandbox chooses where the pod listens"],
+  ["HTTP_SOCKET", "the pod listens on the socket only its watchdog stand-in reaches"],
   ["HTTP_HOST", "pods listen on the sandbox's loopback address only"],
   ["HANDLER_PATH", "a pod runs the handler its image builds"],
   ["PATH", "a host process would look up programs with it"],
@@ -66,7 +67,8 @@ export interface PodSettings {
   name: string;
   namespace: string;
   gatewayUrl: string;
-  port: number;
+  /** The Unix socket the function's server listens on (`http_socket`): only its watchdog stand-in connects to it. */
+  socket: string;
   handlerPath: string;
   tokenDir: string;
   secretDir: string;
@@ -87,7 +89,7 @@ export function podEnvironment(envVars: Readonly<Record<string, string>>, pod: P
     HOME: pod.homeDir,
     TMPDIR: pod.tmpDir,
     HANDLER_PATH: pod.handlerPath,
-    http_port: String(pod.port),
+    http_socket: pod.socket,
     OPENFAAS_NAME: pod.name,
     OPENFAAS_NAMESPACE: pod.namespace,
     OPENFAAS_URL: pod.gatewayUrl,

@@ -14,8 +14,8 @@ import { FUNCTION_REALM, type FunctionAuthenticator } from "./function-auth.js";
 
 /** How to start one pod's watchdog. */
 export interface PodWatchdogOptions {
-  /** Port of the function process on 127.0.0.1 (`upstream_url`). */
-  upstreamPort: number;
+  /** The Unix socket the function process listens on (its `upstream_url`): no other program reaches the process. */
+  upstreamSocket: string;
   /** The function's readiness path (`ready_path`), to which `GET /_/ready` is forwarded. */
   readyPath: string;
   /** Present when the deployment has `jwt_auth=true`. */
@@ -103,7 +103,7 @@ export class PodWatchdog {
   private forward(req: IncomingMessage, res: ServerResponse, method: string, target: string, headers: IncomingHttpHeaders, body: IncomingMessage | undefined): void {
     const out = endToEndHeaders(headers);
     if (!body) delete out["content-length"];
-    const upstream = httpRequest({ host: "127.0.0.1", port: this.options.upstreamPort, method, path: target, headers: out, agent: this.agent }, (up) => {
+    const upstream = httpRequest({ socketPath: this.options.upstreamSocket, method, path: target, headers: out, agent: this.agent }, (up) => {
       res.writeHead(up.statusCode ?? 502, endToEndHeaders(up.headers));
       up.pipe(res);
       up.once("error", () => res.destroy());

@@ -31,7 +31,7 @@ function serve(settings: ServerSettings): void {
     exitOnSignals(running, { graceMs: settings.shutdownGraceMs, quietMs, drainTimeoutMs: settings.drainTimeoutMs }, log);
     // One line once the handler is loaded: the first request is usually already waiting.
     running.loaded.then(
-      () => log(`listening on ${settings.host}:${running.port}, handler ${settings.handlerPath}`),
+      () => log(`listening on ${settings.socket ?? `${settings.host}:${running.port}`}, handler ${settings.handlerPath}`),
       (error: unknown) => fail("", error),
     );
   }, (error: unknown) => fail("cannot start: ", error));

@@ -1,6 +1,5 @@
 /** The HTTP server the watchdog proxies to: readiness, then the handler for every other request. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Dispatch } from "./call-handler.js";
 import { loadHandler } from "./load-handler.js";
 import { sendError, sendJson } from "./respond.js";
@@ -9,7 +8,7 @@ import type { ServerSettings } from "./settings.js";
 /** A started template server. */
 export interface TemplateServer {
   readonly server: Server;
-  /** The port actually bound (useful with `http_port=0`). */
+  /** The port actually bound (useful with `http_port=0`); 0 on a Unix socket (`http_socket`). */
   readonly port: number;
   /** Settles when the handler is loaded (rejects if it cannot be). */
   readonly loaded: Promise<void>;
@@ -55,14 +54,17 @@ export async function startServer(settings: ServerSettings): Promise<TemplateSer
   const server = createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(settings.port, settings.host, () => {
+    const listening = () => {
       server.off("error", reject);
       resolve();
-    });
+    };
+    if (settings.socket !== undefined) server.listen(settings.socket, listening);
+    else server.listen(settings.port, settings.host, listening);
   });
+  const address = server.address();
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port: typeof address === "object" && address !== null ? address.port : 0,
     loaded,
     startDraining: () => {
       draining = true;

@@ -10,6 +10,12 @@ export interface ServerSettings {
   readonly port: number;
   /** Listening address (`http_host`, default 127.0.0.1: only the watchdog in the same pod reaches it). */
   readonly host: string;
+  /**
+   * A Unix socket to listen on instead of `host:port` (`http_socket`): the sandbox runs functions as
+   * processes on one machine, where a loopback port is open to every local program and web page, and a
+   * socket in a private folder is open to the pod's watchdog stand-in alone. Unset in the image.
+   */
+  readonly socket?: string;
   /** Readiness path (`ready_path`, default `/_/ready`). */
   readonly readyPath: string;
   /** `RAW_BODY=true`: every body is a Buffer. */
@@ -109,6 +115,7 @@ export function readSettings(env: NodeJS.ProcessEnv, serverDir: string): ServerS
   return {
     port: parsePort(env["http_port"]),
     host: env["http_host"] || "127.0.0.1",
+    ...(env["http_socket"] ? { socket: resolve(env["http_socket"]) } : {}),
     readyPath: readyPath.startsWith("/") ? readyPath : `/${readyPath}`,
     rawBody: env["RAW_BODY"] === "true",
     maxRawSize: parseSize("MAX_RAW_SIZE", env["MAX_RAW_SIZE"], DEFAULT_LIMIT),
