@@ -9,6 +9,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MIN_AUDIT_MAX_BYTES, parseByteSize } from "./audit-log.js";
+import { parseDuration } from "./iam/manifest-loader.js";
 import { PortInUseError, type PortOption } from "./runner/listen.js";
 import { findStackFile, STACK_FILE_NAMES } from "./project.js";
 import { startSandbox } from "./sandbox.js";
@@ -43,6 +44,8 @@ project's own template with the sandbox's TypeScript. Options (environment varia
   --audit-max-size S   rotate <state>/audit.ndjson before it passes S bytes
                        (4096, 512KiB, 10MiB; default 10MiB, at least 1KiB)           [SANDBOX_AUDIT_MAX_SIZE]
   --audit-keep N       rotated audit files kept beside the current one (default 4)   [SANDBOX_AUDIT_KEEP]
+  --read-timeout D     cut a request not received whole within D (60s, 2m; default 60s, at
+                       least 100ms), at the gateway and every watchdog stand-in      [SANDBOX_READ_TIMEOUT]
   -h, --help           print this help on stdout and exit
 
 State (namespaces, functions, secrets, the audit log) stays in the state folder across restarts; to
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
         watch: { type: "boolean" },
         "audit-max-size": { type: "string" },
         "audit-keep": { type: "string" },
+        "read-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -211,6 +215,13 @@ async function main(): Promise<void> {
   if (auditKeepText !== undefined && auditKeepText !== "") {
     if (!/^\d{1,4}$/.test(auditKeepText)) refuse(`--audit-keep must be a whole number of files from 0 to 9999 (got ${JSON.stringify(auditKeepText)})`);
     audit.keep = Number(auditKeepText);
+  }
+  const readTimeoutText = values["read-timeout"] ?? process.env["SANDBOX_READ_TIMEOUT"];
+  let readTimeoutMs: number | undefined;
+  if (readTimeoutText !== undefined && readTimeoutText !== "") {
+    const seconds = parseDuration(readTimeoutText);
+    if (seconds === undefined || seconds < 0.1 || seconds > 86_400) refuse(`--read-timeout must be a duration from 100ms to 24h such as 60s or 2m (got ${JSON.stringify(readTimeoutText)})`);
+    readTimeoutMs = Math.round(seconds * 1000);
   }
   const timeScale = timeScaleOption(values["time-scale"]);
   const root = values.root === undefined ? process.cwd() : folderOption("--root", values.root);
@@ -252,6 +263,7 @@ async function main(): Promise<void> {
     audit,
     stackFile,
     watch: values.watch === true,
+    ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
     ...(values.manifests ? { manifestPaths: values.manifests.map((m) => resolve(m)) } : {}),
     log: progress,
   });

@@ -95,6 +95,8 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     [["--time-scale", "abc"], /--time-scale must be a number above 0/],
     [["--time-scale", "1e400"], /--time-scale must be a number above 0 and at most 1000000/],
     [["--time-scale=-5"], /--time-scale must be a number above 0/],
+    [["--read-timeout", "soon"], /--read-timeout must be a duration from 100ms to 24h/],
+    [["--read-timeout", "10ms"], /--read-timeout must be a duration from 100ms to 24h/],
     [["--stack", "/nonexistent/stack.yaml"], /--stack \/nonexistent\/stack\.yaml: no such file/],
     [["--root", "/nonexistent"], /--root \/nonexistent: no such folder/],
     [["--root", CLI], /--root .*cli\.js: no such folder/],
@@ -117,6 +119,24 @@ describe("npm start (sandbox/dist/cli.js)", () => {
     expect(env.socket).toMatch(/\/sockets\/[0-9a-f]{12}\.sock$/);
     expect(env.names).not.toContain("http_port");
     expect((await fetch(`http://127.0.0.1:${issuerPort}/openid/v1/jwks`)).status).toBe(200);
+    child.kill("SIGTERM");
+    expect(await new Promise((r) => child.once("exit", r))).toBe(0);
+  });
+
+  it("--read-timeout cuts a trickling request at the gateway (408) at the time given", async () => {
+    const { child, stdout } = await runCli(["--root", FIXTURE_ROOT, "--no-connectors", "--read-timeout", "400ms"]);
+    const port = Number(/sandbox ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout())![1]);
+    const { connect } = await import("node:net");
+    const socket = connect(port, "127.0.0.1");
+    socket.write("POST /oauth/token HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\ngrant");
+    const started = Date.now();
+    const answer = await new Promise<string>((done) => {
+      let text = "";
+      socket.on("data", (c: Buffer) => (text += c.toString()));
+      socket.on("close", () => done(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(5_000);
     child.kill("SIGTERM");
     expect(await new Promise((r) => child.once("exit", r))).toBe(0);
   });
