@@ -127,7 +127,7 @@ describe("faas-cli against a started sandbox", () => {
     const home = await loggedIn();
     const r = await cli(home, ["logs", "ns-admin", "--tail=false", "-g", sandbox.url]);
     expectOk(r);
-    expect(r.stdout).toMatch(/node-ts-iam: listening on 127\.0\.0\.1:\d+/);
+    expect(r.stdout).toMatch(/node-ts-iam: listening on \/\S+\/sockets\/[0-9a-f]{12}\.sock, handler /);
   });
 
   it("secret create (--from-literal and --from-file), list, update and remove; the pod sees the file's exact bytes", async () => {
