@@ -32,8 +32,7 @@ import { CONNECTOR_SCRIPT, connectorIamManifests, readSandboxConnectors, renderS
 import { ConnectorRunner } from "./runner/connector-runner.js";
 import { prepareTemplate, projectTemplateDir } from "./runner/template-build.js";
 import { listenOn } from "./runner/listen.js";
-import { buildHandler } from "./runner/handler-build.js";
-import { TreeWatcher } from "./runner/watch.js";
+import { watchFunctions } from "./runner/watch.js";
 import { findStackFile, projectIamDirs, STACK_FILE_NAMES } from "./project.js";
 import type { Sandbox, SandboxOptions } from "./types.js";
 
@@ -180,30 +179,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     if (options.watch) {
-      const rebuild = serialised(async (dir: string) => {
-        const started = Date.now();
-        log(`watch: ${dir} changed: rebuilding`);
-        try {
-          await buildHandler(dir);
-        } catch (err) {
-          log(`watch: the build failed, the running version keeps serving: ${(err as Error).message}`);
-          return;
-        }
-        // Every deployment of an image this folder builds (faas-cli may deploy one under several names).
-        for (const record of store.functions) {
-          if (stackImages.get(record.deployment.image)?.handler !== dir || record.replicas === 0) continue;
-          const name = `${record.deployment.service}.${record.deployment.namespace}`;
-          try {
-            await runner.apply(record);
-            log(`watch: function ${name} restarted with the new build (${Date.now() - started} ms after the change)`);
-          } catch (err) {
-            log(`watch: function ${name} did not start: ${(err as Error).message}`);
-          }
-        }
-      });
-      const watcher = new TreeWatcher([...new Set([...stackImages.values()].map((f) => f.handler))], (dir) => void rebuild(dir));
+      const watcher = watchFunctions({ stackImages, records: () => store.functions, runner, log });
       cleanups.push(async () => watcher.close());
-      log("watch: a changed file in a function's folder rebuilds and restarts that function");
     }
 
     const connectorRunner = new ConnectorRunner({
@@ -271,29 +248,6 @@ async function podSocketDir(runDir: string, cleanups: (() => Promise<void>)[]): 
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
-}
-
-/**
- * Runs `work` for one key at a time: a call while the key's work runs is queued once (a burst of
- * changes during a build makes one more build, not one per change).
- */
-function serialised(work: (key: string) => Promise<void>): (key: string) => Promise<void> {
-  const running = new Map<string, Promise<void>>();
-  const again = new Set<string>();
-  const run = (key: string): Promise<void> => {
-    const current = running.get(key);
-    if (current) {
-      again.add(key);
-      return current;
-    }
-    const next = work(key).finally(() => {
-      running.delete(key);
-      if (again.delete(key)) void run(key);
-    });
-    running.set(key, next);
-    return next;
-  };
-  return run;
 }
 
 /**

@@ -1,12 +1,79 @@
 /**
- * `--watch`: notices a changed file in a function's folder. Node's recursive `fs.watch` would also
- * watch every folder of `node_modules` (thousands, after an `npm install`) and of the build output, so
- * the tree is watched folder by folder, leaving out what a build or an install writes, and a folder
- * created later is picked up when it appears.
+ * `--watch`: a changed file in a function's folder rebuilds that function and restarts its processes,
+ * alone. Node's recursive `fs.watch` would also watch every folder of `node_modules` (thousands, after
+ * an `npm install`) and of the build output, so the tree is watched folder by folder, leaving out what
+ * a build or an install writes, and a folder created later is picked up when it appears.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
+import type { FunctionRecord } from "../state/model.js";
+import type { FunctionRunner } from "./function-runner.js";
+import { buildHandler } from "./handler-build.js";
+import type { StackFunction } from "./stack.js";
+
+/** What {@link watchFunctions} needs of the sandbox. */
+export interface WatchedFunctions {
+  /** The stack's runnable functions by the image they build. */
+  stackImages: ReadonlyMap<string, StackFunction>;
+  /** The deployments now recorded (faas-cli may deploy one image under several names). */
+  records: () => readonly FunctionRecord[];
+  runner: Pick<FunctionRunner, "apply">;
+  log: (line: string) => void;
+}
+
+/**
+ * Watches every stack function's folder: a change rebuilds the folder in place; a build that fails is
+ * logged and the running version keeps serving; a build that passes restarts every deployment of the
+ * image the folder builds. Returns the watcher (`close()` stops it).
+ */
+export function watchFunctions({ stackImages, records, runner, log }: WatchedFunctions): TreeWatcher {
+  const rebuild = serialised(async (dir: string) => {
+    const started = Date.now();
+    log(`watch: ${dir} changed: rebuilding`);
+    try {
+      await buildHandler(dir);
+    } catch (err) {
+      log(`watch: the build failed, the running version keeps serving: ${(err as Error).message}`);
+      return;
+    }
+    for (const record of records()) {
+      if (stackImages.get(record.deployment.image)?.handler !== dir || record.replicas === 0) continue;
+      const name = `${record.deployment.service}.${record.deployment.namespace}`;
+      try {
+        await runner.apply(record);
+        log(`watch: function ${name} restarted with the new build (${Date.now() - started} ms after the change)`);
+      } catch (err) {
+        log(`watch: function ${name} did not start: ${(err as Error).message}`);
+      }
+    }
+  });
+  log("watch: a changed file in a function's folder rebuilds and restarts that function");
+  return new TreeWatcher([...new Set([...stackImages.values()].map((f) => f.handler))], (dir) => void rebuild(dir));
+}
+
+/**
+ * Runs `work` for one key at a time: a call while the key's work runs is queued once (a burst of
+ * changes during a build makes one more build, not one per change).
+ */
+function serialised(work: (key: string) => Promise<void>): (key: string) => Promise<void> {
+  const running = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  const run = (key: string): Promise<void> => {
+    const current = running.get(key);
+    if (current) {
+      again.add(key);
+      return current;
+    }
+    const next = work(key).finally(() => {
+      running.delete(key);
+      if (again.delete(key)) void run(key);
+    });
+    running.set(key, next);
+    return next;
+  };
+  return run;
+}
 
 /** Folders and files no edit of the user's makes: installs, build output, lock and record files, tools' state. */
 function ignored(name: string): boolean {
