@@ -71,6 +71,12 @@ describe("faas-cli new --lang node-ts-iam", () => {
     expect(build.output).toMatch(/# skipped 0\b/);
   });
 
+  it("ships none of the folder's devDependencies (TypeScript, Node's types, the SDK link): the server's SDK serves the handler", () => {
+    const shipped = listFiles(join(build.shipDir, "function"));
+    expect(shipped.filter((file) => file.startsWith("node_modules/typescript/") || file.startsWith("node_modules/@types/") || file.startsWith("node_modules/@node-ts-iam/"))).toEqual([]);
+    expect(listFiles(join(build.shipDir, "sdk")).filter((file) => file.startsWith("dist/")).length).toBeGreaterThan(0);
+  });
+
   it("answers with the sample handler", async () => {
     const answer = await send(server!.port, {
       method: "POST",
