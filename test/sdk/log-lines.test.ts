@@ -7,15 +7,22 @@
  */
 import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client, InvalidResponseError, StaticTokenSource, TokenAuth, type LogMessage } from "@node-ts-iam/sdk";
+import { Client, InvalidResponseError, StaticTokenSource, TimeoutError, TokenAuth, type LogMessage } from "@node-ts-iam/sdk";
 import { startFakeGateway, type FakeGateway } from "./helpers.js";
 
 let gw: FakeGateway;
 let client: Client;
 /** The body of the next log stream, written in one piece (one chunk for the client). */
 let body = "";
+/** Whether the next answer is an error whose body stalls after its first bytes instead. */
+let stallError = false;
 beforeAll(async () => {
-  gw = await startFakeGateway({ api: (_req, res: ServerResponse) => res.writeHead(200, { "content-type": "application/x-ndjson" }).end(body) });
+  gw = await startFakeGateway({
+    api: (_req, res: ServerResponse) => {
+      if (stallError) return void res.writeHead(500, { "content-type": "text/plain" }).write("internal err");
+      res.writeHead(200, { "content-type": "application/x-ndjson" }).end(body);
+    },
+  });
   client = new Client({ gatewayURL: gw.url, auth: new TokenAuth({ source: new StaticTokenSource("s"), tokenURL: `${gw.url}/oauth/token` }) });
 });
 afterAll(() => gw.close());
@@ -71,5 +78,23 @@ describe("the lines of one chunk", () => {
     expect(error).toBeInstanceOf(InvalidResponseError);
     expect((error as InvalidResponseError).message).toMatch(/namespace is not a string/);
     expect(got).toEqual(Array.from({ length: 3 }, (_, i) => message(i)));
+  });
+});
+
+describe("a log request's error answer", () => {
+  it("whose body stalls fails after bodyIdleTimeoutMs, as any call's does, not at the call's deadline", async () => {
+    stallError = true;
+    try {
+      const idle = new Client({ gatewayURL: gw.url, bodyIdleTimeoutMs: 100, retries: 0, auth: new TokenAuth({ source: new StaticTokenSource("s"), tokenURL: `${gw.url}/oauth/token` }) });
+      const started = performance.now();
+      const error = await (async () => {
+        for await (const _ of idle.getLogs({ name: "hello" }, { timeoutMs: 10_000 })) void _;
+      })().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as TimeoutError).timeoutMs).toBe(100);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      stallError = false;
+    }
   });
 });

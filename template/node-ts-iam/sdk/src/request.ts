@@ -104,7 +104,8 @@ export class Pipeline {
   readonly #basePath: string;
   /** How a call without its own `maxResponseBytes` reads: one object for every such call. */
   readonly #reads: { plain: ReadLimits; returningErrors: ReadLimits };
-  readonly #streams: ReadLimits = { limitBytes: ERROR_BODY_BYTES, errorBytes: ERROR_BODY_BYTES, stream: true };
+  /** How a stream reads: a 2xx body is handed over (it may idle), an error's first 4 KiB read as any other. */
+  readonly #streams: ReadLimits;
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -114,6 +115,7 @@ export class Pipeline {
       plain: this.#limits(options.maxResponseBytes, false),
       returningErrors: this.#limits(options.maxResponseBytes, true),
     };
+    this.#streams = { ...this.#limits(ERROR_BODY_BYTES, false), stream: true };
   }
 
   /** The client's auth. */
