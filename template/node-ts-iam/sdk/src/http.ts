@@ -1,10 +1,10 @@
 /**
  * The wire: undici's Agent, loaded on the first request (and only the dispatcher: undici's index
- * also loads fetch, WebSocket, the cache and the mocks, about 60 ms of a cold start that the SDK
- * never uses); the process-wide transport every SDK request goes through; and one undici dispatch
- * handler per attempt that reads the answer itself: bounded, with the body idle timeout armed only
- * for a body that did not arrive with its head, and without a stream, an AbortSignal or a parsed
- * URL on the way. Nothing else in the SDK talks to undici.
+ * also loads fetch, WebSocket, the cache and the mocks, which a cold start would pay for and the
+ * SDK never uses); the process-wide transport every SDK request goes through; and one undici
+ * dispatch handler per attempt that reads the answer itself: bounded, with the body idle timeout
+ * armed only for a body that did not arrive with its head, and without a stream, an AbortSignal or
+ * a parsed URL on the way. Nothing else in the SDK talks to undici.
  */
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
