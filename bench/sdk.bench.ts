@@ -15,7 +15,7 @@
  * 6. a token refresh under steady load: exchanges per lifetime and the p99 near a refresh.
  * (5 and 6 run in this process against a fake gateway in a worker thread.)
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -269,12 +269,13 @@ function coldRun(command: string, args: readonly string[], env: NodeJS.ProcessEn
 async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolean, log: (line: string) => void): Promise<BenchSection> {
   const nodes: [string, string][] = [[`Node ${process.version}`, process.execPath]];
   const node22 = process.env["NODE22"];
-  if (node22) nodes.push(["NODE22", node22]);
+  if (node22) nodes.push([`Node ${spawnSync(node22, ["--version"], { encoding: "utf8" }).stdout.trim()}`, node22]);
   const rows: (string | number)[][] = [];
   for (const op of ["functions", "invoke"] as const) {
     for (const [nodeName, node] of nodes) {
       type Program = "hand-written" | "sdk" | "go-sdk";
-      const programs: Program[] = ["hand-written", "sdk", ...(goSdk && op === "functions" ? (["go-sdk"] as const) : [])];
+      // go-sdk (no Node in it) once, beside the module's own Node.
+      const programs: Program[] = ["hand-written", "sdk", ...(goSdk && op === "functions" && node === process.execPath ? (["go-sdk"] as const) : [])];
       const runs = new Map<Program, ColdRun[]>(programs.map((p) => [p, []]));
       for (let i = 0; i < COLD_SPAWNS; i++) {
         for (let j = 0; j < programs.length; j++) {
@@ -291,7 +292,7 @@ async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolea
       for (const program of programs) {
         const own = runs.get(program)!;
         const vsHand = (pick: (r: ColdRun) => number): string => (program === "hand-written" ? "1.00" : spread(own.map((r, i) => pick(r) / pick(hand[i]!))));
-        const node22Row = nodeName === "NODE22" ? " (NODE22)" : "";
+        const node22Row = node === process.execPath ? "" : ` (${nodeName})`;
         rows.push([
           `${program === "sdk" ? "@node-ts-iam/sdk" : program === "go-sdk" ? "openfaas/go-sdk v0.3.0" : "hand-written (readFileSync + fetch)"}${program === "go-sdk" ? "" : node22Row}`,
           op === "functions" ? "getFunctions" : "invokeFunction",
@@ -311,7 +312,7 @@ async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolea
     columns: ["program", "call", "to the answer (ms)", "vs hand-written", "to exit (ms)", "vs hand-written", "peak RSS (MiB)", "vs hand-written", "target"],
     rows,
     notes: [
-      `Each program is spawned ${COLD_SPAWNS} times, the programs interleaved: it reads the service account token file, exchanges it, and makes one call (\`getFunctions\`: the 5-item list; \`invokeFunction\`: a second exchange for a function token, then the invocation). "To the answer" is from spawn to the line the program prints once it holds the answer; "to exit" adds the process's end (under Node 20 it waits for V8's background compilation of undici's HTTP parser, which both Node programs load). Peak RSS is what the process reports at exit (\`process.resourceUsage().maxRSS\`). The hand-written client is the SDK's call written out with \`readFileSync\` and Node's own \`fetch\` (fixtures/sdk-cold-hand.ts), the SDK's uses \`Client\` + \`TokenAuth\` + \`ServiceAccountTokenSource\` (fixtures/sdk-cold.ts); ratios as above, per interleaved pair. go-sdk: \`gosdk-cold\`, to exit only.${goSdk ? "" : " go-sdk was skipped: ../shared/peers/gosdk-cold was not found."}`,
+      `Each program is spawned ${COLD_SPAWNS} times, the programs interleaved: it reads the service account token file, exchanges it, and makes one call (\`getFunctions\`: the 5-item list; \`invokeFunction\`: a second exchange for a function token, then the invocation). "To the answer" is from spawn to the line the program prints once it holds the answer; "to exit" adds the process's end (under Node 20 it waits for V8's background compilation of undici's HTTP parser, which both Node programs load). Peak RSS is what the process reports at exit (\`process.resourceUsage().maxRSS\`). The hand-written client is the SDK's call written out with \`readFileSync\` and Node's own \`fetch\` (fixtures/sdk-cold-hand.ts), the SDK's uses \`Client\` + \`TokenAuth\` + \`ServiceAccountTokenSource\` (fixtures/sdk-cold.ts); ratios as above, per interleaved pair. go-sdk: \`gosdk-cold\`, to exit only. Rows without a Node version ran under the module's own Node (${process.version}); with NODE22 set, the rows that name one ran under it.${goSdk ? "" : " go-sdk was skipped: ../shared/peers/gosdk-cold was not found."}`,
     ],
   };
 }
