@@ -11,7 +11,7 @@
  */
 import { CallScope } from "./call-scope.js";
 import { checkTimeout, InvalidResponseError, responseTooLarge, TokenSourceError, type RequestSite } from "./errors.js";
-import { readBody, send, type BodyRead, type WireResponse } from "./http.js";
+import { exchange, type ReadAnswer } from "./http.js";
 import { jwtExpiresAt } from "./jwt.js";
 import { answerError, ERROR_BODY_BYTES } from "./response-errors.js";
 import { parseJsonObject } from "./validate.js";
@@ -21,6 +21,8 @@ import { parseJsonObject } from "./validate.js";
  * claims; a longer one fails with `ERR_RESPONSE_TOO_LARGE` and its connection is dropped.
  */
 const TOKEN_RESPONSE_BYTES = 64 * 1024;
+/** How a token endpoint's answer is read: a token response whole (up to its limit), an error's first 4 KiB. */
+const TOKEN_READ = { limitBytes: TOKEN_RESPONSE_BYTES, errorBytes: ERROR_BODY_BYTES };
 /**
  * Default ceiling of a token's lifetime (24 h), whatever `expires_in` says: past it a token is
  * exchanged again, so policy changes and revocations are seen at least daily.
@@ -119,25 +121,26 @@ export async function postTokenForm(
   const secrets = scope.secrets;
   for (const field of SECRET_FIELDS) for (const value of form.getAll(field)) secrets.add(value);
   try {
-    let res: WireResponse;
-    let read: BodyRead;
+    let answer: ReadAnswer;
     try {
-      res = await send({
-        url,
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: form.toString(),
-        signal: scope.signal,
-      });
-      const ok = res.status >= 200 && res.status < 300;
-      read = await readBody(res, ok ? { limitBytes: TOKEN_RESPONSE_BYTES, prefix: false } : { limitBytes: ERROR_BODY_BYTES, prefix: true });
+      answer = (await exchange(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+          body: form.toString(),
+        },
+        TOKEN_READ,
+        scope,
+      )) as ReadAnswer;
     } catch (error) {
       throw scope.classify(error, site);
     }
-    const status = res.status;
-    if (status < 200 || status >= 300) throw answerError(site, { status, headers: res.headers, body: read.bytes }, scope.secrets, true);
-    if (!read.complete) throw responseTooLarge(site, status, "token response", TOKEN_RESPONSE_BYTES);
-    const body = parseJsonObject(read.bytes.toString("utf8"));
+    const status = answer.status;
+    if (status < 200 || status >= 300) throw answerError(site, { status, headers: answer.headers, body: answer.bytes }, scope.secrets, true);
+    if (!answer.complete) throw responseTooLarge(site, status, "token response", TOKEN_RESPONSE_BYTES);
+    const body = parseJsonObject(answer.bytes.toString("utf8"));
     if (!body) throw new InvalidResponseError(site, status, "token response is not a JSON object");
     return { body, status, site };
   } finally {

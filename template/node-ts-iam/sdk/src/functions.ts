@@ -3,35 +3,33 @@ import { InvalidArgumentError } from "./errors.js";
 import { optionalLabel, requireLabel } from "./names.js";
 import type { CallOptions, Pipeline } from "./request.js";
 import type { FunctionDeployment, FunctionStatus } from "./types.js";
-import { expectArray, expectObject, optional, parseJsonBody, str, type Where } from "./validate.js";
+import { expectArray, expectObject, fields, optional, parseJsonBody, str, type Where } from "./validate.js";
+
+/** A function status's optional fields and their types. */
+const FUNCTION_STATUS_FIELDS = fields({
+  namespace: "string",
+  envProcess: "string",
+  envVars: "map",
+  constraints: "strings",
+  secrets: "strings",
+  labels: "map",
+  annotations: "map",
+  limits: "object",
+  requests: "object",
+  readOnlyRootFilesystem: "boolean",
+  invocationCount: "number",
+  replicas: "number",
+  availableReplicas: "number",
+  createdAt: "string",
+  usage: "object",
+});
 
 /** A function's status as the gateway sends it, checked field by field. */
 function checkFunctionStatus(value: unknown, where: Where, what: string): FunctionStatus {
   const obj = expectObject(value, where, what);
   str(obj, "name", where, what);
   str(obj, "image", where, what);
-  optional(
-    obj,
-    {
-      namespace: "string",
-      envProcess: "string",
-      envVars: "map",
-      constraints: "strings",
-      secrets: "strings",
-      labels: "map",
-      annotations: "map",
-      limits: "object",
-      requests: "object",
-      readOnlyRootFilesystem: "boolean",
-      invocationCount: "number",
-      replicas: "number",
-      availableReplicas: "number",
-      createdAt: "string",
-      usage: "object",
-    },
-    where,
-    what,
-  );
+  optional(obj, FUNCTION_STATUS_FIELDS, where, what);
   return obj as unknown as FunctionStatus;
 }
 

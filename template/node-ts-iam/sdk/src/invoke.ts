@@ -66,5 +66,9 @@ function checkSubPath(path: string | undefined): string {
   if (segments.some((s) => s === "." || s === ".." || s.includes("/") || s.includes("\\")) || path.includes("?") || path.includes("#")) {
     throw new InvalidArgumentError("path must not contain dot segments, '?' or '#'");
   }
-  return path;
+  // Sent as a URL would write it: spaces, quotes, non-ASCII and the like percent-encoded.
+  return URL_PATH_PLAIN.test(path) ? path : new URL(path, "http://h").pathname;
 }
+
+/** Characters a URL's path keeps as they are (everything printable in ASCII but `"#<>?\`{}`). */
+const URL_PATH_PLAIN = /^[!$-;=@-_a-z|~]*$/;

@@ -3,7 +3,9 @@ import { InvalidArgumentError } from "./errors.js";
 import { requireLabel } from "./names.js";
 import type { CallOptions, Pipeline } from "./request.js";
 import type { NamespaceInfo } from "./types.js";
-import { expectObject, expectStrings, optional, parseJsonBody, str } from "./validate.js";
+import { expectObject, expectStrings, fields, optional, parseJsonBody, str } from "./validate.js";
+
+const NAMESPACE_FIELDS = fields({ labels: "map", annotations: "map" });
 
 /** @internal */
 export async function getNamespaces(p: Pipeline, options?: CallOptions): Promise<string[]> {
@@ -17,7 +19,7 @@ export async function getNamespace(p: Pipeline, name: string, options?: CallOpti
   const res = await p.call({ method: "GET", path: `/system/namespace/${ns}`, auth: "client" }, options);
   const obj = expectObject(parseJsonBody(res), res, "namespace");
   str(obj, "name", res, "namespace");
-  optional(obj, { labels: "map", annotations: "map" }, res, "namespace");
+  optional(obj, NAMESPACE_FIELDS, res, "namespace");
   const info: NamespaceInfo = { name: obj.name as string };
   if (obj.labels) info.labels = obj.labels as Record<string, string>;
   if (obj.annotations) info.annotations = obj.annotations as Record<string, string>;

@@ -1,16 +1,21 @@
 /**
- * The request pipeline every gateway call goes through: URL building, credentials, hooks,
+ * The request pipeline every gateway call goes through: path and query, credentials, hooks,
  * deadline + caller abort, bounded reads, retries (idempotent calls; a POST only when it never
  * reached the server), the single replay after a 401, and mapping of failures to typed,
  * token-free errors. Its flow is one way: send, read a bounded body, and on failure build the
  * redacted error once (response-errors.ts) against the call scope's secrets.
+ *
+ * A call with a cached token goes straight through: no URL object, no AbortSignal, no promise
+ * but the exchange's, one timer (the deadline); what only retries, hooks or errors need is made
+ * when they happen (`test/sdk/per-call.test.ts` counts it).
  */
+import type { Readable } from "node:stream";
 import type { ClientAuth, Credential } from "./auth.js";
 import { CallScope } from "./call-scope.js";
 import { checkBytes, checkTimeout, HttpStatusError, NetworkError, OpenFaaSError, responseTooLarge, TimeoutError, type RequestSite } from "./errors.js";
 import { abortable } from "./abort.js";
 import type { ClientHooks } from "./hooks.js";
-import { readBody, send, stalledAfterMs, type WireResponse } from "./http.js";
+import { exchange, stalledAfterMs, type ReadAnswer, type ReadLimits, type StreamAnswer, type WireHeaders, type WireRequest } from "./http.js";
 import { answerError, ERROR_BODY_BYTES } from "./response-errors.js";
 import { isIdempotent, isRetryableError, RETRYABLE_STATUSES, retryDelay, sleep, type ResolvedRetry } from "./retry.js";
 
@@ -53,7 +58,7 @@ export interface ApiCall {
 /** @internal A fully read answer. */
 export interface ApiResponse {
   status: number;
-  headers: WireResponse["headers"];
+  headers: WireHeaders;
   body: Buffer;
   site: RequestSite;
 }
@@ -61,16 +66,14 @@ export interface ApiResponse {
 /** @internal A streaming 2xx answer; `release()` must be called when done with the body. */
 export interface StreamResponse {
   status: number;
-  headers: WireResponse["headers"];
-  body: WireResponse["body"];
+  headers: WireHeaders;
+  /** Destroying it (or reading it to its end) closes the request. */
+  body: Readable;
   site: RequestSite;
   /** Maps a body read failure to the typed error. */
   classify(error: unknown): Error;
   release(): void;
 }
-
-/** How an answer's body is taken: read whole up to a limit, or handed over unread (2xx only). */
-type BodyMode = { maxBytes: number } | "stream";
 
 /** @internal Configuration of a pipeline. */
 export interface PipelineOptions {
@@ -86,14 +89,33 @@ export interface PipelineOptions {
   maxLogLineBytes: number;
 }
 
+/** What one run of a call got: an answer read whole, or a 2xx body to stream. */
+interface Answered {
+  status: number;
+  headers: WireHeaders;
+  body: Buffer | Readable;
+  site: RequestSite;
+}
+
 /** @internal */
 export class Pipeline {
   readonly #o: PipelineOptions;
+  readonly #origin: string;
   readonly #basePath: string;
+  /** How a call without its own `maxResponseBytes` reads: one object for every such call. */
+  readonly #reads: { plain: ReadLimits; returningErrors: ReadLimits };
+  /** How a stream reads: a 2xx body is handed over (it may idle), an error's first 4 KiB read as any other. */
+  readonly #streams: ReadLimits;
 
   constructor(options: PipelineOptions) {
     this.#o = options;
+    this.#origin = options.baseURL.origin;
     this.#basePath = options.baseURL.pathname.replace(/\/+$/, "");
+    this.#reads = {
+      plain: this.#limits(options.maxResponseBytes, false),
+      returningErrors: this.#limits(options.maxResponseBytes, true),
+    };
+    this.#streams = { ...this.#limits(ERROR_BODY_BYTES, false), stream: true };
   }
 
   /** The client's auth. */
@@ -107,31 +129,34 @@ export class Pipeline {
   }
 
   /** Sends the call and reads the whole answer (up to `maxResponseBytes`). */
-  async call(call: ApiCall, options: CallOptions = {}): Promise<ApiResponse> {
-    checkTimeout(options.timeoutMs, "timeoutMs", true);
-    checkBytes(options.maxResponseBytes, "maxResponseBytes", true);
-    const scope = new CallScope(options.signal, options.timeoutMs ?? this.#o.timeoutMs);
+  async call(call: ApiCall, options?: CallOptions): Promise<ApiResponse> {
+    checkTimeout(options?.timeoutMs, "timeoutMs", true);
+    checkBytes(options?.maxResponseBytes, "maxResponseBytes", true);
+    const returnErrors = call.returnErrors === true;
+    const limits =
+      options?.maxResponseBytes === undefined ? (returnErrors ? this.#reads.returningErrors : this.#reads.plain) : this.#limits(options.maxResponseBytes, returnErrors);
+    const scope = new CallScope(options?.signal, options?.timeoutMs ?? this.#o.timeoutMs, this.#o.attemptTimeoutMs);
     try {
-      const res = await this.#run(call, scope, { maxBytes: options.maxResponseBytes ?? this.#o.maxResponseBytes });
-      return { status: res.status, headers: res.headers, body: res.bytes ?? Buffer.alloc(0), site: res.site };
+      return (await this.#run(call, scope, limits)) as ApiResponse;
     } finally {
       scope.dispose();
     }
   }
 
   /** Sends the call and hands back a 2xx body unread (errors are read and thrown as usual). */
-  async stream(call: ApiCall, options: CallOptions = {}): Promise<StreamResponse> {
-    checkTimeout(options.timeoutMs, "timeoutMs", true);
-    const scope = new CallScope(options.signal, options.timeoutMs ?? this.#o.timeoutMs);
+  async stream(call: ApiCall, options?: CallOptions): Promise<StreamResponse> {
+    checkTimeout(options?.timeoutMs, "timeoutMs", true);
+    const scope = new CallScope(options?.signal, options?.timeoutMs ?? this.#o.timeoutMs, this.#o.attemptTimeoutMs);
     try {
-      const res = await this.#run(call, scope, "stream");
+      const res = (await this.#run(call, scope, this.#streams)) as Answered & { body: Readable };
       if (call.noDeadlineAfterHead) scope.clearDeadline();
+      const site = res.site;
       return {
         status: res.status,
         headers: res.headers,
         body: res.body,
-        site: res.site,
-        classify: (error) => scope.classify(error, res.site),
+        site,
+        classify: (error) => scope.classify(error, site),
         release: () => scope.dispose(),
       };
     } catch (error) {
@@ -140,47 +165,29 @@ export class Pipeline {
     }
   }
 
-  #url(call: ApiCall): URL {
-    const url = new URL(this.#o.baseURL.href);
-    url.pathname = this.#basePath + call.path;
-    url.search = "";
-    if (call.query) {
-      for (const [key, value] of Object.entries(call.query)) {
-        if (value === undefined) continue;
-        if (Array.isArray(value)) for (const v of value as readonly string[]) url.searchParams.append(key, v);
-        else url.searchParams.set(key, String(value));
-      }
-    }
-    return url;
+  /** The limits of a whole read: the body up to `maxBytes`; an error's first 4 KiB, unless the caller takes errors as answers. */
+  #limits(maxBytes: number, returnErrors: boolean): ReadLimits {
+    return { limitBytes: maxBytes, errorBytes: returnErrors ? undefined : ERROR_BODY_BYTES, idleMs: this.#o.bodyIdleTimeoutMs };
   }
 
-  async #run(call: ApiCall, scope: CallScope, mode: BodyMode): Promise<WireResponse & { bytes: Buffer | undefined; site: RequestSite }> {
+  async #run(call: ApiCall, scope: CallScope, limits: ReadLimits): Promise<Answered> {
     const o = this.#o;
-    const url = this.#url(call);
-    const method = call.method.toUpperCase();
-    const site: RequestSite = { method, path: url.pathname };
+    const method = call.method;
+    const path = this.#basePath + call.path;
+    const site: RequestSite = { method, path };
     const auth = call.auth === "client" ? o.auth : call.auth === "none" ? undefined : call.auth;
     const idempotent = isIdempotent(method);
-    const body = call.json !== undefined ? JSON.stringify(call.json) : call.body;
+    const request: WireRequest = {
+      origin: this.#origin,
+      path: call.query === undefined ? path : path + queryString(call.query),
+      method,
+      headers: {},
+      body: call.json !== undefined ? JSON.stringify(call.json) : call.body,
+    };
     const startedAt = auth?.now?.() ?? Date.now();
     const hooks = o.hooks;
     let replayed = false;
     let retries = 0;
-
-    // Only an answer (an HttpStatusError, an OAuthError among them) can carry the server's Retry-After.
-    const waitForRetry = async (attempt: number, error: OpenFaaSError): Promise<boolean> => {
-      if (retries >= o.retry.limit) return false;
-      const delayMs = retryDelay(retries + 1, o.retry, error instanceof HttpStatusError ? error.retryAfterMs : undefined);
-      if (delayMs === undefined) return false;
-      for (const hook of hooks.beforeRetry ?? []) await hook({ method, url: new URL(url), attempt, delayMs, error });
-      try {
-        await sleep(delayMs, scope.signal);
-      } catch (abort) {
-        throw scope.classify(abort, site);
-      }
-      retries++;
-      return true;
-    };
 
     for (let attempt = 1; ; attempt++) {
       let credential: Credential | undefined;
@@ -189,10 +196,13 @@ export class Pipeline {
           // A credential at hand (a cached token) is taken synchronously: no promise on the hot path.
           credential = auth.peek?.() ?? (await abortable(auth.authorize(scope.signal), scope.signal));
         } catch (error) {
-          if (scope.timedOut || scope.signal.aborted) throw scope.classify(error, site);
+          if (scope.aborted) throw scope.classify(error, site);
           // Exchanges are safe to repeat, whatever the method of the call they serve.
           if (error instanceof OpenFaaSError && (isRetryableError(error) || error instanceof TimeoutError)) {
-            if (await waitForRetry(attempt, error)) continue;
+            if (await this.#backOff(scope, request, site, attempt, retries, error)) {
+              retries++;
+              continue;
+            }
           }
           throw error;
         }
@@ -203,48 +213,46 @@ export class Pipeline {
       if (call.json !== undefined) headers["content-type"] = "application/json";
       if (credential && hooks.exposeCredentials) headers.authorization = credential.authorization();
       // Hooks get copies of the URL: a hook must not be able to send the credential to another host.
-      for (const hook of hooks.beforeRequest ?? []) await hook({ method, url: new URL(url), headers, attempt });
+      if (hooks.beforeRequest) for (const hook of hooks.beforeRequest) await hook({ method, url: this.#url(request), headers, attempt });
       if (credential && !hooks.exposeCredentials) headers.authorization = credential.authorization();
+      request.headers = headers;
 
-      const attemptScope = o.attemptTimeoutMs !== undefined && o.attemptTimeoutMs > 0 ? new CallScope(scope.signal, o.attemptTimeoutMs) : undefined;
-      const signal = attemptScope?.signal ?? scope.signal;
-      const sentAt = performance.now();
-      let res: WireResponse;
-      let bytes: Buffer | undefined;
-      let exceededBytes: number | undefined;
+      const sentAt = hooks.afterResponse ? performance.now() : 0;
+      let answer: ReadAnswer | StreamAnswer;
       try {
-        res = await send({ url, method, headers, body, signal });
-        if ((res.status < 200 || res.status >= 300) && !call.returnErrors) {
-          // Only the start of an error body is of use; a longer one is cut and its connection dropped.
-          bytes = (await readBody(res, { limitBytes: ERROR_BODY_BYTES, prefix: true, idleMs: o.bodyIdleTimeoutMs })).bytes;
-        } else if (mode !== "stream") {
-          const read = await readBody(res, { limitBytes: mode.maxBytes, prefix: false, idleMs: o.bodyIdleTimeoutMs });
-          bytes = read.bytes;
-          if (!read.complete) exceededBytes = mode.maxBytes;
-        }
+        answer = await exchange(request, limits, scope);
       } catch (error) {
-        const attemptTimedOut = attemptScope?.timedOut === true && !scope.signal.aborted;
-        attemptScope?.dispose();
-        const stalledMs = scope.signal.aborted ? undefined : stalledAfterMs(error);
+        scope.attemptEnded();
+        const attemptTimedOut = scope.attemptTimedOut && !scope.aborted;
+        const stalledMs = scope.aborted ? undefined : stalledAfterMs(error);
         if (attemptTimedOut || stalledMs !== undefined) {
           // The server may have processed a stalled attempt: only an idempotent call is sent again.
-          const timeout = new TimeoutError(site, attemptTimedOut ? attemptScope.timeoutMs : (stalledMs ?? 0));
-          if (idempotent && (await waitForRetry(attempt, timeout))) continue;
+          const timeout = new TimeoutError(site, attemptTimedOut ? (o.attemptTimeoutMs as number) : (stalledMs as number));
+          if (idempotent && (await this.#backOff(scope, request, site, attempt, retries, timeout))) {
+            retries++;
+            continue;
+          }
           throw timeout;
         }
         const failure = scope.classify(error, site);
-        if (failure instanceof NetworkError && (idempotent || !failure.reachedServer) && (await waitForRetry(attempt, failure))) continue;
+        if (failure instanceof NetworkError && (idempotent || !failure.reachedServer) && (await this.#backOff(scope, request, site, attempt, retries, failure))) {
+          retries++;
+          continue;
+        }
         throw failure;
       }
-      if (mode === "stream" && attemptScope) attemptScope.clearDeadline();
-      else attemptScope?.dispose();
+      scope.attemptEnded();
 
-      const status = res.status;
-      for (const hook of hooks.afterResponse ?? []) {
-        await hook({ method, url: new URL(url), status, headers: res.headers, attempt, durationMs: performance.now() - sentAt });
+      const status = answer.status;
+      if (hooks.afterResponse) {
+        for (const hook of hooks.afterResponse) {
+          await hook({ method, url: this.#url(request), status, headers: answer.headers, attempt, durationMs: performance.now() - sentAt });
+        }
       }
-      if (exceededBytes !== undefined) throw responseTooLarge(site, status, "response body", exceededBytes);
-      if (status >= 200 && status < 300) return { ...res, bytes, site };
+      if ("body" in answer) return { status, headers: answer.headers, body: answer.body, site };
+      const ok = status >= 200 && status < 300;
+      if (!answer.complete && (ok || limits.errorBytes === undefined)) throw responseTooLarge(site, status, "response body", limits.limitBytes);
+      if (ok) return { status, headers: answer.headers, body: answer.bytes, site };
 
       if (status === 401 && !replayed && credential?.issuedAt !== undefined && credential.issuedAt < startedAt && auth?.invalidate) {
         // The token predates this call, so it may have been revoked or rotated meanwhile: one replay.
@@ -253,11 +261,62 @@ export class Pipeline {
         continue;
       }
       const retryable = idempotent && RETRYABLE_STATUSES.has(status);
-      if (call.returnErrors && !retryable) return { ...res, bytes, site };
-      const error = answerError(site, { status, headers: res.headers, body: bytes ?? Buffer.alloc(0) }, scope.secrets, false);
-      if (retryable && (await waitForRetry(attempt, error))) continue;
-      if (call.returnErrors) return { ...res, bytes, site };
+      const answered: Answered = { status, headers: answer.headers, body: answer.bytes, site };
+      if (call.returnErrors && !retryable) return answered;
+      const error = answerError(site, { status, headers: answer.headers, body: answer.bytes }, scope.secrets, false);
+      if (retryable && (await this.#backOff(scope, request, site, attempt, retries, error))) {
+        retries++;
+        continue;
+      }
+      if (call.returnErrors) return answered;
       throw error;
     }
   }
+
+  /**
+   * Waits before the next attempt when the policy allows one more (`retries` so far), running the
+   * `beforeRetry` hooks first; false when the retries are used up or the server asked for longer
+   * than the policy allows. Only an answer (an HttpStatusError, an OAuthError among them) can
+   * carry the server's Retry-After.
+   */
+  async #backOff(scope: CallScope, request: WireRequest, site: RequestSite, attempt: number, retries: number, error: OpenFaaSError): Promise<boolean> {
+    const policy = this.#o.retry;
+    if (retries >= policy.limit) return false;
+    const delayMs = retryDelay(retries + 1, policy, error instanceof HttpStatusError ? error.retryAfterMs : undefined);
+    if (delayMs === undefined) return false;
+    for (const hook of this.#o.hooks.beforeRetry ?? []) await hook({ method: request.method, url: this.#url(request), attempt, delayMs, error });
+    try {
+      await sleep(delayMs, scope.signal);
+    } catch (abort) {
+      throw scope.classify(abort, site);
+    }
+    return true;
+  }
+
+  /** The request's full URL, a new object each time (for hooks). */
+  #url(request: WireRequest): URL {
+    return new URL(request.origin + request.path);
+  }
+}
+
+/**
+ * `?name=value&…` as `URLSearchParams` writes it (form encoding), for the values that are not
+ * `undefined`; `""` when there are none. Names and values that need no encoding (every RFC 1123
+ * name does not) are taken as they are.
+ */
+function queryString(query: Record<string, QueryValue>): string {
+  let out = "";
+  for (const key of Object.keys(query)) {
+    const value = query[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value as readonly string[]) out += `${out === "" ? "?" : "&"}${formEncode(key)}=${formEncode(v)}`;
+    else out += `${out === "" ? "?" : "&"}${formEncode(key)}=${formEncode(String(value))}`;
+  }
+  return out;
+}
+
+const FORM_PLAIN = /^[A-Za-z0-9*._-]*$/;
+
+function formEncode(text: string): string {
+  return FORM_PLAIN.test(text) ? text : new URLSearchParams([["", text]]).toString().slice(1);
 }

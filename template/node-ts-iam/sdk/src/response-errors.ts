@@ -4,7 +4,7 @@
  * result. Nothing else ever sees the raw body.
  */
 import { OAuthError, statusError, type HttpStatusError, type RequestSite } from "./errors.js";
-import { header, type WireResponse } from "./http.js";
+import { header, type WireHeaders } from "./http.js";
 import { redactAndCut, type Redactor } from "./redact.js";
 import { parseRetryAfter } from "./retry.js";
 import { parseJsonObject } from "./validate.js";
@@ -18,7 +18,7 @@ export const ERROR_BODY_BYTES = 4096;
 /** @internal A non-2xx answer whose body was read (at most {@link ERROR_BODY_BYTES} of it, or a whole result). */
 export interface ErrorAnswer {
   status: number;
-  headers: WireResponse["headers"];
+  headers: WireHeaders;
   body: Buffer;
 }
 

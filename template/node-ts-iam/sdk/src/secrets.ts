@@ -3,7 +3,9 @@ import { InvalidArgumentError } from "./errors.js";
 import { optionalLabel, requireSecretName } from "./names.js";
 import type { CallOptions, Pipeline } from "./request.js";
 import type { Secret, SecretDescription } from "./types.js";
-import { expectArray, expectObject, optional, parseJsonBody, str } from "./validate.js";
+import { expectArray, expectObject, fields, optional, parseJsonBody, str } from "./validate.js";
+
+const SECRET_DESCRIPTION_FIELDS = fields({ namespace: "string" });
 
 /** @internal */
 export async function getSecrets(p: Pipeline, namespace: string | undefined, options?: CallOptions): Promise<SecretDescription[]> {
@@ -12,7 +14,7 @@ export async function getSecrets(p: Pipeline, namespace: string | undefined, opt
   return expectArray(parseJsonBody(res), res, "secrets").map((s, i) => {
     const obj = expectObject(s, res, `secrets[${i}]`);
     str(obj, "name", res, `secrets[${i}]`);
-    optional(obj, { namespace: "string" }, res, `secrets[${i}]`);
+    optional(obj, SECRET_DESCRIPTION_FIELDS, res, `secrets[${i}]`);
     // Only the description is returned, even if a gateway were to include values.
     return obj.namespace === undefined || obj.namespace === null
       ? { name: obj.name as string }

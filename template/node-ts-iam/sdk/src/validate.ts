@@ -52,20 +52,39 @@ export function str(obj: Json, key: string, where: Where, what: string): string 
   return v;
 }
 
+/** @internal The type an optional field must have when present. */
+export type FieldKind = "string" | "number" | "boolean" | "strings" | "map" | "object";
+
+/** @internal A compiled list of optional fields and their checks (see {@link fields}). */
+export type Fields = ReadonlyArray<readonly [key: string, check: (value: unknown) => boolean]>;
+
+const FIELD_CHECKS: Readonly<Record<FieldKind, (value: unknown) => boolean>> = {
+  string: (v) => typeof v === "string",
+  number: (v) => typeof v === "number" && Number.isFinite(v),
+  boolean: (v) => typeof v === "boolean",
+  strings: (v) => {
+    if (!Array.isArray(v)) return false;
+    for (const item of v) if (typeof item !== "string") return false;
+    return true;
+  },
+  map: (v) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    for (const key in v) if (typeof (v as Json)[key] !== "string") return false;
+    return true;
+  },
+  object: (v) => typeof v === "object" && !Array.isArray(v),
+};
+
+/** @internal Compiles a field spec once (at module load), so that checking a body allocates nothing. */
+export function fields(spec: Record<string, FieldKind>): Fields {
+  return Object.entries(spec).map(([key, kind]) => [key, FIELD_CHECKS[kind]] as const);
+}
+
 /** @internal Checks optional fields' types in place (absent and null pass). */
-export function optional(obj: Json, spec: Record<string, "string" | "number" | "boolean" | "strings" | "map" | "object">, where: Where, what: string): void {
-  for (const [key, kind] of Object.entries(spec)) {
+export function optional(obj: Json, spec: Fields, where: Where, what: string): void {
+  for (const [key, check] of spec) {
     const v = obj[key];
-    if (v === undefined || v === null) continue;
-    const ok =
-      kind === "strings"
-        ? Array.isArray(v) && v.every((s) => typeof s === "string")
-        : kind === "map"
-          ? typeof v === "object" && !Array.isArray(v) && Object.values(v as Json).every((s) => typeof s === "string")
-          : kind === "object"
-            ? typeof v === "object" && !Array.isArray(v)
-            : typeof v === kind && (kind !== "number" || Number.isFinite(v));
-    if (!ok) throw fail(where, `${what}.${key} has the wrong type`);
+    if (v !== undefined && v !== null && !check(v)) throw fail(where, `${what}.${key} has the wrong type`);
   }
 }
 
