@@ -138,10 +138,19 @@ async function runOneModule(file: string, out: string, log: (line: string) => vo
   writeFileSync(out, JSON.stringify({ node: process.version, sections }));
 }
 
-/** The command as typed, with the environment variables that change what a run measures. */
-function commandLine(args: readonly string[]): string {
-  const env = ["NODE22", "UPSTREAM_NODE22_DIR"].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`);
-  return [...env, "npm run bench", ...(args.length > 0 ? ["--", ...args] : [])].join(" ");
+/**
+ * What each variable that changes a run names, written in the command in place of its value: RESULTS.md
+ * holds no path of the machine it ran on (the bench README says how to make each).
+ */
+const VARIABLE_MEANING: Readonly<Record<string, string>> = {
+  NODE22: "<a Node 22 binary>",
+  UPSTREAM_NODE22_DIR: "<openfaas/templates template/node22, npm installed>",
+};
+
+/** The command as typed, with the environment variables that change what a run measures (by meaning, not path). */
+export function commandLine(args: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  const set = Object.keys(VARIABLE_MEANING).filter((name) => env[name]).map((name) => `${name}=${VARIABLE_MEANING[name]}`);
+  return [...set, "npm run bench", ...(args.length > 0 ? ["--", ...args] : [])].join(" ");
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

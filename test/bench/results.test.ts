@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BenchSection } from "../../bench/dist/report.js";
 import { renderResults, type BenchRun } from "../../bench/dist/results.js";
-import { runBench, type BenchOptions } from "../../bench/dist/run.js";
+import { commandLine, runBench, type BenchOptions } from "../../bench/dist/run.js";
 
 const section = (title: string, value: number): BenchSection => ({
   title,
@@ -144,5 +144,13 @@ describe("npm run bench (bench/dist/run.js) over fake modules", () => {
   it("refuses an unknown module name and a NODE22 that is not a Node binary, naming them", async () => {
     await expect(runBench(options(["alpha", "nosuch"]))).rejects.toThrow(/no benchmark module named nosuch/);
     await expect(runBench(options([], join(dir, "no-node-here")))).rejects.toThrow(/NODE22=.*no-node-here is not a Node binary/);
+  });
+});
+
+describe("the command written into RESULTS.md", () => {
+  it("names what NODE22 and UPSTREAM_NODE22_DIR were, never their paths on the machine", () => {
+    const line = commandLine(["template"], { NODE22: "/tmp/x/node22/bin/node", UPSTREAM_NODE22_DIR: "/home/me/templates/template/node22" });
+    expect(line).toBe("NODE22=<a Node 22 binary> UPSTREAM_NODE22_DIR=<openfaas/templates template/node22, npm installed> npm run bench -- template");
+    expect(commandLine([], {})).toBe("npm run bench");
   });
 });
