@@ -142,6 +142,7 @@ describe("the bundle step", () => {
     ["a static import of a package", { "d.js": 'import { Agent } from "undici";\nexport const d = 1;\nexport const alsoD = "d";\n' }, 'd.js: a static import of a package (the bundle takes builtins and the SDK\'s own modules only): import { Agent } from "undici";'],
     ["an export it does not know", { "d.js": "export let d = 1;\nexport const alsoD = \"d\";\n" }, "d.js: an import or export statement of a form the bundle does not know: export let d = 1;"],
     ["an import over several lines", { "d.js": 'import {\n  join,\n} from "node:path";\nexport const d = 1;\nexport const alsoD = "d";\n' }, "d.js: an import or export statement of a form the bundle does not know: import {"],
+    ["import.meta below dist/", { "kit/c.js": 'import { alsoD } from "../d.js";\nexport const c = alsoD.length;\nexport const here = import.meta.url;\n' }, "kit/c.js: import.meta in a module below dist/, where the bundle's would not be its own: export const here = import.meta.url;"],
     ["a name of its own", { "d.js": "export const d = 1;\nexport const alsoD = \"d\";\nconst $sdk_x = 1;\n" }, "d.js: uses $sdk_, the prefix of the bundle's own names: const $sdk_x = 1;"],
   ])("stops at %s, naming the module, and leaves no bundle behind", async (name, change, message) => {
     const dir = fixture(`refused-${name.replace(/\W/g, "-")}`, FORMS);

@@ -85,7 +85,10 @@ function readModule(distDir, file, builtins) {
   /** @type {Module} */
   const module = { file, lines: [], deps: [], exports: new Map(), stars: [] };
   const fail = (/** @type {string} */ why, /** @type {string} */ line) => new Error(`${file}: ${why}: ${line.trim()}`);
-  if (text.includes(RESERVED)) throw fail(`uses ${RESERVED}, the prefix of the bundle's own names`, text.split("\n").find((line) => line.includes(RESERVED)) ?? "");
+  const lineWith = (/** @type {string} */ part) => text.split("\n").find((line) => line.includes(part)) ?? "";
+  if (text.includes(RESERVED)) throw fail(`uses ${RESERVED}, the prefix of the bundle's own names`, lineWith(RESERVED));
+  // In the bundle, import.meta is the bundle's, in dist/: the same only for a module in dist/ itself.
+  if (file.includes("/") && text.includes("import.meta")) throw fail("import.meta in a module below dist/, where the bundle's would not be its own", lineWith("import.meta"));
   /** The bundle's name for what a specifier names: one of the SDK's modules, or a builtin. */
   const target = (/** @type {string} */ specifier, /** @type {string} */ line) => {
     if (specifier.startsWith("node:")) {
