@@ -1,7 +1,8 @@
 /**
  * The SDK's surface: how many names the root entry exports (counted from the built declarations,
- * types included), what importing the root or the kit costs (no HTTP library, no I/O), and file
- * names that say one role each across the template server and the SDK.
+ * types included), what importing the root or the kit costs (two files of the SDK, its entry and the
+ * bundle; no HTTP library, no I/O), and file names that say one role each across the template server
+ * and the SDK.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
