@@ -266,6 +266,15 @@ function coldRun(command: string, args: readonly string[], env: NodeJS.ProcessEn
   });
 }
 
+/** The cold clients on Node: their fixtures, and the rows' names. */
+const COLD_FIXTURES = { "hand-written": "sdk-cold-hand", undici: "sdk-cold-undici", sdk: "sdk-cold" } as const;
+const COLD_NAMES = {
+  "hand-written": "hand-written (readFileSync + fetch)",
+  undici: "bare undici (npm's, its Agent module as the SDK loads it, dispatch)",
+  sdk: "@node-ts-iam/sdk",
+  "go-sdk": "openfaas/go-sdk v0.3.0",
+} as const;
+
 async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolean, log: (line: string) => void): Promise<BenchSection> {
   const nodes: [string, string][] = [[`Node ${process.version}`, process.execPath]];
   const node22 = process.env["NODE22"];
@@ -273,9 +282,9 @@ async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolea
   const rows: (string | number)[][] = [];
   for (const op of ["functions", "invoke"] as const) {
     for (const [nodeName, node] of nodes) {
-      type Program = "hand-written" | "sdk" | "go-sdk";
+      type Program = "hand-written" | "undici" | "sdk" | "go-sdk";
       // go-sdk (no Node in it) once, beside the module's own Node.
-      const programs: Program[] = ["hand-written", "sdk", ...(goSdk && op === "functions" && node === process.execPath ? (["go-sdk"] as const) : [])];
+      const programs: Program[] = ["hand-written", "undici", "sdk", ...(goSdk && op === "functions" && node === process.execPath ? (["go-sdk"] as const) : [])];
       const runs = new Map<Program, ColdRun[]>(programs.map((p) => [p, []]));
       for (let i = 0; i < COLD_SPAWNS; i++) {
         for (let j = 0; j < programs.length; j++) {
@@ -283,7 +292,7 @@ async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolea
           const run =
             program === "go-sdk"
               ? await coldRun(join(PEERS_DIR, "gosdk-cold"), [gateway], env)
-              : await coldRun(node, [fixture(program === "sdk" ? "sdk-cold" : "sdk-cold-hand"), op, gateway], env);
+              : await coldRun(node, [fixture(COLD_FIXTURES[program]), op, gateway], env);
           runs.get(program)!.push(run);
         }
       }
@@ -294,7 +303,7 @@ async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolea
         const vsHand = (pick: (r: ColdRun) => number): string => (program === "hand-written" ? "1.00" : spread(own.map((r, i) => pick(r) / pick(hand[i]!))));
         const node22Row = node === process.execPath ? "" : ` (${nodeName})`;
         rows.push([
-          `${program === "sdk" ? "@node-ts-iam/sdk" : program === "go-sdk" ? "openfaas/go-sdk v0.3.0" : "hand-written (readFileSync + fetch)"}${program === "go-sdk" ? "" : node22Row}`,
+          `${COLD_NAMES[program]}${program === "go-sdk" ? "" : node22Row}`,
           op === "functions" ? "getFunctions" : "invokeFunction",
           fmt(median(own.map((r) => r.answerMs))),
           program === "go-sdk" ? "–" : vsHand((r) => r.answerMs),
@@ -312,7 +321,7 @@ async function coldStarts(gateway: string, env: NodeJS.ProcessEnv, goSdk: boolea
     columns: ["program", "call", "to the answer (ms)", "vs hand-written", "to exit (ms)", "vs hand-written", "peak RSS (MiB)", "vs hand-written", "target"],
     rows,
     notes: [
-      `Each program is spawned ${COLD_SPAWNS} times, the programs interleaved: it reads the service account token file, exchanges it, and makes one call (\`getFunctions\`: the 5-item list; \`invokeFunction\`: a second exchange for a function token, then the invocation). "To the answer" is from spawn to the line the program prints once it holds the answer; "to exit" adds the process's end (under Node 20 it waits for V8's background compilation of undici's HTTP parser, which both Node programs load). Peak RSS is what the process reports at exit (\`process.resourceUsage().maxRSS\`). The hand-written client is the SDK's call written out with \`readFileSync\` and Node's own \`fetch\` (fixtures/sdk-cold-hand.ts), the SDK's uses \`Client\` + \`TokenAuth\` + \`ServiceAccountTokenSource\` (fixtures/sdk-cold.ts); ratios as above, per interleaved pair. go-sdk: \`gosdk-cold\`, to exit only. Rows without a Node version ran under the module's own Node (${process.version}); with NODE22 set, the rows that name one ran under it.${goSdk ? "" : " go-sdk was skipped: ../shared/peers/gosdk-cold was not found."}`,
+      `Each program is spawned ${COLD_SPAWNS} times, the programs interleaved: it reads the service account token file, exchanges it, and makes one call (\`getFunctions\`: the 5-item list; \`invokeFunction\`: a second exchange for a function token, then the invocation). "To the answer" is from spawn to the line the program prints once it holds the answer; "to exit" adds the process's end (under Node 20 it waits for V8's background compilation of undici's HTTP parser, which every Node program here loads). Peak RSS is what the process reports at exit (\`process.resourceUsage().maxRSS\`). The hand-written client is the SDK's call written out with \`readFileSync\` and Node's own \`fetch\` (fixtures/sdk-cold-hand.ts), whose undici comes compiled with Node; bare undici makes the same requests on npm's undici alone, loaded as the SDK loads it, with a handler that only collects the body (fixtures/sdk-cold-undici.ts): what npm undici itself costs, the floor of any client on it; the SDK's uses \`Client\` + \`TokenAuth\` + \`ServiceAccountTokenSource\` (fixtures/sdk-cold.ts) as the package resolves it, its one-file bundle (sdk/bundle.mjs); ratios as above, per interleaved pair. go-sdk: \`gosdk-cold\`, to exit only. Rows without a Node version ran under the module's own Node (${process.version}); with NODE22 set, the rows that name one ran under it.${goSdk ? "" : " go-sdk was skipped: ../shared/peers/gosdk-cold was not found."}`,
     ],
   };
 }

@@ -3,11 +3,12 @@
 /**
  * Prepares this template folder for a function developed beside it, as the image build's first stage
  * prepares /home/app: the template's pinned dependencies installed from its own lock (`npm ci`), and
- * its SDK compiled (`tsc -b sdk`). The sample function's `npm install` runs it (its package.json's
+ * its SDK built as its own `npm run build` builds it (`tsc -b sdk`, then its bundle step,
+ * sdk/bundle.mjs). The sample function's `npm install` runs it (its package.json's
  * `prepare` script), so that the function's link to the SDK (`file:../template/node-ts-iam/sdk`) gives
  * the editor, `tsc` and `npm test` the very SDK the image ships, with undici resolved beside it (npm
  * installs nothing for a linked folder outside the project). Each step that is up to date is skipped:
- * in the image build, where the Dockerfile has done both, it costs a tenth of a second.
+ * in the image build, where the Dockerfile has done them all, it costs a few tenths of a second.
  *
  * Plain JavaScript, checked by the test tsconfig: it runs before anything here is compiled.
  */
@@ -57,3 +58,4 @@ if (!installed()) {
   else run("npm ci", "npm", npmArgs, env);
 }
 run("tsc -b sdk", process.execPath, [join(here, "node_modules", "typescript", "bin", "tsc"), "-b", "sdk"]);
+run("the SDK's bundle step", process.execPath, [join(here, "sdk", "bundle.mjs")]);

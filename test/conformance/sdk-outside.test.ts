@@ -6,7 +6,7 @@
  * image's; installed from the registry with `npm i node@22`).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,11 +61,14 @@ describe("the SDK in a plain Node project outside the checkout (SDK README, as w
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it("installs from the packed tarball with only the registry: the compiled SDK and undici, nothing of the checkout", async () => {
+  it("installs from the packed tarball with only the registry: the compiled SDK (its bundle the checkout's) and undici, nothing of the checkout", async () => {
     const listed = await run("npm", ["ls", "--all", "--parseable"], project, env);
     const paths = listed.stdout.trim().split("\n");
     expect(paths.every((p) => p.startsWith(project)), listed.stdout).toBe(true);
     expect(paths.map((p) => p.slice(project.length))).toEqual(expect.arrayContaining(["/node_modules/@node-ts-iam/sdk", "/node_modules/undici"]));
+    // Packed after the SDK's own build (prepack): the bundle its entries load, the same as this checkout's.
+    const bundle = (root: string): string => readFileSync(join(root, "dist/sdk.bundle.js"), "utf8");
+    expect(bundle(join(project, "node_modules/@node-ts-iam/sdk"))).toBe(bundle(join(repoRoot, "template/node-ts-iam/sdk")));
   });
 
   it.each([

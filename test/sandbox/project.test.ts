@@ -7,7 +7,7 @@
  * real faas-cli, from the README's walkthrough, is in test/conformance/first-function.test.ts.)
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +102,8 @@ describe("a function folder made by faas-cli new, outside the checkout", () => {
       expect(check.code, check.output).toBe(0);
       const load = await user(process.execPath, ["--input-type=module", "-e", 'const m = await import("@node-ts-iam/sdk"); const k = await import("@node-ts-iam/sdk/kit"); console.log(typeof m.gatewayClient, typeof k.serveApi);'], join(project, "myfn"));
       expect(load.output.trim()).toBe("function function");
+      // Built by setup.mjs (the folder's npm install) as the SDK's own build builds it: the checkout's bundle.
+      expect(readFileSync(join(project, "template/node-ts-iam/sdk/dist/sdk.bundle.js"), "utf8")).toBe(readFileSync(join(TEMPLATE_DIR, "sdk/dist/sdk.bundle.js"), "utf8"));
     } finally {
       rmSync(join(project, "myfn/probe.ts"));
     }

@@ -1,7 +1,8 @@
 /**
  * The SDK's surface: how many names the root entry exports (counted from the built declarations,
- * types included), what importing the root or the kit costs (no HTTP library, no I/O), and file
- * names that say one role each across the template server and the SDK.
+ * types included), what importing the root or the kit costs (two files of the SDK, its entry and the
+ * bundle; no HTTP library, no I/O), and file names that say one role each across the template server
+ * and the SDK.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -125,9 +126,10 @@ async function importCost(specifier: string): Promise<{ loaded: string[]; resour
 const NETWORK_MODULES = /\/node_modules\/undici\/|^node:(https?|http2|net|tls|dns|dgram)(\/|$)/;
 
 describe("importing the SDK", () => {
-  it.each(["@node-ts-iam/sdk", "@node-ts-iam/sdk/kit"])("%s loads no HTTP library and does no I/O", async (specifier) => {
+  it.each(["@node-ts-iam/sdk", "@node-ts-iam/sdk/kit"])("%s loads two files of the SDK (its entry and the bundle), no HTTP library, and does no I/O", async (specifier) => {
     const { loaded, resources } = await importCost(specifier);
-    expect(loaded.some((url) => url.endsWith(specifier === "@node-ts-iam/sdk" ? "/dist/index.js" : "/dist/kit.js"))).toBe(true);
+    const sdkFiles = loaded.filter((url) => url.includes("/template/node-ts-iam/sdk/")).map((url) => url.slice(url.indexOf("/sdk/") + 5));
+    expect(sdkFiles).toEqual([specifier === "@node-ts-iam/sdk" ? "dist/index.bundle.js" : "dist/kit.bundle.js", "dist/sdk.bundle.js"]);
     expect(loaded.filter((url) => NETWORK_MODULES.test(url))).toEqual([]);
     expect(resources).toEqual([]);
   }, 40_000);

@@ -55,6 +55,9 @@ describe("a handler folder with its own test and package.json, lacking the sampl
     expect(files.filter((f) => f.startsWith("dist/"))).toEqual(["dist/main.bundle.js"]);
     expect(files).toContain("function/dist/handler.js");
     expect(files).toContain("sdk/dist/index.js");
+    // The SDK as its package entries load it: the bundle its own build step makes, the same as this checkout's.
+    expect(files).toEqual(expect.arrayContaining(["sdk/dist/index.bundle.js", "sdk/dist/kit.bundle.js", "sdk/dist/sdk.bundle.js"]));
+    expect(readFileSync(join(build.shipDir, "sdk/dist/sdk.bundle.js"), "utf8")).toBe(readFileSync(join(TEMPLATE_DIR, "sdk/dist/sdk.bundle.js"), "utf8"));
     expect(files).toContain("node_modules/undici/package.json");
     expect(files).toContain("node_modules/qs/package.json");
     expect(files.some((f) => f.startsWith("node_modules/typescript/") || f.startsWith("node_modules/@types/"))).toBe(false);
