@@ -121,6 +121,8 @@ describe("node-ts-iam-sandbox started in the project folder, with --watch", () =
   };
   const pidOf = (fn: string): number => Number(new RegExp(`${fn}\\.openfaas-fn .*\\(pid (\\d+)`).exec(out)?.[1]);
   beforeAll(async () => {
+    // The sandbox makes the SDK's bundle (its package entries) as the SDK's own build does, after tsc.
+    rmSync(join(project, "template/node-ts-iam/sdk/dist/sdk.bundle.js"), { force: true });
     child = spawn(process.execPath, [CLI, "--port", "0", "--ephemeral", "--watch"], { cwd: project, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
@@ -137,6 +139,7 @@ describe("node-ts-iam-sandbox started in the project folder, with --watch", () =
   it("runs the project's functions, built from its own template/node-ts-iam with the sandbox's tools", async () => {
     expect(err).toContain(`stack ${join(realpathSync(project), "stack.yaml")}: 4 function(s)`);
     expect(existsSync(join(project, "template/node-ts-iam/dist/main.js"))).toBe(true);
+    expect(existsSync(join(project, "template/node-ts-iam/sdk/dist/sdk.bundle.js"))).toBe(true);
     const mine = await answer("myfn");
     expect(mine.status).toBe(200);
     expect(JSON.parse(mine.text)).toMatchObject({ method: "GET", path: "/hello" });

@@ -9,7 +9,7 @@ import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { withBuildLock } from "./handler-build.js";
 import { RUNNABLE_LANG } from "./stack.js";
-import { findPackageDir, runTsc, sandboxPackageDir } from "./toolchain.js";
+import { findPackageDir, runNode, runTsc, sandboxPackageDir } from "./toolchain.js";
 
 /** Where faas-cli keeps a template in a project: `<project>/template/<lang>/`. */
 export function projectTemplateDir(root: string): string {
@@ -68,6 +68,10 @@ export async function prepareTemplate(templateDir: string, log: (line: string) =
     // One project at a time: tsc 7 builds referenced projects in parallel otherwise, and the server
     // would be checked against an SDK whose declarations are not written yet.
     await runTsc(["-b", "--builders", "1", templateDir], templateDir);
+    // Then the SDK's own build step after tsc (its one-file bundle, the package's entries), where the
+    // template has one, as the SDK's npm run build and the image build run it.
+    const bundleStep = join(templateDir, "sdk", "bundle.mjs");
+    if (existsSync(bundleStep)) await runNode("the SDK's bundle step", [bundleStep], join(templateDir, "sdk"));
     return join(templateDir, "dist", "main.js");
   });
 }

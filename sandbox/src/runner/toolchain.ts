@@ -32,13 +32,17 @@ export function sandboxPackageDir(name: string): string {
 
 /** Runs the sandbox's tsc with `args` in `cwd`; rejects with tsc's output when it fails. */
 export function runTsc(args: string[], cwd: string): Promise<void> {
-  const tsc = join(sandboxPackageDir("typescript"), "bin", "tsc");
+  return runNode("tsc", [join(sandboxPackageDir("typescript"), "bin", "tsc"), ...args], cwd);
+}
+
+/** Runs a build script with this Node (`what` names it in the error); rejects with its output when it fails. */
+export function runNode(what: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsc, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`tsc ${args.join(" ")} failed (exit ${code}):\n${output.trim()}`))));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${what} ${args.slice(1).join(" ")} failed (exit ${code}):\n${output.trim()}`))));
   });
 }
