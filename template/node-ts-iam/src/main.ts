@@ -1,6 +1,6 @@
 /**
- * Entry point (`fprocess`: `node dist/main.bundle.js` in the image, `node dist/main.js` unbundled): reads the environment, serves the handler on
- * `http_port`, shuts down on SIGTERM as the watchdog expects (see lifecycle.ts) and exits 0. A handler
+ * Entry point (in the image, the bundle's entry `dist/main.bundle.js` runs it from `dist/main.bundle.server.js`;
+ * unbundled, `node dist/main.js`): reads the environment, serves the handler on `http_port`, shuts down on SIGTERM as the watchdog expects (see lifecycle.ts) and exits 0. A handler
  * that cannot be loaded ends the process with status 1, so the watchdog (and Kubernetes) see the failure
  * instead of a function that never answers.
  *
@@ -8,11 +8,23 @@
  * `import "node:http"` its facade, which evaluates all of node:http's lazy exports; together they cost
  * about as much as the rest of the start-up (measured in `npm run bench -- template`).
  */
+import { writeSync } from "node:fs";
 import { exitOnSignals } from "./lifecycle.js";
 import { startServer } from "./server.js";
 import { readSettings, type ServerSettings } from "./settings.js";
 
-const log = (line: string): void => void process.stderr.write(`node-ts-iam: ${line}\n`);
+/**
+ * The server's own lines, written to fd 2 directly: `process.stderr` would first build a stream over the
+ * watchdog's pipe, on the way to the first answer (a handler that logs builds it when it does).
+ */
+const log = (line: string): void => {
+  const text = `node-ts-iam: ${line}\n`;
+  try {
+    writeSync(2, text);
+  } catch {
+    process.stderr.write(text); // a pipe someone made non-blocking, and full
+  }
+};
 
 /**
  * Behind the watchdog, after SIGTERM and the grace, the listener closes once no request has arrived for
