@@ -1,7 +1,7 @@
 /**
  * `ETAG=true`: node22's entity tags and conditional GET (Express 5 `res.send` with its default weak
- * ETag, and `req.fresh`), for functions behind a cache that revalidates. Off (the default), nothing of
- * this runs: no hash per answer.
+ * ETag, and `req.fresh`), for functions behind a cache that revalidates. Off (the default), none of it
+ * runs for an answer and node:crypto is not loaded: no hash per answer.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 

@@ -5,20 +5,13 @@
 import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { FunctionHeaders } from "@node-ts-iam/sdk";
 import { failureText, RequestError, thrownErrorBody, type ErrorBody, type ServerErrorCode } from "./error-answer.js";
+import { conditionalStatus } from "./etag.js";
 import { completeType, withUtf8Charset } from "./response-type.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 /** node22 (Express `res.send`) answers strings as HTML unless the handler set a type; kept for compatibility. */
 const HTML_TYPE = "text/html; charset=utf-8";
 const BINARY_TYPE = "application/octet-stream";
-
-type Etag = typeof import("./etag.js");
-let etags: Etag | undefined;
-
-/** etag.ts, loaded with the first tagged answer: with ETAG off it is not even evaluated. */
-function etagModule(): Etag {
-  return (etags ??= require("./etag.js") as Etag);
-}
 
 /** An answer body: bytes, text, or none. */
 type Body = string | Uint8Array | undefined;
@@ -63,7 +56,7 @@ function handlerHeaders(custom: FunctionHeaders): HandlerHeaders {
  */
 function write(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, type: string | undefined, body: Body, etag: boolean): void {
   // Tagged before 204/304 drop the body, as Express tags it.
-  if (etag && body !== undefined) status = etagModule().conditionalStatus(res.req, status, headers, body);
+  if (etag && body !== undefined) status = conditionalStatus(res.req, status, headers, body);
   if (status === 204 || status === 304) {
     body = undefined;
   } else {
