@@ -50,6 +50,7 @@ export const ROWS = {
   returnedContext: "the context returned, or given to `succeed()` or the callback",
   requestErrors: "malformed JSON / body over the limit / unknown charset",
   runtimeErrors: "Node's own error thrown or given to `fail()` (`ENOENT`, `ERR_...`)",
+  unserialisable: "a value JSON cannot represent (a circular structure, a `BigInt`)",
   etag: "ETag / `If-None-Match` → 304",
 } as const;
 
@@ -164,6 +165,19 @@ export const NODE22_FOLDERS: readonly Folder[] = [
         request: { path: "/?kind=succeed" },
         node22: { status: 200, type: HTML, body: '{"via":"succeed"}' },
         fix: objectFix({ status: 200, type: HTML, body: '{"via":"succeed"}' }),
+      },
+      {
+        name: "a circular object: V8's text, not a success",
+        request: { path: "/?kind=circular" },
+        node22: { status: 200, type: HTML, body: "TypeError: Converting circular structure to JSON\n    --> starting at object with constructor 'Object'\n    --- property 'self' closes the circle" },
+        fix: {
+          answer: {
+            status: 500,
+            type: JSON_TYPE,
+            json: { code: "INVALID_RESPONSE", message: "invalid response from the handler: its value cannot be sent as JSON (a circular structure, a BigInt, or a toJSON that threw)" },
+          },
+          row: ROWS.unserialisable,
+        },
       },
     ],
   },
