@@ -1,6 +1,6 @@
 /**
- * Entry point (in the image, the bundle's entry `dist/main.bundle.js` runs it from `dist/main.bundle.server.js`;
- * unbundled, `node dist/main.js`): reads the environment, serves the handler on `http_port`, shuts down on SIGTERM as the watchdog expects (see lifecycle.ts) and exits 0. A handler
+ * Entry point (`fprocess`: `node dist/main.bundle.js` in the image, `node dist/main.js` unbundled): reads the environment, serves the handler on
+ * `http_port`, shuts down on SIGTERM as the watchdog expects (see lifecycle.ts) and exits 0. A handler
  * that cannot be loaded ends the process with status 1, so the watchdog (and Kubernetes) see the failure
  * instead of a function that never answers.
  *

@@ -98,8 +98,8 @@ export type LayerCache = string;
 
 /**
  * The PATH of a RUN: this process's Node first. The image builds and runs with one Node (node:22-alpine),
- * and what the build makes for it (V8's code cache of the server) holds only for that Node, so the
- * build runs under the Node that will start the result (the bench runs a second Node, NODE22).
+ * so the build runs under the Node that will start the result (the bench runs a second Node, NODE22,
+ * whose builds PATH's Node made before).
  */
 function stagePath(): string {
   return `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`;
