@@ -4,7 +4,8 @@
  * template README's "From node22" example: the stack's `lang: node22` becomes `node-ts-iam`, nothing
  * else). The context faas-cli writes equals the repository's emulation (test/template/support) file by
  * file, and the Dockerfile's steps replayed on that real context give a server that answers with the
- * user's handler.
+ * user's handler. A third folder holds the node22 patterns that broke: a redirect by returning the
+ * context, and a body 5 MiB over the limit that a Node client must get its 413 for.
  */
 import { createHash } from "node:crypto";
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { listFiles, startShipped } from "../template/support/ship.js";
 import { faasCli } from "./support/peers.js";
 
 const PORT_FIXTURE = join(import.meta.dirname, "../template/fixtures/node22-port");
+const PATTERNS_FIXTURE = join(import.meta.dirname, "../template/fixtures/node22/patterns");
 // Made in beforeAll, so that collecting the tests (vitest list) leaves nothing in /tmp.
 let work: string;
 let home: string;
@@ -136,5 +138,50 @@ describe("a node22 folder moved over unchanged (the template README's From node2
   it("replayed, answers with the user's handler.js", async () => {
     const answer = await send(server!.port, { path: "/?name=Ada" });
     expect([answer.status, answer.headers["content-type"], answer.text]).toEqual([200, "text/plain; charset=utf-8", "Hello, Ada!\n"]);
+  });
+});
+
+describe("node22 patterns that broke: a redirect by returning the context, a body 5 MiB over the limit", () => {
+  let dir: string;
+  let contexts: { real: string; emulated: string };
+  let parsed: ChildServer | undefined;
+  let raw: ChildServer | undefined;
+  const over = Buffer.alloc(5 * 1024 * 1024 + 100 * 1024, 0x61);
+  beforeAll(async () => {
+    dir = project("patterns");
+    cpSync(PATTERNS_FIXTURE, join(dir, "patterns"), { recursive: true });
+    writeFileSync(
+      join(dir, "stack.yaml"),
+      "version: 1.0\nprovider:\n  name: openfaas\n  gateway: http://127.0.0.1:8080\nfunctions:\n  patterns:\n    lang: node-ts-iam\n    handler: ./patterns\n    image: patterns:latest\n",
+    );
+    contexts = await shrinkwrap(dir, "patterns");
+    const replayed = await replay(contexts.real, join(dir, "image"));
+    parsed = replayed.server;
+    // The same image deployed with RAW_BODY=true.
+    raw = await startShipped(replayed.build, { RAW_BODY: "true" });
+  }, 240_000);
+  afterAll(() => {
+    parsed?.kill();
+    raw?.kill();
+  });
+
+  it("gets the context the emulation lays out", () => {
+    expect(manifest(contexts.emulated)).toEqual(manifest(contexts.real));
+  });
+
+  it("answers the redirect with its status and Location, and no body", async () => {
+    const answer = await send(parsed!.port, { path: "/redirect" });
+    expect([answer.status, answer.headers["location"], answer.headers["content-type"], answer.text]).toEqual([302, "https://example.com/next", undefined, ""]);
+  });
+
+  it.each([
+    ["JSON, parsed", "parsed", "application/json", "MAX_JSON_SIZE"],
+    ["RAW_BODY", "raw", "application/octet-stream", "MAX_RAW_SIZE"],
+  ] as const)("%s: a Node client sending 5 MiB over the limit with Connection: close reads the 413", async (_label, server, type, setting) => {
+    const { request } = await import("undici");
+    const port = (server === "raw" ? raw : parsed)!.port;
+    const answer = await request(`http://127.0.0.1:${port}/greet`, { method: "POST", headers: { "content-type": type }, body: over, reset: true });
+    expect(answer.statusCode).toBe(413);
+    expect(await answer.body.json()).toEqual({ code: "BODY_TOO_LARGE", message: `request body is larger than ${setting} (102400 bytes)` });
   });
 });

@@ -46,6 +46,12 @@ describe("the server bundle", () => {
     expect([answer.status, JSON.parse(answer.text)]).toEqual([200, { id: "7", query: { full: "yes" } }]);
   });
 
+  it("imports an ES module handler with top-level await (the import() the bundle leaves as it is)", async () => {
+    const child = await startChild({ command: process.execPath, args: [`dist/${BUNDLE_FILE}`], cwd: app, env: { HANDLER_PATH: join(HANDLERS, "slow-load.mjs"), LOAD_DELAY_MS: "20" } });
+    children.push(child);
+    expect(JSON.parse((await send(child.port, { path: "/" })).text)).toEqual({ loaded: true });
+  });
+
   it("refuses a module that loads a local module in a form it does not rewrite", () => {
     const dir = mkdtempSync(join(tmpdir(), "node-ts-iam-bundle-bad-"));
     try {

@@ -2,6 +2,7 @@
  * The node22 contract, part 2: the context, return values and callback style, and the fixes for
  * node22's faults (errors answer 500 JSON with the custom headers kept; objects are application/json).
  */
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { expectErrorAnswer } from "./support/error-shape.js";
 import { serve, type InProcess } from "./support/in-process.js";
@@ -83,6 +84,33 @@ describe("context", () => {
   });
 });
 
+describe("the context as the answer (node22's redirect idiom)", () => {
+  it("a returned context answers with the status and headers set on it and no body", async () => {
+    const answer = await get("/redirect");
+    expect([answer.status, answer.headers["location"], answer.headers["content-type"], answer.headers["content-length"], answer.text]).toEqual([
+      302,
+      "https://example.com/next",
+      undefined,
+      "0",
+      "",
+    ]);
+  });
+
+  it("so does succeed(context), keeping a type the handler set, and callback(null, context)", async () => {
+    const succeeded = await get("/succeed-context");
+    expect([succeeded.status, succeeded.headers["location"], succeeded.headers["content-type"], succeeded.text]).toEqual([303, "/elsewhere", "text/plain; charset=utf-8", ""]);
+    const called = await get("/redirect", callbacks.port);
+    expect([called.status, called.headers["location"], called.text]).toEqual([301, "https://example.com/moved", ""]);
+  });
+
+  it("a context inside a value serialises as its status and headers, never its socket", async () => {
+    const answer = await get("/context-inside");
+    expect(answer.status).toBe(200);
+    expect(answer.text).not.toMatch(/Socket|ServerResponse|_events/);
+    expect(json(answer)).toEqual({ context: { answered: true, statusCode: 200, headerValues: {} } });
+  });
+});
+
 describe("return values (sent as by succeed)", () => {
   it("strings as they are (text/html unless a type was set, as Express), sent as UTF-8 and saying so", async () => {
     const plain = await get("/string");
@@ -147,21 +175,35 @@ describe("errors (node22's faults, fixed)", () => {
   });
 
   it.each([
-    ["a SCREAMING_SNAKE code of the handler's own", "OUT_OF_STOCK", "OUT_OF_STOCK"],
-    ["a one-word code", "CONFLICT2", "CONFLICT2"],
-    ["an ERR_ code (a Node or SDK error let through)", "ERR_INVALID_ARG_TYPE", "INTERNAL"],
-    ["the SDK's ERR_FORBIDDEN", "ERR_FORBIDDEN", "INTERNAL"],
-    ["a lower-case code", "out_of_stock", "INTERNAL"],
-    ["a code with a double underscore", "OUT__OF", "INTERNAL"],
-    ["a code with a space", "OUT OF", "INTERNAL"],
-    ["no code", undefined, "INTERNAL"],
-  ])("a thrown error with %s (%s) answers %s", async (_label, code, expected) => {
+    ["a SCREAMING_SNAKE code of the handler's own", "OUT_OF_STOCK", "OUT_OF_STOCK", "coded failure"],
+    ["a one-word code", "CONFLICT2", "CONFLICT2", "coded failure"],
+    ["an ERR_ code (a Node or SDK error let through)", "ERR_INVALID_ARG_TYPE", "INTERNAL", "internal error"],
+    ["the SDK's ERR_FORBIDDEN", "ERR_FORBIDDEN", "INTERNAL", "internal error"],
+    ["a lower-case code", "out_of_stock", "INTERNAL", "coded failure"],
+    ["a code with a double underscore", "OUT__OF", "INTERNAL", "coded failure"],
+    ["a code with a space", "OUT OF", "INTERNAL", "coded failure"],
+    ["no code", undefined, "INTERNAL", "coded failure"],
+  ])("a thrown error with %s (%s) answers %s", async (_label, code, expected, message) => {
     const answer = await get(code === undefined ? "/throw-code" : `/throw-code?code=${encodeURIComponent(code)}`);
-    expectErrorAnswer(answer, { status: 500, code: expected, message: "coded failure" });
+    expectErrorAnswer(answer, { status: 500, code: expected, message });
   });
 
-  it("answers a failed system call (ENOENT, with its syscall) as INTERNAL, with the error's text", async () => {
-    expectErrorAnswer(await get("/throw-system-error"), { status: 500, code: "INTERNAL", message: "ENOENT: no such file or directory, open '/data/missing.json'" });
+  it("answers a failed system call (ENOENT, with its syscall) as INTERNAL without its text, which the log keeps", async () => {
+    errors.mockClear();
+    const answer = await get("/throw-system-error");
+    expectErrorAnswer(answer, { status: 500, code: "INTERNAL", message: "internal error" });
+    expect(answer.text).not.toContain("/data/missing.json");
+    expect(errors.mock.calls.flat().map(String).join(" ")).toContain("/data/missing.json");
+  });
+
+  it("fail(error) with Node's error sends no path or text of it either", async () => {
+    const answer = await get("/fail-system-error");
+    expect([answer.status, answer.headers["content-type"], answer.text]).toEqual([500, "text/html; charset=utf-8", "internal error"]);
+  });
+
+  it("answers a thrown value that String() cannot print", async () => {
+    expectErrorAnswer(await get("/throw-bare-object"), { status: 500, code: "INTERNAL", message: "unprintable value" });
+    expect((await get("/string")).status).toBe(200);
   });
 
   it("does not answer a throw with a success status set before it", async () => {
@@ -174,14 +216,72 @@ describe("errors (node22's faults, fixed)", () => {
     expectErrorAnswer(await get("/throw-object"), { status: 500, code: "PLAIN_OBJECT", message: "a plain object" });
   });
 
-  it("answers an invalid status, header or unserialisable value with 500 JSON instead of crashing", async () => {
-    for (const path of ["/bad-status", "/bad-header"]) {
-      expectErrorAnswer(await get(path), { status: 500, code: "INVALID_RESPONSE", message: /^invalid response from the handler: / });
+  it("answers an invalid status, header or unserialisable value with 500 JSON in its own words, instead of crashing", async () => {
+    expectErrorAnswer(await get("/bad-status"), { status: 500, code: "INVALID_RESPONSE", message: "invalid response from the handler: the status is not an HTTP status code" });
+    expectErrorAnswer(await get("/bad-header"), { status: 500, code: "INVALID_RESPONSE", message: 'invalid response from the handler: the value of the header "x-bad" is not a valid header value' });
+    const notJson = /^invalid response from the handler: its value cannot be sent as JSON \(/;
+    for (const path of ["/bigint", "/circular"]) {
+      const answer = await get(path);
+      expectErrorAnswer(answer, { status: 500, code: "INVALID_RESPONSE", message: notJson });
+      // V8's own text ("Converting circular structure ...", "Do not know how to serialize a BigInt") stays in the log.
+      expect(answer.text).not.toMatch(/Converting|serialize|Invalid/);
     }
-    // JSON.stringify's own TypeError: a thrown error of the handler's value, without a code of its own.
-    expectErrorAnswer(await get("/bigint"), { status: 500, code: "INTERNAL", message: /BigInt/ });
     // The server is still up.
     expect((await get("/string")).status).toBe(200);
+  });
+});
+
+describe("ETAG=true: node22's ETag and conditional GET", () => {
+  let tagged: InProcess;
+  beforeAll(async () => {
+    tagged = await serve("scenarios.mjs", { ETAG: "true" });
+  });
+  afterAll(() => tagged.close());
+
+  const conditional = (path: string, headers: Record<string, string>, method = "GET"): Promise<Answer> => send(tagged.port, { method, path, headers });
+  /** Express's weak ETag, computed here from its definition: byte length in hex, SHA-1 in base64 cut to 27 characters. */
+  const expressTag = (body: string | Buffer): string => `W/"${Buffer.byteLength(body).toString(16)}-${createHash("sha1").update(body).digest("base64").slice(0, 27)}"`;
+
+  it("is off by default: no ETag, and If-None-Match changes nothing", async () => {
+    const answer = await send(app.port, { path: "/string", headers: { "if-none-match": "*" } });
+    expect([answer.status, answer.headers["etag"], answer.text]).toEqual([200, undefined, "plain words"]);
+  });
+
+  it("tags every answer with a body as Express does: strings, JSON, Buffers, error answers", async () => {
+    for (const path of ["/string", "/succeed-object", "/buffer", "/throw"]) {
+      const answer = await get(path, tagged.port);
+      expect(answer.headers["etag"], path).toBe(expressTag(answer.raw));
+    }
+    expect((await get("/null", tagged.port)).headers["etag"]).toBe('W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"');
+    expect((await get("/undefined", tagged.port)).headers["etag"]).toBeUndefined();
+  });
+
+  it("answers 304 without type, length or body to a GET or HEAD whose If-None-Match names the tag, keeping the handler's headers", async () => {
+    const tag = expressTag("plain words");
+    for (const header of [tag, tag.slice(2), `"other", ${tag}`, "*"]) {
+      const answer = await conditional("/string", { "if-none-match": header });
+      expect([answer.status, answer.headers["etag"], answer.headers["content-type"], answer.headers["content-length"], answer.text], header).toEqual([304, tag, undefined, undefined, ""]);
+    }
+    expect((await conditional("/string", { "if-none-match": tag }, "HEAD")).status).toBe(304);
+    const accepted = await conditional("/succeed-object", { "if-none-match": expressTag('{"ok":true}') });
+    expect([accepted.status, accepted.headers["x-custom"], accepted.text]).toEqual([304, "kept", ""]);
+  });
+
+  it("answers in full to another tag, a POST, Cache-Control: no-cache, and a status outside 2xx", async () => {
+    const tag = expressTag("plain words");
+    expect((await conditional("/string", { "if-none-match": 'W/"b-other"' })).status).toBe(200);
+    expect((await conditional("/string", { "if-none-match": tag }, "POST")).status).toBe(200);
+    expect((await conditional("/string", { "if-none-match": tag, "cache-control": "no-cache" })).status).toBe(200);
+    const notFound = await get("/nowhere", tagged.port);
+    expect((await conditional("/nowhere", { "if-none-match": notFound.headers["etag"] as string })).status).toBe(404);
+  });
+
+  it("keeps an ETag the handler set, and compares If-Modified-Since with its Last-Modified", async () => {
+    const own = await conditional("/own-etag", { "if-none-match": '"v42"' });
+    expect([own.status, own.headers["etag"]]).toEqual([304, '"v42"']);
+    expect((await conditional("/dated", { "if-modified-since": "Mon, 07 Dec 2026 10:00:00 GMT" })).status).toBe(304);
+    expect((await conditional("/dated", { "if-modified-since": "Sun, 06 Dec 2026 10:00:00 GMT" })).status).toBe(200);
+    expect((await conditional("/string", { "if-modified-since": "Mon, 07 Dec 2026 10:00:00 GMT" })).status).toBe(200);
   });
 });
 

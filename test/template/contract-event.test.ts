@@ -2,11 +2,15 @@
  * The node22 contract, part 1: the event a handler receives and the body parsing rules
  * (Express 5 + body-parser 2 behaviour, reproduced without Express), plus the clear errors for bad bodies.
  */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serve, type InProcess } from "./support/in-process.js";
+import { REPO_ROOT, TEMPLATE_DIR } from "./support/faas-build.js";
+import { HANDLERS, serve, type InProcess } from "./support/in-process.js";
 import { expectErrorAnswer } from "./support/error-shape.js";
-import { send } from "./support/process.js";
+import { send, startChild, type ChildServer } from "./support/process.js";
 
 interface EventEcho {
   body: unknown;
@@ -190,6 +194,87 @@ describe("RAW_BODY=true", () => {
   it("limits raw bodies to MAX_RAW_SIZE", async () => {
     const answer = await send(app.port, { method: "POST", path: "/event", headers: { "content-type": "application/octet-stream" }, body: Buffer.alloc(1025) });
     expectErrorAnswer(answer, { status: 413, code: "BODY_TOO_LARGE", message: "request body is larger than MAX_RAW_SIZE (1024 bytes)" });
+  });
+});
+
+/**
+ * A refused body reaches a Node client: the server reads the rest of the body before it answers (up to
+ * DISCARD_LIMIT). It used to answer at once and, for a request with `Connection: close`, close the
+ * socket while the client was still sending: undici then failed with EPIPE (curl still saw the 413).
+ */
+describe("refusals a Node client reads, 5 MiB over the limit", () => {
+  // Servers of their own (the compiled server, as the watchdog starts it): in this process the client
+  // and the server would take turns on one event loop, which hides the reset.
+  let parsed: ChildServer;
+  let raw: ChildServer;
+  const over = Buffer.alloc(5 * 1024 * 1024 + 100 * 1024, 0x61);
+  beforeAll(async () => {
+    execFileSync(join(REPO_ROOT, "node_modules/.bin/tsc"), ["-b", "--builders", "1", TEMPLATE_DIR], { cwd: REPO_ROOT, stdio: "pipe" });
+    const start = (env: Record<string, string>): Promise<ChildServer> =>
+      startChild({ command: process.execPath, args: ["dist/main.js"], cwd: TEMPLATE_DIR, env: { HANDLER_PATH: join(HANDLERS, "scenarios.mjs"), ...env } });
+    [parsed, raw] = await Promise.all([start({}), start({ RAW_BODY: "true" })]);
+  }, 60_000);
+  afterAll(() => {
+    parsed?.kill();
+    raw?.kill();
+  });
+
+  const tooLarge = (setting: string) => ({ status: 413, code: "BODY_TOO_LARGE", message: `request body is larger than ${setting} (102400 bytes)` });
+
+  it.each([
+    ["RAW_BODY, declared", "raw", { "content-type": "application/octet-stream" }, false, tooLarge("MAX_RAW_SIZE")],
+    ["RAW_BODY, chunked", "raw", {}, true, tooLarge("MAX_RAW_SIZE")],
+    ["JSON, declared", "parsed", { "content-type": "application/json" }, false, tooLarge("MAX_JSON_SIZE")],
+    ["JSON, chunked", "parsed", { "content-type": "application/json" }, true, tooLarge("MAX_JSON_SIZE")],
+    ["a form, declared", "parsed", { "content-type": "application/x-www-form-urlencoded" }, false, tooLarge("the 100kb text limit")],
+    ["an unsupported charset (refused before reading)", "parsed", { "content-type": "text/plain; charset=x-unknown" }, false, { status: 415, code: "UNSUPPORTED_CHARSET", message: 'unsupported charset "X-UNKNOWN"' }],
+  ] as const)("%s: undici with Connection: close reads the answer", async (_label, server, headers, chunked, expected) => {
+    const { request } = await import("undici");
+    const port = server === "raw" ? raw.port : parsed.port;
+    // `reset` sends Connection: close; a stream goes chunked.
+    const body = chunked ? Readable.from([over.subarray(0, over.length / 2), over.subarray(over.length / 2)]) : over;
+    const answer = await request(`http://127.0.0.1:${port}/event`, { method: "POST", headers, body, reset: true });
+    expectErrorAnswer({ status: answer.statusCode, text: await answer.body.text() }, expected);
+  });
+
+  it("node:http without an agent (Connection: close) reads the answer", async () => {
+    const answer = await send(raw.port, { method: "POST", path: "/event", headers: { "content-type": "application/octet-stream" }, body: over });
+    expectErrorAnswer(answer, tooLarge("MAX_RAW_SIZE"));
+  });
+
+  it("undici keeping the connection gets the 413 and sends its next request on it", async () => {
+    const { Client } = await import("undici");
+    const client = new Client(`http://127.0.0.1:${raw.port}`);
+    let connections = 0;
+    client.on("connect", () => void connections++);
+    try {
+      const refused = await client.request({ method: "POST", path: "/event", headers: { "content-type": "application/octet-stream" }, body: over });
+      expect([refused.statusCode, ((await refused.body.json()) as { code: string }).code]).toEqual([413, "BODY_TOO_LARGE"]);
+      const next = await client.request({ method: "POST", path: "/event", body: "small" });
+      expect([next.statusCode, ((await next.body.json()) as EventEcho).bodyType]).toEqual([200, "buffer"]);
+      expect(connections).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("past the discard limit, answers at once and closes the connection rather than reading on", async () => {
+    const { connect } = await import("node:net");
+    const { DISCARD_LIMIT } = await import("../../template/node-ts-iam/src/read-body.js");
+    const socket = connect(raw.port, "127.0.0.1");
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+      // A keep-alive request (HTTP/1.1, no Connection header) declaring more than the limit can discard.
+      socket.write(`POST /event HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\nContent-Length: ${DISCARD_LIMIT + 200 * 1024}\r\n\r\n`);
+      socket.write(Buffer.alloc(1024));
+    });
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(answer).toContain('"code":"BODY_TOO_LARGE"');
   });
 });
 

@@ -6,10 +6,11 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect, type AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { RequestError } from "../../template/node-ts-iam/src/error-answer.js";
-import { readBody } from "../../template/node-ts-iam/src/read-body.js";
+import { DISCARD_LIMIT, discardRest, readBody } from "../../template/node-ts-iam/src/read-body.js";
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -99,5 +100,42 @@ describe("readBody calls back exactly once", () => {
     const calls = await readChunked([zipped.subarray(0, 10), zipped.subarray(10)], "gzip");
     expect(calls).toHaveLength(1);
     expect((calls[0]?.[0] as RequestError).code).toBe("BODY_TOO_LARGE");
+  });
+});
+
+/** A request stand-in: `headers` and a body of `chunks` pushed on demand, counting what was read. */
+function fakeRequest(headers: Record<string, string>, chunks: number, chunk: Buffer): { req: IncomingMessage; pulled: () => number } {
+  let pushed = 0;
+  const stream = new Readable({
+    read() {
+      this.push(pushed < chunks ? chunk : null);
+      pushed++;
+    },
+  });
+  return { req: Object.assign(stream, { headers }) as unknown as IncomingMessage, pulled: () => pushed };
+}
+
+describe("discardRest (what a refusal reads before it is answered)", () => {
+  const mib = Buffer.alloc(1024 * 1024);
+
+  it("reads a body to its end, then answers", async () => {
+    const { req, pulled } = fakeRequest({}, 8, mib);
+    await new Promise<void>((resolve) => discardRest(req, resolve));
+    expect([pulled(), req.readableEnded]).toEqual([9, true]);
+  });
+
+  it("answers once more than DISCARD_LIMIT arrived, without waiting for the end", async () => {
+    const { req, pulled } = fakeRequest({}, DISCARD_LIMIT / mib.length + 16, mib);
+    await new Promise<void>((resolve) => discardRest(req, resolve));
+    expect(req.readableEnded).toBe(false);
+    expect(pulled()).toBeLessThan(DISCARD_LIMIT / mib.length + 16);
+    expect([req.listenerCount("data"), req.listenerCount("end"), req.listenerCount("close")]).toEqual([0, 0, 0]);
+  });
+
+  it("answers at once when the declared length is past DISCARD_LIMIT", () => {
+    const { req, pulled } = fakeRequest({ "content-length": String(DISCARD_LIMIT + 1) }, 1, mib);
+    let answered = false;
+    discardRest(req, () => (answered = true));
+    expect([answered, pulled()]).toEqual([true, 0]);
   });
 });

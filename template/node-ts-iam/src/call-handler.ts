@@ -9,17 +9,22 @@ import type { FunctionEvent, FunctionQuery, Handler } from "@node-ts-iam/sdk";
 import { ResponseContext } from "./context.js";
 import { parseBody, type BodySettings } from "./parse-body.js";
 import { sendRequestError } from "./respond.js";
+import type { ServerSettings } from "./settings.js";
 
 /** Serves one request. */
 export type Dispatch = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Settings the handler path depends on: the body rules, and whether answers are tagged. */
+export type DispatchSettings = BodySettings & Pick<ServerSettings, "etag">;
+
 /** A dispatcher that runs `handler` for every request. */
-export function handlerDispatch(handler: Handler, settings: BodySettings): Dispatch {
+export function handlerDispatch(handler: Handler, settings: DispatchSettings): Dispatch {
+  const { etag } = settings;
   return (req, res) => {
     // As node22: a request without a Content-Type is text/plain, also in event.headers.
     if (!req.headers["content-type"]) req.headers["content-type"] = "text/plain";
     parseBody(req, req.headers, settings, (error, body) => {
-      if (error === undefined) callHandler(handler, createEvent(req, req.headers, body), new ResponseContext(res));
+      if (error === undefined) callHandler(handler, createEvent(req, req.headers, body), new ResponseContext(res, etag));
       else sendRequestError(res, error);
     });
   };

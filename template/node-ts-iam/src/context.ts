@@ -9,8 +9,15 @@ export class ResponseContext implements FunctionContext {
   answered = false;
   private statusCode = 200;
   private headerValues: FunctionHeaders = {};
+  /** A private field: the context is returned and logged by handlers, and must never serialise its socket. */
+  readonly #res: ServerResponse;
+  /** `ETAG=true`: answers are tagged, conditional GETs may answer 304. */
+  readonly #etag: boolean;
 
-  constructor(private readonly res: ServerResponse) {}
+  constructor(res: ServerResponse, etag: boolean) {
+    this.#res = res;
+    this.#etag = etag;
+  }
 
   status(): number;
   status(code: number): this;
@@ -29,15 +36,20 @@ export class ResponseContext implements FunctionContext {
     return this;
   }
 
+  /**
+   * Answers with `value`. The context itself (`return context.status(302).headers(...)`, or passed to
+   * the callback) is no value: it answers with the status and headers set on it and no body (node22
+   * sent its own fields as JSON).
+   */
   succeed(value?: unknown): void {
     if (this.answeredAgain()) return;
-    sendValue(this.res, this.statusCode, this.headerValues, value);
+    sendValue(this.#res, this.statusCode, this.headerValues, value === this ? undefined : value, this.#etag);
   }
 
   fail(value?: unknown): void {
     if (this.answeredAgain()) return;
     if (this.statusCode === 200) this.statusCode = 500;
-    sendFailure(this.res, this.statusCode, this.headerValues, value);
+    sendFailure(this.#res, this.statusCode, this.headerValues, value, this.#etag);
   }
 
   /**
@@ -62,6 +74,6 @@ export class ResponseContext implements FunctionContext {
     this.answered = true;
     console.error("node-ts-iam: handler error:", error);
     const status = this.statusCode >= 400 && this.statusCode <= 599 ? this.statusCode : 500;
-    sendHandlerError(this.res, status, this.headerValues, error);
+    sendHandlerError(this.#res, status, this.headerValues, error, this.#etag);
   }
 }

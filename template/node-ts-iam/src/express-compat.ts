@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import type { Dispatch } from "./call-handler.js";
-import { parseBody, type BodySettings } from "./parse-body.js";
+import type { Dispatch, DispatchSettings } from "./call-handler.js";
+import { parseBody } from "./parse-body.js";
 import { thrownErrorBody } from "./error-answer.js";
 import { sendError, sendJson, sendRequestError } from "./respond.js";
 
@@ -16,7 +16,7 @@ import { sendError, sendJson, sendRequestError } from "./respond.js";
 interface ExpressApp {
   (req: IncomingMessage, res: ServerResponse): void;
   use(...handlers: unknown[]): unknown;
-  disable(setting: string): unknown;
+  set(setting: string, value: unknown): unknown;
 }
 type ExpressFactory = () => ExpressApp;
 
@@ -44,10 +44,12 @@ interface HttpishError {
 }
 
 /** Builds the Express app around `router` and returns its dispatcher. */
-export function routerDispatch(router: unknown, handlerPath: string, settings: BodySettings): Dispatch {
+export function routerDispatch(router: unknown, handlerPath: string, settings: DispatchSettings): Dispatch {
   const express = loadExpress(handlerPath);
   const app = express();
-  app.disable("x-powered-by");
+  app.set("x-powered-by", false);
+  // Express tags answers by default; here, as on the plain path, only with ETAG=true.
+  app.set("etag", settings.etag);
   app.use(router);
   app.use((req: IncomingMessage, res: ServerResponse) => {
     sendError(res, 404, "ROUTE_NOT_FOUND", `no route for ${req.method ?? "GET"} ${req.url ?? "/"}`);

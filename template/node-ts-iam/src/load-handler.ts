@@ -1,8 +1,7 @@
 /** Loading the function's module and choosing how to serve it. */
 import { pathToFileURL } from "node:url";
 import type { Handler } from "@node-ts-iam/sdk";
-import { handlerDispatch, type Dispatch } from "./call-handler.js";
-import type { BodySettings } from "./parse-body.js";
+import { handlerDispatch, type Dispatch, type DispatchSettings } from "./call-handler.js";
 
 type Exports = Record<string, unknown>;
 
@@ -51,7 +50,7 @@ function isRouter(value: unknown): boolean {
  * compiles `export default`, and `module.exports = { handle }`) on the plain path (call-handler.ts); a
  * `router` export (or an exported Express router) on the Express compatibility path (express-compat.ts).
  */
-export async function loadHandler(handlerPath: string, settings: BodySettings): Promise<Dispatch> {
+export async function loadHandler(handlerPath: string, settings: DispatchSettings): Promise<Dispatch> {
   let mod: Exports | undefined;
   try {
     mod = asExports(await loadModule(handlerPath));

@@ -8,11 +8,23 @@
  * `import "node:http"` its facade, which evaluates all of node:http's lazy exports; together they cost
  * about as much as the rest of the start-up (measured in `npm run bench -- template`).
  */
+import { writeSync } from "node:fs";
 import { exitOnSignals } from "./lifecycle.js";
 import { startServer } from "./server.js";
 import { readSettings, type ServerSettings } from "./settings.js";
 
-const log = (line: string): void => void process.stderr.write(`node-ts-iam: ${line}\n`);
+/**
+ * The server's own lines, written to fd 2 directly: `process.stderr` would first build a stream over the
+ * watchdog's pipe, on the way to the first answer (a handler that logs builds it when it does).
+ */
+const log = (line: string): void => {
+  const text = `node-ts-iam: ${line}\n`;
+  try {
+    writeSync(2, text);
+  } catch {
+    process.stderr.write(text); // a pipe someone made non-blocking, and full
+  }
+};
 
 /**
  * Behind the watchdog, after SIGTERM and the grace, the listener closes once no request has arrived for

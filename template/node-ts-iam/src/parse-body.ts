@@ -9,7 +9,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { RequestError } from "./error-answer.js";
-import { readBody, type BodyCallback, type BodyLimit } from "./read-body.js";
+import { discardRest, readBody, type BodyCallback, type BodyLimit } from "./read-body.js";
 import type { ServerSettings } from "./settings.js";
 import { parseUrlencoded } from "./urlencoded.js";
 
@@ -145,6 +145,5 @@ function textLimit(settings: BodySettings): BodyLimit {
 }
 
 function refuse(req: IncomingMessage, error: RequestError, done: BodyCallback<unknown>): void {
-  req.resume();
-  done(error);
+  discardRest(req, () => done(error));
 }

@@ -17,6 +17,42 @@ function tooLarge(limit: BodyLimit): RequestError {
 }
 
 /**
+ * How much of a refused body is still read, and thrown away, before the refusal is answered. A server
+ * that closes the connection while the client still sends makes the client's kernel reset it, and a
+ * Node client (undici, node:http) then reports EPIPE instead of the answer; node22 (body-parser) reads
+ * the whole body first, without a bound. 64 MiB is many times the body limits functions set and a
+ * fraction of a second on a pod network; past it, the answer is sent at once and the connection closed.
+ */
+export const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Reads and discards the rest of a refused request, then calls `then` (once): when the request has
+ * ended, so that the answer goes out on a connection still open; at once when the client has gone or
+ * more than DISCARD_LIMIT bytes remain (declared, or counted). The answer then finds the request
+ * incomplete and closes the connection (respond.ts).
+ */
+export function discardRest(req: IncomingMessage, then: () => void): void {
+  if (req.readableEnded || req.destroyed || Number(req.headers["content-length"]) > DISCARD_LIMIT) return then();
+  req.resume();
+  let discarded = 0;
+  const finish = (): void => {
+    req.off("data", onData);
+    req.off("end", finish);
+    req.off("close", finish);
+    then();
+  };
+  const onData = (chunk: Buffer): void => {
+    discarded += chunk.length;
+    if (discarded <= DISCARD_LIMIT) return;
+    req.pause(); // read no more: the connection closes after the answer
+    finish();
+  };
+  req.on("data", onData);
+  req.on("end", finish);
+  req.on("close", finish);
+}
+
+/**
  * Called once a body is read: with the error that refused it, or with `convert` of its bytes. A
  * callback, not a promise: the common case (one chunk, then end) answers in the same turn as the
  * request's "end", without a promise and a microtask per request (measured in `npm run bench -- template`).
@@ -25,7 +61,7 @@ export type BodyCallback<T> = (error: unknown, value?: T) => void;
 
 /**
  * Collects `stream` until it ends and calls `done` with `convert` of its bytes, or with 413 past the
- * limit. Whichever way it fails, the rest of the request is discarded and a decompressor in between is
+ * limit. Whichever way it fails, the rest of the request is discarded (discardRest) and a decompressor in between is
  * destroyed (after a client abort it would otherwise wait for an end that never comes, holding its zlib
  * context); `done` is called exactly once.
  */
@@ -47,8 +83,7 @@ function collect<T>(stream: Readable, source: IncomingMessage, limit: BodyLimit,
       source.unpipe();
       stream.destroy();
     }
-    source.resume();
-    done(error);
+    discardRest(source, () => done(error));
   };
   const onData = (chunk: Buffer): void => {
     size += chunk.length;
@@ -104,8 +139,7 @@ function inflate<T>(req: IncomingMessage, encoding: string, limit: BodyLimit, co
   try {
     stream = decompressor(encoding);
   } catch (error) {
-    req.resume();
-    done(error);
+    discardRest(req, () => done(error));
     return;
   }
   req.pipe(stream);
@@ -120,7 +154,7 @@ function inflate<T>(req: IncomingMessage, encoding: string, limit: BodyLimit, co
 
 /**
  * Reads the whole body of `req` and calls `done` with `convert` of its bytes (or with what `convert`
- * threw); refuses (413) before reading when `Content-Length` already exceeds the limit.
+ * threw); refuses (413) without keeping the bytes when `Content-Length` already exceeds the limit.
  */
 export function readBody<T>(req: IncomingMessage, limit: BodyLimit, convert: (bytes: Buffer) => T, done: BodyCallback<T>): void {
   const contentEncoding = req.headers["content-encoding"];
@@ -128,8 +162,8 @@ export function readBody<T>(req: IncomingMessage, limit: BodyLimit, convert: (by
   if (encoding !== "identity") return inflate(req, encoding, limit, convert, done);
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit.bytes) {
-    req.resume();
-    return done(tooLarge(limit));
+    const error = tooLarge(limit);
+    return discardRest(req, () => done(error));
   }
   collect(req, req, limit, convert, done);
 }

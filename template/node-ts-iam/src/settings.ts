@@ -26,6 +26,8 @@ export interface ServerSettings {
   readonly maxJsonSize: number;
   /** Limit for text and urlencoded bodies: fixed at 100kb as in node22. */
   readonly maxTextSize: number;
+  /** `ETAG=true`: answers carry node22's weak ETag and conditional GETs may answer 304 (etag.ts). */
+  readonly etag: boolean;
   /** How long a SIGTERM drain may take (`write_timeout`, default 10s as the watchdog's). */
   readonly drainTimeoutMs: number;
   /**
@@ -97,6 +99,16 @@ export function parseDuration(name: string, value: string | undefined, fallbackM
   return total;
 }
 
+/**
+ * Parses an on/off setting: `true` or `false` (or unset: off).
+ * @throws Error naming the variable for anything else: a misspelt value must not silently mean off.
+ */
+function parseFlag(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "false") return false;
+  if (value === "true") return true;
+  throw new Error(`${name}: "${value}" is not true or false`);
+}
+
 function parsePort(value: string | undefined): number {
   if (value === undefined || value === "") return 3000;
   const port = Number(value);
@@ -121,6 +133,7 @@ export function readSettings(env: NodeJS.ProcessEnv, serverDir: string): ServerS
     maxRawSize: parseSize("MAX_RAW_SIZE", env["MAX_RAW_SIZE"], DEFAULT_LIMIT),
     maxJsonSize: parseSize("MAX_JSON_SIZE", env["MAX_JSON_SIZE"], DEFAULT_LIMIT),
     maxTextSize: DEFAULT_LIMIT,
+    etag: parseFlag("ETAG", env["ETAG"]),
     drainTimeoutMs,
     behindWatchdog,
     shutdownGraceMs: parseDuration("healthcheck_interval", env["healthcheck_interval"], behindWatchdog ? drainTimeoutMs : 0),

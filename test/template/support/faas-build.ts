@@ -96,11 +96,20 @@ export function layoutContext(templateDir: string, handlerDir: string, contextDi
  */
 export type LayerCache = string;
 
+/**
+ * The PATH of a RUN: this process's Node first. The image builds and runs with one Node (node:22-alpine),
+ * so the build runs under the Node that will start the result (the bench runs a second Node, NODE22,
+ * whose builds PATH's Node made before).
+ */
+function stagePath(): string {
+  return `${dirname(process.execPath)}:${process.env["PATH"] ?? ""}`;
+}
+
 function run(command: string, cwd: string, env: Record<string, string>, log: (line: string) => void): Promise<string> {
   log(`RUN ${command}  (in ${cwd})`);
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("sh", ["-c", command], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", command], { cwd, env: cleanEnv({ ...env, PATH: stagePath() }), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
@@ -212,7 +221,8 @@ async function replayStage(
   const toHost = makeMapper(stage, stageDir);
   let workdir = "/";
   let env: Record<string, string> = {};
-  let key = sha256(stage.image);
+  // The Node that runs the stage is part of its image.
+  let key = sha256(stage.image, process.execPath, process.version);
   let output = "";
   const steps: Step[] = [];
   for (const instruction of stage.instructions) {

@@ -35,6 +35,8 @@ export interface Folder {
   readonly folder: string;
   /** The stack's `environment` for it. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Secrets bound to it: files in a folder of their own, named by `secret_mount_path`. */
+  readonly secrets?: Readonly<Record<string, string>>;
   readonly cases: readonly Case[];
 }
 
@@ -45,11 +47,28 @@ export const ROWS = {
   fail: "`fail(value)`",
   lateCallback: "non-async handler answering after it returned",
   twice: "`succeed()`/`fail()` after the answer",
+  returnedContext: "the context returned, or given to `succeed()` or the callback",
+  requestErrors: "malformed JSON / body over the limit / unknown charset",
+  runtimeErrors: "Node's own error thrown or given to `fail()` (`ENOENT`, `ERR_...`)",
+  unserialisable: "a value JSON cannot represent (a circular structure, a `BigInt`)",
+  etag: "ETag / `If-None-Match` → 304",
 } as const;
 
 const HTML = "text/html; charset=utf-8";
 const JSON_TYPE = "application/json; charset=utf-8";
 const JSON_BODY = { "content-type": "application/json" };
+
+/** 5 MiB past the 100kb limits: node22 reads it all, then answers 413; the answer must reach a Node client. */
+const OVER_LIMIT = 5 * 1024 * 1024 + 100 * 1024;
+const OVER_JSON = `{"name":"${"x".repeat(OVER_LIMIT)}"}`;
+
+/** The error contract's answer to a body over a limit (the README row requestErrors). */
+function tooLarge(setting: string): Case["fix"] {
+  return { answer: { status: 413, type: JSON_TYPE, json: { code: "BODY_TOO_LARGE", message: `request body is larger than ${setting} (102400 bytes)` } }, row: ROWS.requestErrors };
+}
+
+/** The weak ETag node22 (Express) gave "hello", and the conditional GETs a cache in front sends with it. */
+const HELLO_TAG = 'W/"5-qvTGHdzF6KLavt4PO0gs2a6pQ00"';
 
 /** node22 typed JSON text of objects and arrays as HTML; node-ts-iam as JSON. */
 function objectFix(node22: Expected): Case["fix"] {
@@ -82,12 +101,42 @@ export const NODE22_FOLDERS: readonly Folder[] = [
   },
   {
     folder: "strings",
+    // Deployed with ETAG=true: every answer carries node22's ETag, and a cache's conditional GET gets 304.
+    env: { ETAG: "true" },
     cases: [
-      { name: "a string", request: { path: "/" }, node22: { status: 200, type: HTML, body: "hello", headers: { "content-length": "5" } } },
-      { name: "an empty string", request: { path: "/?kind=empty" }, node22: { status: 200, type: HTML, body: "", headers: { "content-length": "0" } } },
-      { name: "UTF-8 text", request: { path: "/?kind=unicode" }, node22: { status: 200, type: HTML, body: "héllo wörld ✓", headers: { "content-length": "17" } } },
-      { name: "a string typed text/plain", request: { path: "/?kind=typed" }, node22: { status: 200, type: "text/plain; charset=utf-8", body: "plain text" } },
+      { name: "a string", request: { path: "/" }, node22: { status: 200, type: HTML, body: "hello", headers: { "content-length": "5", etag: HELLO_TAG } } },
+      {
+        name: "an empty string",
+        request: { path: "/?kind=empty" },
+        node22: { status: 200, type: HTML, body: "", headers: { "content-length": "0", etag: 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"' } },
+      },
+      {
+        name: "UTF-8 text",
+        request: { path: "/?kind=unicode" },
+        node22: { status: 200, type: HTML, body: "héllo wörld ✓", headers: { "content-length": "17", etag: 'W/"11-pefzXK6lCqbzvDfS8kpUD8CzyzI"' } },
+      },
+      {
+        name: "a string typed text/plain",
+        request: { path: "/?kind=typed" },
+        node22: { status: 200, type: "text/plain; charset=utf-8", body: "plain text", headers: { etag: 'W/"a-n5RDuPPYNhVB+HklYrMFD3Ie5TQ"' } },
+      },
       { name: "digits stay text", request: { path: "/?kind=digits" }, node22: { status: 200, type: HTML, body: "42" } },
+      {
+        name: "If-None-Match with the tag: 304, no type, length or body",
+        request: { path: "/", headers: { "if-none-match": HELLO_TAG } },
+        node22: { status: 304, type: null, body: "", headers: { etag: HELLO_TAG, "content-length": undefined } },
+      },
+      { name: "If-None-Match with the strong form of the tag: 304", request: { path: "/", headers: { "if-none-match": HELLO_TAG.slice(2) } }, node22: { status: 304, type: null, body: "" } },
+      { name: "If-None-Match listing the tag: 304", request: { path: "/", headers: { "if-none-match": `"x", ${HELLO_TAG}` } }, node22: { status: 304, type: null, body: "" } },
+      { name: "If-None-Match: *: 304", request: { path: "/", headers: { "if-none-match": "*" } }, node22: { status: 304, type: null, body: "" } },
+      { name: "a HEAD with the tag: 304", request: { method: "HEAD", path: "/", headers: { "if-none-match": HELLO_TAG } }, node22: { status: 304, type: null, body: "" } },
+      { name: "If-None-Match with another tag: the answer", request: { path: "/", headers: { "if-none-match": 'W/"5-other"' } }, node22: { status: 200, type: HTML, body: "hello" } },
+      {
+        name: "Cache-Control: no-cache: the answer",
+        request: { path: "/", headers: { "if-none-match": HELLO_TAG, "cache-control": "no-cache" } },
+        node22: { status: 200, type: HTML, body: "hello", headers: { etag: HELLO_TAG } },
+      },
+      { name: "a POST with the tag: the answer", request: { method: "POST", path: "/", headers: { "if-none-match": HELLO_TAG } }, node22: { status: 200, type: HTML, body: "hello" } },
     ],
   },
   {
@@ -116,6 +165,19 @@ export const NODE22_FOLDERS: readonly Folder[] = [
         request: { path: "/?kind=succeed" },
         node22: { status: 200, type: HTML, body: '{"via":"succeed"}' },
         fix: objectFix({ status: 200, type: HTML, body: '{"via":"succeed"}' }),
+      },
+      {
+        name: "a circular object: V8's text, not a success",
+        request: { path: "/?kind=circular" },
+        node22: { status: 200, type: HTML, body: "TypeError: Converting circular structure to JSON\n    --> starting at object with constructor 'Object'\n    --- property 'self' closes the circle" },
+        fix: {
+          answer: {
+            status: 500,
+            type: JSON_TYPE,
+            json: { code: "INVALID_RESPONSE", message: "invalid response from the handler: its value cannot be sent as JSON (a circular structure, a BigInt, or a toJSON that threw)" },
+          },
+          row: ROWS.unserialisable,
+        },
       },
     ],
   },
@@ -216,6 +278,12 @@ export const NODE22_FOLDERS: readonly Folder[] = [
         name: "no body",
         request: { method: "GET" },
         node22: { status: 200, type: JSON_TYPE, json: { isBuffer: false, length: 0, sha256: null, contentType: "text/plain" } },
+      },
+      {
+        name: "5 MiB over MAX_RAW_SIZE: a 413 the Node client reads",
+        request: { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.alloc(OVER_LIMIT, 7) },
+        node22: { status: 413, type: HTML },
+        fix: tooLarge("MAX_RAW_SIZE"),
       },
     ],
   },
@@ -336,6 +404,92 @@ export const NODE22_FOLDERS: readonly Folder[] = [
       { name: "another charset is replaced by the one the text is sent in", request: { path: "/?kind=latin1" }, node22: { status: 200, type: "text/plain; charset=utf-8", body: "café" } },
       { name: "an upper-case type", request: { path: "/?kind=upper" }, node22: { status: 200, type: "text/html; charset=utf-8", body: "<b>upper</b>" } },
       { name: "an unknown short name counts as no type", request: { path: "/?kind=unknown" }, node22: { status: 200, type: HTML, body: "unknown" } },
+    ],
+  },
+  {
+    // What real functions do: redirect by returning the context, headers before fail(), succeed() with
+    // no value, files read relative to the working directory, a callback-style dependency (awaited, and
+    // not), a urlencoded body to a JSON handler (curl -d), secrets read from their mount.
+    folder: "patterns",
+    secrets: { "api-key": "canary-key-0123456789abcdef" },
+    cases: [
+      {
+        name: "a redirect: the context returned after status() and headers()",
+        request: { path: "/redirect" },
+        node22: { status: 302, type: JSON_TYPE, json: { statusCode: 302, headerValues: { Location: "https://example.com/next" }, cbCalled: 1 }, headers: { location: "https://example.com/next" } },
+        fix: { answer: { status: 302, type: null, body: "", headers: { location: "https://example.com/next", "content-length": "0" } }, row: ROWS.returnedContext },
+      },
+      {
+        name: "the context returned with headers only",
+        request: { path: "/headers-only" },
+        node22: {
+          status: 200,
+          type: "text/plain; charset=utf-8",
+          json: { statusCode: 200, headerValues: { "x-request-id": "r-7", "content-type": "text/plain" }, cbCalled: 1 },
+          headers: { "x-request-id": "r-7" },
+        },
+        fix: { answer: { status: 200, type: "text/plain; charset=utf-8", body: "", headers: { "x-request-id": "r-7" } }, row: ROWS.returnedContext },
+      },
+      { name: "succeed() with no value", request: { path: "/created" }, node22: { status: 201, type: null, body: "", headers: { "content-length": "0" } } },
+      {
+        name: "headers() before fail()",
+        request: { path: "/unauthorized" },
+        node22: { status: 401, type: HTML, body: "unauthorized", headers: { "www-authenticate": undefined } },
+        fix: { answer: { status: 401, type: HTML, body: "unauthorized", headers: { "www-authenticate": 'Bearer realm="fn"' } }, row: ROWS.fail },
+      },
+      {
+        name: "a file read at load relative to the working directory (./function/...)",
+        request: { path: "/motd" },
+        node22: { status: 200, type: "text/plain; charset=utf-8", body: "Maintenance window: Sunday 02:00 UTC" },
+      },
+      {
+        name: "a callback-style dependency, awaited",
+        request: { path: "/stored" },
+        node22: { status: 200, type: HTML, body: '{"value":"hello from the store"}' },
+        fix: objectFix({ status: 200, type: HTML, body: '{"value":"hello from the store"}' }),
+      },
+      {
+        name: "a dependency that answers after the handler returned",
+        request: { path: "/late" },
+        node22: { status: 200, type: null, body: "", headers: { "content-length": "0" }, dies: true },
+        fix: { answer: { status: 200, type: null, body: "", headers: { "content-length": "0" } }, row: ROWS.twice },
+      },
+      {
+        name: "a urlencoded form to a JSON handler",
+        request: { method: "POST", path: "/greet", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "name=Ada" },
+        node22: { status: 200, type: HTML, body: '{"greeting":"Hello, Ada"}' },
+        fix: objectFix({ status: 200, type: HTML, body: '{"greeting":"Hello, Ada"}' }),
+      },
+      {
+        name: "JSON text sent urlencoded (curl -d without a type) to a JSON handler",
+        request: { method: "POST", path: "/greet", headers: { "content-type": "application/x-www-form-urlencoded" }, body: '{"name":"Ada"}' },
+        node22: { status: 200, type: HTML, body: '{"greeting":"Hello, undefined"}' },
+        fix: objectFix({ status: 200, type: HTML, body: '{"greeting":"Hello, undefined"}' }),
+      },
+      {
+        name: "a secret read from secret_mount_path, the right key",
+        request: { path: "/admin", headers: { "x-api-key": "canary-key-0123456789abcdef" } },
+        node22: { status: 200, type: HTML, body: "welcome" },
+      },
+      { name: "a secret read from secret_mount_path, a wrong key", request: { path: "/admin", headers: { "x-api-key": "nope" } }, node22: { status: 401, type: HTML, body: "unauthorized" } },
+      {
+        name: "a secret missing from /var/openfaas/secrets: no path in the answer",
+        request: { path: "/legacy-secret" },
+        node22: { status: 200, type: HTML, body: "Error: ENOENT: no such file or directory, open '/var/openfaas/secrets/legacy-key'" },
+        fix: { answer: { status: 500, type: JSON_TYPE, json: { code: "INTERNAL", message: "internal error" } }, row: ROWS.runtimeErrors },
+      },
+      {
+        name: "5 MiB over MAX_JSON_SIZE: a 413 the Node client reads",
+        request: { method: "POST", path: "/greet", headers: JSON_BODY, body: OVER_JSON },
+        node22: { status: 413, type: HTML },
+        fix: tooLarge("MAX_JSON_SIZE"),
+      },
+      {
+        name: "5 MiB over the 100kb form limit: a 413 the Node client reads",
+        request: { method: "POST", path: "/greet", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `name=${"x".repeat(OVER_LIMIT)}` },
+        node22: { status: 413, type: HTML },
+        fix: tooLarge("the 100kb text limit"),
+      },
     ],
   },
   {
