@@ -68,7 +68,9 @@ beforeAll(async () => {
   cpSync(join(TEMPLATE_DIR, "function"), join(project, "myfn"), { recursive: true, filter: (src) => !/(dist|node_modules|\.tsbuildinfo)$/.test(src) }); // faas-cli new
   writeFileSync(join(project, "stack.yaml"), STACK);
   mkdirSync(join(project, "other"));
-  writeFileSync(join(project, "other/handler.js"), "module.exports = async () => 'other';\n");
+  // A node22 handler reading a file relative to its working directory, as node22's image runs it (/home/app, the function at ./function).
+  writeFileSync(join(project, "other/handler.js"), "module.exports = async () => require('fs').readFileSync('./function/motd.txt', 'utf8');\n");
+  writeFileSync(join(project, "other/motd.txt"), "other");
   writeFileSync(join(project, "other/package.json"), "{}\n");
   mkdirSync(join(project, "broken"));
   writeFileSync(join(project, "broken/handler.js"), "throw new Error('broken at import: DATABASE_URL is not set');\n");
@@ -160,6 +162,8 @@ describe("node-ts-iam-sandbox started in the project folder, with --watch", () =
     expect(took).toBeLessThan(15_000);
     expect(err).toMatch(/watch: function myfn\.openfaas-fn restarted with the new build/);
     process.kill(other, 0); // the other function's process is the one it started with
+    // The old pod's folder is gone, and with it only the link to the function folder, never the folder.
+    expect(existsSync(join(project, "myfn/handler.test.ts"))).toBe(true);
     expect(err).not.toMatch(/function other\.openfaas-fn restarted/);
 
     writeFileSync(join(project, "myfn/handler.ts"), 'import type { Handler } from "@node-ts-iam/sdk";\nconst handle: Handler = async () => { const n: number = "not a number"; return n; };\nexport default handle;\n');

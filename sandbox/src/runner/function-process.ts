@@ -12,6 +12,8 @@ export interface ProcessSpec {
   /** Preloaded module that stops the process when the sandbox dies (pod-guard.js). */
   guardScript: string;
   env: Record<string, string>;
+  /** Working directory; default the sandbox's own. */
+  cwd?: string;
   /** The Unix socket the server listens on (`http_socket` in `env`). */
   socket: string;
   readyPath: string;
@@ -35,7 +37,7 @@ export class FunctionProcess {
 
   constructor(private readonly spec: ProcessSpec) {
     // The IPC channel carries no messages: its closing tells the pod guard that the sandbox died.
-    this.child = spawn(process.execPath, ["--import", pathToFileURL(spec.guardScript).href, spec.serverScript], { env: spec.env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    this.child = spawn(process.execPath, ["--import", pathToFileURL(spec.guardScript).href, spec.serverScript], { env: spec.env, ...(spec.cwd ? { cwd: spec.cwd } : {}), stdio: ["ignore", "pipe", "pipe", "ipc"] });
     this.child.channel?.unref();
     this.exitPromise = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {

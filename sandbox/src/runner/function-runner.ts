@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceAccountIssuer } from "../issuer/service-account-issuer.js";
 import type { LogStore } from "../logs/log-store.js";
@@ -235,6 +235,9 @@ export class FunctionRunner {
       const tmpDir = join(dir, "tmp");
       await mkdir(homeDir, { mode: 0o700 });
       await mkdir(tmpDir, { mode: 0o700 });
+      // The process runs where the image runs it, /home/app, with the function at ./function: a handler
+      // that reads ./function/data.json finds it here too.
+      await symlink(stack.handler, join(dir, "function"), "junction");
       // As the template server reads it: a path without a leading "/" gets one. Probing it unprefixed
       // would put it in the URL's authority ("@host/") and send the probe to another machine.
       const wanted = envVars["ready_path"] || DEFAULT_READY_PATH;
@@ -255,6 +258,7 @@ export class FunctionRunner {
         instance: pod,
         serverScript: this.options.serverScript,
         guardScript: this.options.guardScript,
+        cwd: dir,
         socket,
         readyPath,
         env,
